@@ -1,0 +1,67 @@
+"""Provides the subcommands of ``predeploy``: one module each, with HELP, add_arguments and main."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+COMMANDS: tuple[str, ...] = (
+    "validate",
+    "schema",
+    "new",
+    "show",
+)
+"""Subcommand names in the order ``--help`` lists them; module ``commands/<name>.py`` each."""
+
+
+class UsageError(Exception):
+    """Bad command-line input: printed as one line, exit code 2."""
+
+
+def parse_vars(pairs: Iterable[str]) -> dict[str, str]:
+    """``--var k=v`` pairs as a mapping; a pair without ``=`` is a usage error."""
+    out: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"--var {pair!r}: expected NAME=VALUE")
+        out[name.strip()] = value
+    return out
+
+
+def existing_file(path: str, what: str) -> Path:
+    """A path that must exist as a file, or a usage error saying so."""
+    p = Path(path)
+    if not p.exists():
+        raise UsageError(f"{what} {path}: no such file")
+    if not p.is_file():
+        raise UsageError(f"{what} {path}: not a file")
+    return p
+
+
+def default_person() -> str:
+    """The deployer's name: git's ``user.name``, else the login name."""
+    import getpass
+    import subprocess
+
+    try:
+        out = subprocess.run(["git", "config", "user.name"], capture_output=True, text=True,
+                             timeout=3, check=False)
+        if out.returncode == 0 and out.stdout.strip():
+            return out.stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        pass
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return ""
+
+
+def relative_to_session(checklist: Path, session_path: Path) -> str:
+    """The checklist's path as stored in the session: relative to the session file's folder."""
+    import os
+
+    try:
+        return os.path.relpath(checklist.resolve(), session_path.resolve().parent)
+    except ValueError:
+        return str(checklist.resolve())

@@ -1,0 +1,90 @@
+"""Provides parsing of durations and quantities with units (24h, 100GB, 80%)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+class QuantityError(ValueError):
+    """A value with a unit could not be read."""
+
+
+_DURATION = {"ms": 0.001, "s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
+_SIZE = {
+    "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+    "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4,
+    "kib": 1024, "mib": 1024**2, "gib": 1024**3, "tib": 1024**4,
+}
+_NUMBER = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*([A-Za-z%]*)\s*$")
+
+
+@dataclass(frozen=True)
+class Amount:
+    """A number with the dimension its unit gave it."""
+
+    value: float
+    """In base units: seconds, bytes, percent, or the plain number."""
+    dimension: str
+    """One of "", "duration", "bytes", "percent"."""
+
+
+def parse_duration(value: object) -> float:
+    """Seconds from ``30``, ``30s``, ``5m``, ``24h``, ``90d``, ``2w`` or ``500ms``."""
+    if isinstance(value, bool) or value is None:
+        raise QuantityError(f"expected a duration such as 30s, 5m or 24h, got {value!r}")
+    if isinstance(value, int | float):
+        if value < 0:
+            raise QuantityError(f"a duration cannot be negative ({value})")
+        return float(value)
+    match = _NUMBER.match(str(value))
+    if not match or match.group(2).lower() not in {*_DURATION, ""}:
+        raise QuantityError(f"expected a duration such as 30s, 5m, 24h or 90d, got {value!r}")
+    number = float(match.group(1))
+    if number < 0:
+        raise QuantityError(f"a duration cannot be negative ({value!r})")
+    return number * _DURATION.get(match.group(2).lower(), 1)
+
+
+def parse_quantity(value: object) -> Amount:
+    """Read ``80``, ``80%``, ``100GB``, ``4GiB``, ``500ms`` or ``30d`` into an :class:`Amount`."""
+    if isinstance(value, bool) or value is None:
+        raise QuantityError(f"expected a number, got {value!r}")
+    if isinstance(value, int | float):
+        return Amount(float(value), "")
+    match = _NUMBER.match(str(value))
+    if not match:
+        raise QuantityError(f"expected a number with an optional unit, got {value!r}")
+    number, unit = float(match.group(1)), match.group(2)
+    low = unit.lower()
+    if not unit:
+        return Amount(number, "")
+    if unit == "%":
+        return Amount(number, "percent")
+    if unit in ("m", "M") and unit == "M":
+        return Amount(number * _SIZE["m"], "bytes")
+    if low in _DURATION and unit != "M":
+        return Amount(number * _DURATION[low], "duration")
+    if low in _SIZE:
+        return Amount(number * _SIZE[low], "bytes")
+    raise QuantityError(f"unknown unit {unit!r} in {value!r} (expected %, KB, MB, GB, GiB, "
+                        "ms, s, m, h, d)")
+
+
+def format_bytes(n: float) -> str:
+    """A byte count for people: 1.5 GB, 300 MB."""
+    for unit, size in (("TB", 10**12), ("GB", 10**9), ("MB", 10**6), ("KB", 10**3)):
+        if abs(n) >= size:
+            return f"{n / size:.1f} {unit}"
+    return f"{n:.0f} B"
+
+
+def format_duration(seconds: float) -> str:
+    """A duration for people: 12 days, 3.5 h, 40 min, 2.1 s."""
+    if seconds >= 2 * 86400:
+        return f"{seconds / 86400:.0f} days"
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f} h"
+    if seconds >= 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds:.1f} s"

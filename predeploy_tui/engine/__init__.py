@@ -1,0 +1,1 @@
+"""Provides the check engine: plain asyncio, no Textual."""

@@ -1,0 +1,184 @@
+"""Provides the engine's contracts: transports, the check context, observations and run events.
+
+A check type is an ``async def run(ctx: CheckContext) -> Observation`` in a module of
+``engine/checks/``; it measures and reports what it saw, and ``expect.judge`` turns that into
+pass / warn / fail. A check that cannot measure raises :class:`CheckError` (or times out), which
+becomes an ``error`` result with a readable summary: results are data, never exceptions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from predeploy_tui.core.results import CheckResult, Status
+
+OutputCallback = Callable[[str], None]
+"""Receives output as it arrives (text chunks, not necessarily whole lines)."""
+
+
+class CheckError(Exception):
+    """The check could not be judged: the message is the one-line reason a person reads."""
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """What a transport's ``run`` gives back."""
+
+    exit_code: int | None
+    """Exit status; None when the command was killed by a signal or the channel closed."""
+    stdout: str
+    """Standard output, decoded as UTF-8 with replacement."""
+    stderr: str = ""
+    """Standard error."""
+    host: str | None = None
+    """Where it ran; None for local."""
+    duration: float = 0.0
+    """Seconds."""
+
+    @property
+    def output(self) -> str:
+        """stdout followed by stderr, as a person would have seen them."""
+        if self.stderr and self.stdout:
+            return self.stdout + ("" if self.stdout.endswith("\n") else "\n") + self.stderr
+        return self.stdout or self.stderr
+
+
+class Transport(Protocol):
+    """Somewhere commands run: this machine or an SSH host. One verb, one result type."""
+
+    name: str
+    """``local`` or the host's name."""
+
+    async def run(self, command: str | Sequence[str], *, timeout: float,
+                  on_output: OutputCallback | None = None,
+                  env: Mapping[str, str] | None = None, cwd: str | None = None) -> CommandResult:
+        """Run a command; raise CheckError (readable reason) when it cannot be run at all.
+
+        ``timeout`` bounds everything: connecting, opening the channel, running and reading.
+        On timeout or cancellation the local process group is killed / the channel closed.
+        """
+        ...
+
+
+@dataclass(frozen=True)
+class ResolvedCheck:
+    """A check with variables filled in, ready to run."""
+
+    type: str
+    """The check type."""
+    params: Mapping[str, Any]
+    """The type's fields with variables substituted (secrets in clear: never save this)."""
+    shown: Mapping[str, Any]
+    """The same fields with secret values masked: what is displayed and saved."""
+    expect: Mapping[str, Any] | None
+    """The matcher spec."""
+    timeout: float
+    """Seconds bounding the whole check."""
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What a check saw, before it is judged."""
+
+    output: str = ""
+    """Text evidence: command output, response body, query table, certificate details."""
+    exit_code: int | None = None
+    """Exit code, where there is one."""
+    data: Any = None
+    """Structured evidence (JSON-able): JMESPath expectations select from it."""
+    value: float | str | None = None
+    """The check type's headline value, compared by ``expect`` ge/lt/... when no regex or
+    jmespath selects another (days until a certificate expires, free bytes, ...)."""
+    label: str = ""
+    """What ``value`` is, for summaries: "certificate expires in"."""
+    unit: str = ""
+    """Unit of ``value`` for summaries and for reading thresholds: days, bytes, %, s, ms."""
+    status: Status | None = None
+    """A verdict the type reached itself (an HTTP status not expected: fail), or None."""
+    summary: str = ""
+    """The type's own one-line summary, used when nothing else is compared."""
+
+
+class Connections(Protocol):
+    """Per-run shared clients: one SSH connection per host, one HTTP client, cached SDK clients."""
+
+    def transport(self, host: str | None) -> Transport:
+        """The local transport (None) or the SSH transport of a host name or alias."""
+        ...
+
+    async def to_thread(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run a blocking call on the engine's dedicated, sized thread pool."""
+        ...
+
+    def shared(self, key: str, factory: Callable[[], Any]) -> Any:
+        """A per-run cached object (an httpx client, a boto3 Session) created on first use."""
+        ...
+
+
+@dataclass
+class CheckContext:
+    """The narrow view of the world a check type (or a site plugin) gets."""
+
+    item_key: str
+    """The item being checked."""
+    check: ResolvedCheck
+    """What to do."""
+    host: str | None
+    """The SSH host this run targets (one host of a group), or None for local."""
+    connections: Connections
+    """Shared clients and the thread pool."""
+    output: OutputCallback
+    """Stream output to listeners as it arrives (redaction is applied by the engine)."""
+    folder: Path
+    """The checklist's folder: relative paths (scripts under checks/) start here."""
+    variables: Mapping[str, str] = field(default_factory=dict)
+    """Session variables (secret ones included: never print them)."""
+    is_action: bool = False
+    """The item mutates things and was confirmed (postgres runs read-write only then)."""
+    deadline: float = 0.0
+    """``loop.time()`` by which the check must be done."""
+
+    def transport(self) -> Transport:
+        """Where this run's commands go: the SSH host, or this machine."""
+        return self.connections.transport(self.host)
+
+    def remaining(self) -> float:
+        """Seconds left before the deadline (at least a little)."""
+        import asyncio
+
+        return max(0.05, self.deadline - asyncio.get_running_loop().time())
+
+
+@dataclass(frozen=True)
+class ItemStarted:
+    """A check began (once per host for a host group)."""
+
+    key: str
+    host: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class OutputChunk:
+    """Output arrived (already redacted)."""
+
+    key: str
+    host: str | None
+    text: str
+
+
+@dataclass(frozen=True)
+class ItemFinished:
+    """An item has its result (the aggregate for a host group)."""
+
+    key: str
+    result: CheckResult
+
+
+RunEvent = ItemStarted | OutputChunk | ItemFinished
+Listener = Callable[[RunEvent], None]
+"""Receives every event of a run, on the event loop's thread."""

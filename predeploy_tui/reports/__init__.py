@@ -1,0 +1,1 @@
+"""Provides reports (markdown, JSON, JUnit) and markdown checklist import."""
