@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import keyword
 import os
 import sys
 from collections.abc import Sequence
@@ -27,6 +28,12 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_BAD_INPUT)
 
 
+def module_name(command: str) -> str:
+    """The module of a subcommand: ``import`` lives in ``import_.py`` (a keyword)."""
+    name = command.replace("-", "_")
+    return f"{name}_" if keyword.iskeyword(name) else name
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The parser with every subcommand."""
     parser = _Parser(prog="predeploy", description="Pre-deployment checklists as recorded, "
@@ -34,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"predeploy {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMANDS:
-        module = importlib.import_module(f"predeploy_tui.commands.{name.replace('-', '_')}")
+        module = importlib.import_module(f"predeploy_tui.commands.{module_name(name)}")
         p = sub.add_parser(name, help=module.HELP, description=module.HELP)
         module.add_arguments(p)
         p.set_defaults(_module=module)
