@@ -63,3 +63,13 @@ def session_path_for(checklist_id: str, version: str, env: str) -> Path:
     parts = [checklist_id, version or "unversioned"] + ([env] if env else [])
     safe = "-".join(p.replace("/", "_").replace(" ", "_") for p in parts)
     return sessions_dir() / f"{safe}.toml"
+
+
+def ssh_config_file() -> Path:
+    """The OpenSSH client config checks use (``PREDEPLOY_SSH_CONFIG``, else ~/.ssh/config)."""
+    return _env_path("PREDEPLOY_SSH_CONFIG") or Path.home() / ".ssh" / "config"
+
+
+def known_hosts_file() -> Path:
+    """The known_hosts file host keys are checked against (``PREDEPLOY_KNOWN_HOSTS``)."""
+    return _env_path("PREDEPLOY_KNOWN_HOSTS") or Path.home() / ".ssh" / "known_hosts"
