@@ -1,0 +1,51 @@
+"""Provides ``predeploy plan``: every command, host and endpoint a run would touch; runs nothing."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from predeploy_tui.commands import UsageError, existing_file, parse_vars
+
+HELP = "print every command, host and endpoint a run would touch (actions marked); runs nothing"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Arguments of the subcommand."""
+    p.add_argument("target", metavar="CHECKLIST_OR_SESSION", help="a checklist YAML or session TOML")
+    p.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
+                   help="a checklist variable (repeatable)")
+
+
+def main(args: argparse.Namespace) -> int:
+    """Print the plan."""
+    from predeploy_tui.core import store
+    from predeploy_tui.core.checklist import load_checklist
+    from predeploy_tui.engine.plan import format_plan
+    from predeploy_tui.engine.runner import Runner
+    from predeploy_tui.engine.template import TemplateError
+
+    target = existing_file(args.target, "checklist or session")
+    given = parse_vars(args.var)
+    if target.suffix.lower() == ".toml":
+        session = store.load(target)
+        path = Path(session.checklist_path)
+        if not path.is_absolute():
+            path = target.resolve().parent / path
+        checklist = load_checklist(path)
+        variables = {**session.variables, **given}
+    else:
+        checklist = load_checklist(target)
+        variables = {v.name: v.default or "" for v in checklist.variables}
+        variables.update(given)
+    unknown = sorted(set(given) - {v.name for v in checklist.variables})
+    if unknown:
+        raise UsageError("unknown variable(s): " + ", ".join(unknown))
+    runner = Runner(checklist, variables, by="")
+    try:
+        planned = runner.plan()
+    except TemplateError as exc:
+        raise UsageError(str(exc)) from None
+    print(f"Plan for {checklist.title} ({checklist.id})")
+    print(format_plan(planned))
+    return 0

@@ -1,0 +1,219 @@
+"""Provides ``predeploy run``: run a checklist's checks (headless), record them, exit by verdict."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from predeploy_tui.commands import UsageError, default_person, existing_file, parse_vars
+
+HELP = "run the checks of a checklist or session without the UI; exit 0 GO, 4 CONDITIONAL, 3 NO GO"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Arguments of the subcommand."""
+    p.add_argument("target", metavar="CHECKLIST_OR_SESSION",
+                   help="a checklist YAML (starts a new session) or a session TOML")
+    p.add_argument("--section", action="append", default=[], metavar="ID",
+                   help="run only this section (repeatable)")
+    p.add_argument("--item", action="append", default=[], metavar="KEY",
+                   help="run only this item, section.item or a unique item id (repeatable)")
+    p.add_argument("--headless", action="store_true", help="no UI (the default for now)")
+    p.add_argument("--yes-actions", action="store_true",
+                   help="run action items too (they are skipped otherwise)")
+    p.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
+                   help="a checklist variable (repeatable); secret ones must be given each run")
+    p.add_argument("--session", metavar="PATH", help="where a new session is saved")
+    p.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report")
+    p.add_argument("--deployer", help="who runs the checks (default: git user.name, else login)")
+
+
+def is_session_file(path: Path) -> bool:
+    """A session file (TOML) rather than a checklist (YAML)."""
+    return path.suffix.lower() == ".toml"
+
+
+def select(checklist: Any, sections: Sequence[str], items: Sequence[str]) -> list[str] | None:
+    """The item keys chosen by --section / --item (None: everything); unknown ones are errors."""
+    if not sections and not items:
+        return None
+    every = list(checklist.items())
+    section_ids = {s.id for s in checklist.sections}
+    keys: list[str] = []
+    for sid in sections:
+        if sid not in section_ids:
+            raise UsageError(f"--section {sid}: no such section (sections: "
+                             + ", ".join(sorted(section_ids)) + ")")
+        keys += [i.key for i in every if i.section == sid]
+    for wanted in items:
+        exact = [i.key for i in every if i.key == wanted]
+        by_id = [i.key for i in every if i.id == wanted]
+        if exact:
+            keys += exact
+        elif len(by_id) == 1:
+            keys += by_id
+        elif by_id:
+            raise UsageError(f"--item {wanted}: ambiguous, give one of " + ", ".join(by_id))
+        else:
+            raise UsageError(f"--item {wanted}: no such item (use section.item keys, e.g. "
+                             f"{every[0].key if every else 'section.item'})")
+    return list(dict.fromkeys(keys))
+
+
+@dataclass
+class Prepared:
+    """Everything a run needs once the arguments are understood."""
+
+    checklist: Any
+    """The checklist."""
+    session: Any
+    """The session that receives the results."""
+    path: Path
+    """The session file."""
+    variables: dict[str, str]
+    """Variable values for the checks (secret ones in clear)."""
+    keys: list[str] | None = None
+    """The items chosen with --section / --item (None: every check and action)."""
+    lock: Any = None
+    """The session lock held during the run, for an existing session."""
+
+
+def _free_session_path(checklist: Any, variables: dict[str, str]) -> Path:
+    from predeploy_tui import paths
+
+    def default(name: str) -> str:
+        var = checklist.variable(name)
+        return variables.get(name) or (var.default or "" if var else "")
+
+    base = paths.session_path_for(checklist.id, default("version"), default("env"))
+    path, n = base, 2
+    while path.exists():
+        path = base.with_name(f"{base.stem}-{n}{base.suffix}")
+        n += 1
+    return path
+
+
+def prepare(args: argparse.Namespace, extra_vars: dict[str, str] | None = None) -> Prepared:
+    """Load or create the session and work out the variables; UsageError for bad input."""
+    from predeploy_tui.core import store
+    from predeploy_tui.core.checklist import load_checklist
+
+    target = existing_file(args.target, "session" if args.target.endswith(".toml") else "checklist")
+    given = parse_vars(args.var)
+    if is_session_file(target):
+        lock = store.SessionLock(target)
+        lock.acquire()
+        try:
+            session = store.load(target)
+            checklist_path = Path(session.checklist_path)
+            if not checklist_path.is_absolute():
+                checklist_path = target.resolve().parent / checklist_path
+            if not checklist_path.exists():
+                raise UsageError(f"{target}: its checklist {session.checklist_path} is not there")
+            checklist = load_checklist(checklist_path)
+            if checklist.sha256 != session.checklist_sha256:
+                sys.stderr.write(f"predeploy: note: {checklist_path} changed since the session "
+                                 "began\n")
+            unknown = sorted(set(given) - {v.name for v in checklist.variables})
+            if unknown:
+                raise UsageError("unknown variable(s): " + ", ".join(unknown))
+            variables = {**session.variables, **given, **(extra_vars or {})}
+            keys = select(checklist, args.section, args.item)
+            check_variables(checklist, variables, keys)
+            # A check left "running" by a killed run is marked interrupted before new results.
+            if session.interrupt_running(datetime.now(UTC)):
+                store.save(session, target)
+        except BaseException:
+            lock.release()
+            raise
+        return Prepared(checklist, session, target, variables, keys, lock)
+    from predeploy_tui.commands.new import create
+
+    checklist = load_checklist(target)
+    values = {**given, **(extra_vars or {})}
+    defaults = {v.name: v.default or "" for v in checklist.variables}
+    keys = select(checklist, args.section, args.item)
+    check_variables(checklist, {**defaults, **values}, keys)
+    path = Path(args.session) if args.session else _free_session_path(checklist, values)
+    new_args = argparse.Namespace(checklist=str(target), var=[f"{k}={v}" for k, v in values.items()],
+                                  deployer=args.deployer, reviewer="", major=False,
+                                  session=str(path))
+    path, created = create(new_args)
+    return Prepared(checklist, created, path, {**defaults, **values}, keys)
+
+
+def check_variables(checklist: Any, variables: dict[str, str], keys: Sequence[str] | None) -> None:
+    """Refuse (exit 2) before anything runs when a check names an unknown or unset variable."""
+    from predeploy_tui.engine.runner import Runner
+    from predeploy_tui.engine.template import TemplateError
+
+    runner = Runner(checklist, variables, by="")
+    for item in runner.runnable(keys):
+        try:
+            runner.resolve(item.key)
+        except TemplateError as exc:
+            raise UsageError(f"{item.key}: {exc}") from None
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run, print results as they arrive, save them, print the verdict, exit by it."""
+    import asyncio
+
+    from predeploy_tui import paths
+
+    target = Path(args.target)
+    demo = False
+    if "demo_url" not in parse_vars(args.var):
+        try:
+            demo = target.resolve() == paths.demo_checklist().resolve() or (
+                is_session_file(target) and target.exists()
+                and _session_checklist_is_demo(target))
+        except OSError:
+            demo = False
+    return asyncio.run(_main(args, demo))
+
+
+def _session_checklist_is_demo(path: Path) -> bool:
+    from predeploy_tui import paths
+    from predeploy_tui.core import store
+
+    session = store.load(path)
+    checklist = Path(session.checklist_path)
+    if not checklist.is_absolute():
+        checklist = path.resolve().parent / checklist
+    return checklist.resolve() == paths.demo_checklist().resolve()
+
+
+async def _main(args: argparse.Namespace, demo: bool) -> int:
+    if demo:
+        from predeploy_tui.demo_server import DemoServer
+
+        async with DemoServer() as server:
+            return await _run(args, {"demo_url": server.url})
+    return await _run(args, {})
+
+
+async def _run(args: argparse.Namespace, extra_vars: dict[str, str]) -> int:
+    from predeploy_tui.engine.headless import run_headless
+
+    prepared = prepare(args, extra_vars)
+    try:
+        by = args.deployer or prepared.session.header.get("deployer") or default_person()
+        print(f"Session: {prepared.path}")
+        verdict = await run_headless(prepared.checklist, prepared.session, prepared.path,
+                                     prepared.variables, prepared.keys, by=by, yes_actions=args.yes_actions)
+        if args.junit:
+            try:
+                from predeploy_tui.reports.junit import write_junit
+            except ImportError as exc:
+                raise UsageError(f"--junit: the JUnit report is not available ({exc})") from None
+            write_junit(prepared.session, Path(args.junit))
+        return verdict.exit_code
+    finally:
+        if prepared.lock is not None:
+            prepared.lock.release()

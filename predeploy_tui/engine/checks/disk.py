@@ -1,0 +1,52 @@
+"""Provides the ``disk`` check type: free space of a path's file system, here or over SSH.
+
+It runs ``df -Pk PATH`` through the context's transport (this machine, an SSH host, or each host
+of a group) and parses the POSIX output; the value is the free bytes.
+"""
+
+from __future__ import annotations
+
+import shlex
+
+from predeploy_tui.engine.base import CheckContext, CheckError, Observation, ResolvedCheck
+from predeploy_tui.engine.expect import show
+
+
+def describe(check: ResolvedCheck, host: str | None) -> str:
+    """The df command and where it runs."""
+    return f"df -Pk {shlex.quote(str(check.shown.get('path') or '/'))}" + (f" on {host}" if host else "")
+
+
+def parse_df(output: str, path: str) -> dict[str, object]:
+    """Totals from ``df -Pk`` output: bytes total / used / free, percents, mount point."""
+    lines = [line for line in output.splitlines() if line.strip()]
+    if len(lines) < 2:
+        raise CheckError(f"df gave no figures for {path}")
+    fields = lines[-1].split()
+    if len(fields) < 6:
+        raise CheckError(f"cannot read df output: {lines[-1]!r}")
+    try:
+        total, used, free = (int(fields[-5]) * 1024, int(fields[-4]) * 1024, int(fields[-3]) * 1024)
+    except ValueError:
+        raise CheckError(f"cannot read df output: {lines[-1]!r}") from None
+    size = used + free or 1
+    return {"path": path, "mount": fields[-1], "filesystem": " ".join(fields[:-5]),
+            "total": total, "used": used, "free": free,
+            "used_percent": round(100 * used / size, 1), "percent": round(100 * free / size, 1)}
+
+
+async def run(ctx: CheckContext) -> Observation:
+    """Measure the free space of ``path`` (default /)."""
+    path = str(ctx.check.params.get("path") or "/")
+    result = await ctx.transport().run(f"df -Pk {shlex.quote(path)}", timeout=ctx.remaining(),
+                                       on_output=ctx.output)
+    if result.exit_code != 0:
+        reason = (result.stderr or result.stdout).strip().splitlines()
+        raise CheckError(f"df {path} failed: {reason[-1] if reason else f'exit code {result.exit_code}'}")
+    data = parse_df(result.stdout, path)
+    free, total = float(str(data["free"])), float(str(data["total"]))
+    return Observation(
+        output=result.output, exit_code=result.exit_code, data=data, value=free, unit="bytes",
+        label="free",
+        summary=f"free {show(free, 'bytes')} of {show(total, 'bytes')} ({data['percent']}%) "
+                f"on {data['mount']}")

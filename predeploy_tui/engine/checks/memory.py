@@ -1,0 +1,43 @@
+"""Provides the ``memory`` check type: available memory, here or over SSH, from /proc/meminfo."""
+
+from __future__ import annotations
+
+from predeploy_tui.engine.base import CheckContext, CheckError, Observation, ResolvedCheck
+from predeploy_tui.engine.expect import show
+
+
+def describe(check: ResolvedCheck, host: str | None) -> str:
+    """The command and where it runs."""
+    return "cat /proc/meminfo" + (f" on {host}" if host else "")
+
+
+def parse_meminfo(text: str) -> dict[str, float]:
+    """Total, available and percent available, in bytes, from /proc/meminfo."""
+    fields: dict[str, int] = {}
+    for line in text.splitlines():
+        name, _, rest = line.partition(":")
+        words = rest.split()
+        if words and words[0].isdigit():
+            fields[name.strip()] = int(words[0]) * (1024 if len(words) > 1 and words[1] == "kB" else 1)
+    if "MemTotal" not in fields:
+        raise CheckError("cannot read /proc/meminfo: no MemTotal line")
+    available = fields.get("MemAvailable")
+    if available is None:  # kernels before 3.14
+        available = sum(fields.get(k, 0) for k in ("MemFree", "Buffers", "Cached"))
+    total = fields["MemTotal"]
+    return {"total": total, "available": available,
+            "percent": round(100 * available / total, 1) if total else 0.0}
+
+
+async def run(ctx: CheckContext) -> Observation:
+    """Measure the available memory."""
+    result = await ctx.transport().run("cat /proc/meminfo", timeout=ctx.remaining())
+    if result.exit_code != 0:
+        raise CheckError("no /proc/meminfo here: the memory check needs Linux")
+    data = parse_meminfo(result.stdout)
+    available = data["available"]
+    summary = f"available {show(available, 'bytes')} of {show(data['total'], 'bytes')} " \
+              f"({data['percent']}%)"
+    ctx.output(summary + "\n")
+    return Observation(output=result.stdout, exit_code=0, data=data, value=available,
+                       unit="bytes", label="available memory", summary=summary)

@@ -1,0 +1,45 @@
+"""Provides the ``shell`` check type: a command on this machine, as text through /bin/sh or argv."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Mapping
+from pathlib import Path
+
+from predeploy_tui.engine.base import CheckContext, CheckError, Observation, ResolvedCheck
+
+
+def _command(params: Mapping[str, object]) -> str | list[str]:
+    run = params.get("run")
+    if isinstance(run, list | tuple):
+        return [str(a) for a in run]
+    if not isinstance(run, str) or not run.strip():
+        raise CheckError("the shell check has no command to run")
+    if params.get("shell", True) is False:
+        try:
+            return shlex.split(run)
+        except ValueError as exc:
+            raise CheckError(f"cannot split the command into arguments: {exc}") from None
+    return run
+
+
+def describe(check: ResolvedCheck, host: str | None) -> str:
+    """The command as it will run (secrets masked), and the folder when one is set."""
+    run = check.shown.get("run", "")
+    text = shlex.join(str(a) for a in run) if isinstance(run, list | tuple) else str(run)
+    cwd = check.shown.get("cwd")
+    return text + (f"  (in {cwd})" if cwd else "")
+
+
+async def run(ctx: CheckContext) -> Observation:
+    """Run the command locally and report its output and exit code."""
+    params = ctx.check.params
+    command = _command(params)
+    cwd = params.get("cwd")
+    folder = str(ctx.folder / Path(str(cwd))) if cwd else str(ctx.folder)
+    env = params.get("env")
+    result = await ctx.connections.transport(None).run(
+        command, timeout=ctx.remaining(), on_output=ctx.output,
+        env={str(k): str(v) for k, v in env.items()} if isinstance(env, Mapping) else None,
+        cwd=folder)
+    return Observation(output=result.output, exit_code=result.exit_code)

@@ -1,0 +1,92 @@
+"""Provides the headless run: checks without the UI, one printed line per result, saved as it goes.
+
+Used by ``predeploy run``; it never imports Textual. Every result is written into the session file
+as it arrives (a kill loses nothing already finished), and the suggested verdict decides the exit
+code: 0 GO, 4 CONDITIONAL GO, 3 NO GO.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TextIO
+
+from predeploy_tui.core.checklist import Checklist
+from predeploy_tui.core.results import CheckResult, Status
+from predeploy_tui.core.session import Session
+from predeploy_tui.core.verdict import Verdict, suggest
+from predeploy_tui.engine.base import ItemFinished, RunEvent
+from predeploy_tui.engine.recorder import SessionRecorder
+from predeploy_tui.engine.runner import ActionRequest, Runner
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def result_line(key: str, result: CheckResult) -> str:
+    """One line for a finished item: glyph, status, key, summary, duration."""
+    duration = f"  ({result.duration:.1f} s)" if result.duration is not None else ""
+    return f"{result.status.glyph} {result.status.value:<7} {key:<40} {result.summary}{duration}"
+
+
+class ResultPrinter:
+    """A listener that prints each finished item (and each host of a group) as it arrives."""
+
+    def __init__(self, out: TextIO) -> None:
+        self._out = out
+        self.count = 0
+        """Items printed."""
+
+    def __call__(self, event: RunEvent) -> None:
+        if not isinstance(event, ItemFinished):
+            return
+        lines = [result_line(event.key, event.result)]
+        for host in event.result.hosts:
+            lines.append(f"    {host.status.glyph} {host.host or 'local':<20} {host.summary}")
+        self._out.write("\n".join(lines) + "\n")
+        self._out.flush()
+        self.count += 1
+
+
+def verdict_lines(verdict: Verdict) -> list[str]:
+    """The suggested verdict and its reasons, as printed at the end of a run."""
+    lines = [f"Suggested: {verdict.status} (risk {verdict.risk})"]
+    lines += [f"  - [{r.ref}] {r.text}" for r in verdict.reasons]
+    return lines
+
+
+async def run_headless(checklist: Checklist, session: Session, session_path: Path | None,
+                       variables: Mapping[str, str], keys: Sequence[str] | None, *, by: str,
+                       yes_actions: bool = False, out: TextIO | None = None,
+                       environ: Mapping[str, str] | None = None,
+                       clock: Callable[[], datetime] = _utcnow) -> Verdict:
+    """Run ``keys`` (None: every check and action), record into ``session``, return the verdict."""
+    out = out or sys.stdout
+    recorder = SessionRecorder(session, session_path, clock=clock, by=by)
+    printer = ResultPrinter(out)
+
+    async def confirm(request: ActionRequest) -> bool:
+        where = f" on {request.host}" if request.host else ""
+        out.write(f"» action {request.key}{where}: {request.command}\n")
+        out.flush()
+        return True
+
+    def status_of(key: str) -> Status:
+        state = session.items.get(key)
+        return state.effective_status(clock()) if state is not None else Status.PENDING
+
+    runner = Runner(checklist, variables, by=by, listeners=[recorder, printer],
+                    confirm=confirm if yes_actions else None, status_of=status_of,
+                    environ=environ, clock=clock)
+    try:
+        await runner.run(keys)
+    finally:
+        await runner.aclose()
+        recorder.flush()
+    verdict = suggest(session, clock(), require_signoffs=False)
+    out.write("\n".join(verdict_lines(verdict)) + "\n")
+    out.flush()
+    return verdict

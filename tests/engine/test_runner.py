@@ -1,0 +1,210 @@
+"""Tests the runner: concurrency cap, timeouts, dependencies, cancellation, actions, events, caps."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+
+from predeploy_tui.core.checklist import Checklist
+from predeploy_tui.core.results import Status
+from predeploy_tui.engine.base import ItemFinished, ItemStarted, OutputChunk, RunEvent
+from predeploy_tui.engine.runner import ActionRequest, Runner
+
+Make = Callable[..., Checklist]
+Items = Callable[..., str]
+
+
+async def test_global_cap_is_honoured(make_checklist: Make, items: Items, tmp_path: Path) -> None:
+    log = tmp_path / "log"
+    run = f"echo start $(date +%s.%N) >> {log}; sleep 0.3; echo end $(date +%s.%N) >> {log}"
+    specs = [f"{{id: c{i}, title: C{i}, check: {{type: shell, run: '{run}'}}}}" for i in range(6)]
+    runner = Runner(make_checklist(items(*specs)), {}, by="ann", max_concurrency=2)
+    results = await runner.run()
+    await runner.aclose()
+    assert all(r.status is Status.PASS for r in results.values())
+    marks = sorted((float(at), kind) for kind, at in (line.split() for line in
+                                                      log.read_text().splitlines()))
+    running = peak = 0
+    for _, kind in marks:
+        running += 1 if kind == "start" else -1
+        peak = max(peak, running)
+    assert peak == 2
+
+
+async def test_checks_run_concurrently(make_checklist: Make, items: Items) -> None:
+    specs = [f"{{id: c{i}, title: C{i}, check: {{type: shell, run: 'sleep 0.5'}}}}" for i in range(8)]
+    events: list[RunEvent] = []
+    runner = Runner(make_checklist(items(*specs)), {}, by="ann", listeners=[events.append])
+    await runner.run()
+    kinds = [type(e).__name__ for e in events]
+    # every check started before the first one finished
+    assert kinds[:8] == ["ItemStarted"] * 8
+
+
+async def test_timeout_gives_error_and_the_rest_finish(make_checklist: Make, items: Items) -> None:
+    checklist = make_checklist(items(
+        "{id: slow, title: Slow, check: {type: shell, run: 'sleep 10', timeout: 0.5}}",
+        "{id: quick, title: Quick, check: {type: shell, run: 'echo ok'}}"))
+    runner = Runner(checklist, {}, by="ann")
+    results = await runner.run()
+    assert results["s.slow"].status is Status.ERROR
+    assert results["s.slow"].summary == "timed out after 0.5 s"
+    assert results["s.quick"].status is Status.PASS
+
+
+async def test_failed_prerequisite_blocks_and_names_it(make_checklist: Make, items: Items) -> None:
+    checklist = make_checklist(items(
+        "{id: a, title: Migrations applied, check: {type: shell, run: 'exit 1'}}",
+        "{id: b, title: B, depends_on: a, check: {type: shell, run: 'echo b'}}",
+        "{id: c, title: C, check: {type: shell, run: 'sleep 0.2'}}",
+        "{id: d, title: D, depends_on: c, check: {type: shell, run: 'echo d'}}"))
+    events: list[RunEvent] = []
+    runner = Runner(checklist, {}, by="ann", listeners=[events.append])
+    results = await runner.run()
+    assert results["s.b"].status is Status.BLOCKED
+    assert results["s.b"].summary == "blocked: prerequisite s.a (Migrations applied) is fail"
+    assert not any(isinstance(e, ItemStarted) and e.key == "s.b" for e in events)
+    assert results["s.d"].status is Status.PASS
+    order = [(type(e).__name__, e.key) for e in events if not isinstance(e, OutputChunk)]
+    assert order.index(("ItemFinished", "s.c")) < order.index(("ItemStarted", "s.d"))
+
+
+async def test_prerequisite_outside_the_run_asks_status_of(make_checklist: Make, items: Items) -> None:
+    checklist = make_checklist(items(
+        "{id: a, title: A, kind: manual}",
+        "{id: b, title: B, depends_on: a, check: {type: shell, run: 'echo b'}}"))
+    blocked = await Runner(checklist, {}, by="x", status_of=lambda k: Status.PENDING).run(["s.b"])
+    assert blocked["s.b"].status is Status.BLOCKED
+    ran = await Runner(checklist, {}, by="x", status_of=lambda k: Status.DONE).run(["s.b"])
+    assert ran["s.b"].status is Status.PASS
+
+
+async def test_cancel_one_item_while_others_finish(make_checklist: Make, items: Items) -> None:
+    checklist = make_checklist(items(
+        "{id: slow, title: Slow, check: {type: shell, run: 'sleep 30'}}",
+        "{id: other, title: Other, check: {type: shell, run: 'sleep 0.3; echo ok'}}"))
+    runner: Runner
+
+    def listener(event: RunEvent) -> None:
+        if isinstance(event, ItemStarted) and event.key == "s.slow":
+            asyncio.get_running_loop().call_later(0.1, runner.cancel, ["s.slow"])
+
+    runner = Runner(checklist, {}, by="ann", listeners=[listener])
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    results = await runner.run()
+    assert results["s.slow"].status is Status.ERROR
+    assert results["s.slow"].summary == "cancelled"
+    assert results["s.other"].status is Status.PASS
+    assert loop.time() - began < 10
+
+
+async def test_cancel_the_whole_run(make_checklist: Make, items: Items) -> None:
+    specs = [f"{{id: c{i}, title: C{i}, check: {{type: shell, run: 'sleep 30'}}}}" for i in range(3)]
+    specs.append("{id: d, title: D, depends_on: c0, check: {type: shell, run: 'echo d'}}")
+    runner = Runner(make_checklist(items(*specs)), {}, by="ann", max_concurrency=2)
+    finished: list[str] = []
+    runner.add_listener(lambda e: finished.append(e.key) if isinstance(e, ItemFinished) else None)
+    task = asyncio.create_task(runner.run())
+    await asyncio.sleep(0.3)
+    runner.cancel()
+    results = await asyncio.wait_for(task, 10)
+    assert {r.summary for r in results.values()} == {"cancelled"}
+    assert {r.status for r in results.values()} == {Status.ERROR}
+    assert sorted(finished) == sorted(results)  # every item told its listeners it ended
+
+
+async def test_actions_need_confirmation(make_checklist: Make, items: Items, tmp_path: Path) -> None:
+    marker = tmp_path / "tagged"
+    checklist = make_checklist(items(
+        f"{{id: tag, title: Tag, kind: action, check: {{type: shell, run: 'touch {marker}; "
+        "echo ${env:TOKEN}'}}"))
+    env = {"TOKEN": "tok-secret-1", "PATH": "/usr/bin:/bin"}
+    skipped = await Runner(checklist, {}, by="x", environ=env).run()
+    assert skipped["s.tag"].status is Status.SKIPPED
+    assert skipped["s.tag"].summary == "not confirmed"
+    assert not marker.exists()
+
+    asked: list[ActionRequest] = []
+
+    async def decline(request: ActionRequest) -> bool:
+        asked.append(request)
+        return False
+
+    declined = await Runner(checklist, {}, by="x", confirm=decline, environ=env).run()
+    assert declined["s.tag"].status is Status.SKIPPED
+    assert not marker.exists()
+    assert asked[0].command == f"touch {marker}; echo ***"
+    assert asked[0].key == "s.tag"
+
+    async def accept(request: ActionRequest) -> bool:
+        return True
+
+    done = await Runner(checklist, {}, by="x", confirm=accept, environ=env).run()
+    assert done["s.tag"].status is Status.PASS
+    assert marker.exists()
+    assert "tok-secret-1" not in done["s.tag"].output
+
+
+async def test_events_in_order_and_results_attributed(make_checklist: Make, items: Items) -> None:
+    checklist = make_checklist(items(
+        "{id: a, title: A, check: {type: shell, run: 'echo one; echo two'}}"))
+    events: list[RunEvent] = []
+    runner = Runner(checklist, {}, by="ann", role="reviewer", listeners=[events.append])
+    results = await runner.run()
+    assert isinstance(events[0], ItemStarted)
+    assert isinstance(events[-1], ItemFinished)
+    assert "".join(e.text for e in events if isinstance(e, OutputChunk)) == "one\ntwo\n"
+    result = results["s.a"]
+    assert (result.by, result.role) == ("ann", "reviewer")
+    assert result.started is not None
+    assert result.finished is not None
+    assert result.finished >= result.started
+    assert events[-1] == ItemFinished("s.a", result)
+
+
+async def test_unknown_variable_is_an_error_for_that_item_only(make_checklist: Make, items: Items) -> None:
+    checklist = make_checklist(items(
+        "{id: a, title: A, check: {type: shell, run: 'echo ${env:NOT_SET_ANYWHERE}'}}",
+        "{id: b, title: B, check: {type: shell, run: 'echo fine'}}"))
+    results = await Runner(checklist, {}, by="x", environ={"PATH": "/usr/bin:/bin"}).run()
+    assert results["s.a"].status is Status.ERROR
+    assert "NOT_SET_ANYWHERE" in results["s.a"].summary
+    assert results["s.b"].status is Status.PASS
+
+
+async def test_output_is_capped_head_and_tail_with_hash_of_all(make_checklist: Make, items: Items) -> None:
+    checklist = make_checklist(items(
+        "{id: big, title: Big, check: {type: shell, "
+        "run: 'echo START; seq 1 20000; echo END'}}"))
+    result = (await Runner(checklist, {}, by="x", output_cap=2000).run())["s.big"]
+    assert result.output_truncated
+    assert len(result.output.encode()) < 2200
+    assert result.output.startswith("START\n")
+    assert result.output.endswith("END\n")
+    full = "START\n" + "".join(f"{i}\n" for i in range(1, 20001)) + "END\n"
+    assert result.output_sha256 == hashlib.sha256(full.encode()).hexdigest()
+
+
+async def test_secrets_never_reach_listeners(make_checklist: Make, items: Items) -> None:
+    checklist = make_checklist(items(
+        "{id: leak, title: Leak, check: {type: shell, "
+        "run: 'echo value=${env:API_TOKEN}; echo Authorization: Bearer abcdefghijkl123', "
+        "expect: {contains: nothing-like-this}}}"))
+    events: list[RunEvent] = []
+    env = {"API_TOKEN": "very-secret-99", "PATH": "/usr/bin:/bin"}
+    await Runner(checklist, {}, by="x", listeners=[events.append], environ=env).run()
+    text = repr(events)
+    assert "very-secret-99" not in text
+    assert "abcdefghijkl123" not in text
+    assert "***" in text
+
+
+def test_variables_left_out_take_the_checklist_default() -> None:
+    from predeploy_tui.core.checklist import load_checklist
+
+    checklist = load_checklist(Path(__file__).resolve().parents[2] / "checklists" / "demo.yaml")
+    runner = Runner(checklist, {"env": "production"}, by="ann")
+    assert runner.resolve("network.health").params["url"] == "http://127.0.0.1:8765/health"
