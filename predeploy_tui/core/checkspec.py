@@ -158,7 +158,10 @@ CHECK_TYPES: dict[str, dict[str, Spec]] = {
         "resource": Text("for list: the API path, e.g. /api/v1/namespaces/default/pods"),
         "label_selector": Text(),
     },
-    "gpu": {**_host},
+    "gpu": {
+        **_host,
+        "nvidia_smi": Text("on a host: the nvidia-smi to run (default: nvidia-smi on the PATH)"),
+    },
 }
 """Built-in check types and their own fields (the common ones are added by :data:`CHECK`)."""
 

@@ -1,0 +1,203 @@
+"""Provides the ``postgres`` check type: run one SQL query and keep its rows as evidence.
+
+The connection comes from a DSN, a ``service`` from pg_service.conf or the PG* environment
+variables; libpq waits forever without ``connect_timeout``, so both it and ``statement_timeout``
+are derived from the time the check has left. A check runs in a read-only transaction that is
+rolled back; only a confirmed action may write (and commits).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from predeploy_tui.engine.base import CheckContext, CheckError, Observation, ResolvedCheck
+from predeploy_tui.engine.checks._evidence import jsonable, one_line, text_table
+
+DEFAULT_MAX_ROWS = 100
+"""Rows kept as evidence when the check does not say."""
+DEFAULT_BASELINE_KEY = "query"
+"""The column that identifies a pg_stat_statements row."""
+DEFAULT_BASELINE_METRIC = "mean_exec_time"
+"""The pg_stat_statements column compared between two baselines."""
+
+
+def describe(check: ResolvedCheck, host: str | None) -> str:
+    """The query and where it goes, one line, secrets masked."""
+    shown = check.shown
+    where = shown.get("dsn") or (f"service={shown['service']}" if shown.get("service") else "PG* env")
+    query = " ".join(str(shown.get("query", "")).split())
+    return f"psql {where}: {query}"
+
+
+async def run(ctx: CheckContext) -> Observation:
+    """Connect, run the query in a transaction and report its columns and rows."""
+    import psycopg
+
+    params = ctx.check.params
+    query = str(params.get("query") or "").strip()
+    if not query:
+        raise CheckError("postgres check has no query")
+    max_rows = int(params.get("max_rows") or DEFAULT_MAX_ROWS)
+    try:
+        async with asyncio.timeout(ctx.remaining()):
+            conn = await _connect(ctx)
+            try:
+                columns, rows, row_count = await _query(ctx, conn, query, max_rows)
+            finally:
+                await _close(conn)
+    except TimeoutError:
+        raise CheckError(f"no answer from PostgreSQL within {ctx.check.timeout:g}s") from None
+    except psycopg.errors.QueryCanceled as exc:
+        raise CheckError(f"query cancelled: {one_line(exc)}") from None
+    except psycopg.errors.ReadOnlySqlTransaction as exc:
+        raise CheckError(f"query failed: {one_line(exc)} (only an action item may write)") from None
+    except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+        raise CheckError(f"PostgreSQL connection failed: {one_line(exc)}") from None
+    except psycopg.Error as exc:
+        raise CheckError(f"query failed: {one_line(exc)}") from None
+    return _observation(params, columns, rows, row_count, max_rows)
+
+
+async def _connect(ctx: CheckContext) -> Any:
+    """Open the connection with libpq's own connect timeout set (it has none by default)."""
+    import psycopg
+
+    params = ctx.check.params
+    kwargs: dict[str, Any] = {
+        # libpq reads connect_timeout in whole seconds and treats 1 as 2.
+        "connect_timeout": max(2, math.ceil(ctx.remaining())),
+        "application_name": "predeploy",
+    }
+    if params.get("service"):
+        kwargs["service"] = str(params["service"])
+    if params.get("password"):
+        kwargs["password"] = str(params["password"])
+    return await psycopg.AsyncConnection.connect(str(params.get("dsn") or ""), **kwargs)
+
+
+async def _query(ctx: CheckContext, conn: Any, query: str,
+                 max_rows: int) -> tuple[list[str], list[tuple[Any, ...]], int]:
+    """Run the query; returns columns, the first ``max_rows`` rows and the full row count."""
+    if not ctx.is_action:
+        await conn.set_read_only(True)
+    # A little under what is left, so the server cancels first and says why.
+    left = ctx.remaining()
+    budget_ms = max(50, int(min(left - 0.25, left * 0.95) * 1000))
+    async with conn.cursor() as cur:
+        await cur.execute("SELECT set_config('statement_timeout', %s, true)", (str(budget_ms),))
+        await cur.execute(query)
+        if cur.description is None:
+            rows: list[tuple[Any, ...]] = []
+            columns: list[str] = []
+            row_count = max(cur.rowcount, 0)
+        else:
+            columns = [col.name for col in cur.description]
+            rows = list(await cur.fetchmany(max_rows))
+            row_count = cur.rowcount if cur.rowcount >= 0 else len(rows)
+    if ctx.is_action:
+        await conn.commit()
+    else:
+        await conn.rollback()
+    return columns, rows, row_count
+
+
+async def _close(conn: Any) -> None:
+    """Close without letting a dead server's error hide the one that matters."""
+    try:
+        await conn.close()
+    except Exception:
+        pass
+
+
+def _observation(params: Mapping[str, Any], columns: list[str], rows: list[tuple[Any, ...]],
+                 row_count: int, max_rows: int) -> Observation:
+    records = [{col: jsonable(val) for col, val in zip(columns, row, strict=True)} for row in rows]
+    data: dict[str, Any] = {"columns": columns, "rows": records, "row_count": row_count}
+    if row_count > len(rows):
+        data["rows_truncated"] = True
+    output = text_table(columns, [[rec[c] for c in columns] for rec in records])
+    if row_count > len(rows):
+        output += f"\n({row_count} rows, first {max_rows} shown)"
+    else:
+        output += f"\n({row_count} row{'' if row_count == 1 else 's'})"
+    value: float | str | None
+    if len(columns) == 1 and row_count == 1:
+        cell = records[0][columns[0]]
+        value = _headline(cell)
+        label = columns[0]
+        summary = f"{columns[0]} = {cell}"
+    else:
+        value, label = row_count, "rows"
+        summary = f"{row_count} row{'' if row_count == 1 else 's'}"
+    if params.get("baseline"):
+        key = str(params.get("baseline_key") or DEFAULT_BASELINE_KEY)
+        metric = str(params.get("baseline_metric") or DEFAULT_BASELINE_METRIC)
+        data["baseline"] = _baseline(columns, records, key, metric)
+        data["baseline_key"], data["baseline_metric"] = key, metric
+        summary += f"; baseline of {len(data['baseline'])} {key} recorded"
+    return Observation(output=output, data=data, value=value, label=label, summary=summary)
+
+
+def _headline(cell: Any) -> float | str | None:
+    if cell is None or isinstance(cell, float | str):
+        return cell
+    if isinstance(cell, bool):
+        return str(cell).lower()
+    if isinstance(cell, int):
+        return cell
+    return str(cell)
+
+
+def _baseline(columns: Sequence[str], records: Sequence[Mapping[str, Any]], key: str,
+              metric: str) -> dict[str, dict[str, float]]:
+    """{key value: {numeric column: value}}: the first row of a key wins (rows come sorted)."""
+    for needed in (key, metric):
+        if needed not in columns:
+            raise CheckError(f"baseline column {needed!r} is not in the result (columns: "
+                             f"{', '.join(columns) or 'none'})")
+    out: dict[str, dict[str, float]] = {}
+    for rec in records:
+        name = str(rec[key])
+        if name in out:
+            continue
+        out[name] = {col: val for col, val in rec.items()
+                     if col != key and isinstance(val, int | float) and not isinstance(val, bool)}
+    return out
+
+
+def compare_baselines(old_data: Mapping[str, Any] | None, new_data: Mapping[str, Any] | None,
+                      threshold_pct: float) -> list[dict[str, Any]]:
+    """Rows whose baseline metric moved by at least ``threshold_pct`` percent, biggest rise first.
+
+    Takes the ``data`` of two results of a ``baseline: true`` check (or bare baseline maps).
+    Each entry: key, metric, old, new, change_pct (positive = grew, e.g. a query got slower).
+    Keys present in only one of the two are not compared.
+    """
+    old_map, metric = _baseline_of(old_data)
+    new_map, new_metric = _baseline_of(new_data)
+    metric = new_metric or metric or DEFAULT_BASELINE_METRIC
+    moved: list[dict[str, Any]] = []
+    for key, new_row in new_map.items():
+        old_row = old_map.get(key)
+        if old_row is None:
+            continue
+        old, new = old_row.get(metric), new_row.get(metric)
+        if not isinstance(old, int | float) or not isinstance(new, int | float):
+            continue
+        change = (math.inf if new > 0 else 0.0) if old == 0 else (new - old) / abs(old) * 100
+        if abs(change) >= threshold_pct and change != 0:
+            moved.append({"key": key, "metric": metric, "old": old, "new": new,
+                          "change_pct": round(change, 1) if math.isfinite(change) else change})
+    moved.sort(key=lambda m: -m["change_pct"])
+    return moved
+
+
+def _baseline_of(data: Mapping[str, Any] | None) -> tuple[Mapping[str, Mapping[str, Any]], str]:
+    if not data:
+        return {}, ""
+    if isinstance(data.get("baseline"), Mapping):
+        return data["baseline"], str(data.get("baseline_metric") or "")
+    return data, ""
