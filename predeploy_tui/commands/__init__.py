@@ -9,7 +9,17 @@ COMMANDS: tuple[str, ...] = (
     "validate",
     "schema",
     "new",
+    "open",
+    "demo",
     "show",
+    "run",
+    "plan",
+    "verify",
+    "sign",
+    "export",
+    "import",
+    "diff",
+    "commit",
 )
 """Subcommand names in the order ``--help`` lists them; module ``commands/<name>.py`` each."""
 

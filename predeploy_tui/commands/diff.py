@@ -1,0 +1,31 @@
+"""Provides ``predeploy diff``: what changed since the previous release's session."""
+
+from __future__ import annotations
+
+import argparse
+
+from predeploy_tui.commands import UsageError, existing_file
+
+HELP = "compare two sessions: status changes, new failures and waivers, thresholds, baselines"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Arguments of the subcommand."""
+    p.add_argument("old", metavar="OLD", help="the earlier session (previous release)")
+    p.add_argument("new", metavar="NEW", help="the later session")
+    p.add_argument("--slower-pct", type=float, default=20.0, metavar="N",
+                   help="report baseline rows whose metric grew by more than N%% (default 20)")
+
+
+def main(args: argparse.Namespace) -> int:
+    """Print the comparison; exit 0 either way (it informs, it does not judge)."""
+    from predeploy_tui.core import store
+    from predeploy_tui.core.compare import compare
+
+    if args.slower_pct < 0:
+        raise UsageError("--slower-pct must be 0 or more")
+    old = store.load(existing_file(args.old, "session"))
+    new = store.load(existing_file(args.new, "session"))
+    for line in compare(old, new, slower_pct=args.slower_pct).lines():
+        print(line)
+    return 0

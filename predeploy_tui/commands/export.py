@@ -1,0 +1,66 @@
+"""Provides ``predeploy export``: a session as markdown (the seed filled in), JSON or JUnit XML."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from predeploy_tui.commands import existing_file
+
+HELP = "export a session as markdown, JSON or JUnit XML"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Arguments of the subcommand."""
+    p.add_argument("session", metavar="SESSION", help="session TOML file")
+    p.add_argument("--format", choices=("markdown", "json", "junit"), default="markdown",
+                   help="report format (default markdown)")
+    p.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
+
+
+def section_titles(session_path: Path, checklist_path: str) -> dict[str, str]:
+    """Section headings from the session's checklist, when it can still be read."""
+    from predeploy_tui.core.checklist import ChecklistError, load_checklist
+
+    if not checklist_path:
+        return {}
+    path = Path(checklist_path)
+    path = path if path.is_absolute() else session_path.parent / path
+    try:
+        return {s.id: s.title for s in load_checklist(path).sections}
+    except ChecklistError:
+        return {}
+
+
+def render(session_path: Path, fmt: str, now: datetime) -> str:
+    """The report text."""
+    from predeploy_tui.core import store
+
+    session = store.load(session_path)
+    if fmt == "json":
+        from predeploy_tui.reports.jsonreport import to_json
+
+        return json.dumps(to_json(session, now), indent=2, ensure_ascii=False) + "\n"
+    if fmt == "junit":
+        from predeploy_tui.reports.junit import to_junit_text
+
+        return to_junit_text(session, now)
+    from predeploy_tui.reports.markdown import to_markdown
+
+    return to_markdown(session, now, section_titles(session_path, session.checklist_path))
+
+
+def main(args: argparse.Namespace) -> int:
+    """Write the report."""
+    from predeploy_tui.core.store import write_atomic
+
+    path = existing_file(args.session, "session")
+    text = render(path, args.format, datetime.now(UTC))
+    if args.output:
+        write_atomic(Path(args.output), text)
+    else:
+        sys.stdout.write(text)
+    return 0

@@ -1,0 +1,121 @@
+"""Provides ``predeploy verify``: has the session changed since it was signed off or decided?
+
+Exit 0 when intact; 1 when covered content or a sign-off's own record changed after a sign-off
+or the decision, or a signature is bad or required and missing; 2 when the file is unreadable.
+Checklist drift is reported too (it changes nothing that was signed).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from predeploy_tui.commands import existing_file
+
+HELP = "check a session's sign-offs and decision still match its content (exit 1 if not)"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Arguments of the subcommand."""
+    p.add_argument("session", metavar="SESSION", help="session TOML file")
+    p.add_argument("--allowed-signers", metavar="FILE",
+                   help="OpenSSH allowed_signers file (default: the checklist's, else git's "
+                        "gpg.ssh.allowedSignersFile)")
+
+
+def _checklist(session_path: Path, stored: str) -> tuple[Any, str]:
+    from predeploy_tui.core.checklist import ChecklistError, load_checklist
+
+    if not stored:
+        return None, "the session does not name its checklist"
+    path = Path(stored)
+    path = path if path.is_absolute() else session_path.parent / path
+    if not path.exists():
+        return None, f"checklist {stored} not found: drift not checked"
+    try:
+        return load_checklist(path), ""
+    except ChecklistError as exc:
+        return None, f"checklist {stored} does not load ({exc.problems[0].message}): drift not checked"
+
+
+def main(args: argparse.Namespace) -> int:
+    """Print what was verified; the exit code says whether it is intact."""
+    from predeploy_tui.core import integrity, store
+    from predeploy_tui.core.drift import drift
+    from predeploy_tui.engine import signing
+
+    path = existing_file(args.session, "session")
+    session = store.load(path)
+    checklist, why = _checklist(path, session.checklist_path)
+    bad = False
+    findings = {f.what: f for f in integrity.check(session)}
+    print(f"{path}: {session.checklist_title} {session.header.get('version', '')}".rstrip())
+    print(f"  content sha256 {integrity.content_hash(session)}")
+    allowed = Path(args.allowed_signers) if args.allowed_signers else signing.allowed_signers_file(
+        checklist.allowed_signers if checklist is not None else None,
+        checklist.folder if checklist is not None else path.parent)
+    required_sigs = bool(checklist is not None and checklist.require_signatures)
+    latest = [s for role in dict.fromkeys(x.role for x in session.signoffs)
+              if (s := session.signoff(role)) is not None]
+    if not latest:
+        print("  no sign-offs yet")
+    for s in latest:
+        finding = findings.get(f"signoff:{s.role}")
+        head = f"  sign-off {s.role}: {s.title or s.role} by {s.name}"
+        if not s.content_sha256:
+            print(f"{head}: records no content hash (made by an older tool?): cannot be verified")
+            bad = True
+        elif finding is None:
+            print(f"{head}: intact")
+        else:
+            bad = True
+            print(f"{head}: CHANGED since it was signed")
+            _explain(finding, session)
+        if s.signature:
+            if allowed is None:
+                print("    signature present but no allowed_signers file to verify it against")
+                bad = bad or required_sigs
+            else:
+                result = signing.verify(signing.message(s.content_sha256), s.signature, allowed)
+                print(f"    signature: {'good' if result.valid else 'BAD'}: {result.reason}")
+                bad = bad or not result.valid
+        elif required_sigs:
+            print("    signature: MISSING (the checklist requires signed sign-offs)")
+            bad = True
+    d = session.decision
+    if d.status:
+        finding = findings.get("decision")
+        if not d.content_sha256:
+            print(f"  decision {d.status}: records no content hash: cannot be verified")
+        elif finding is None:
+            print(f"  decision {d.status}: intact")
+        else:
+            bad = True
+            print(f"  decision {d.status}: CHANGED since it was made")
+            _explain(finding, session)
+    if checklist is None:
+        print(f"  {why}")
+    else:
+        found = drift(session, checklist)
+        if found:
+            print(f"  checklist drift ({checklist.path} changed since the session began):")
+            for line in found.lines():
+                print(f"    {line}")
+        elif found.checklist_changed:
+            print("  checklist file changed since the session began, but no item did")
+        else:
+            print("  checklist unchanged")
+    print("NOT INTACT" if bad else "intact")
+    return 1 if bad else 0
+
+
+def _explain(finding: Any, session: Any) -> None:
+    from predeploy_tui.core.integrity import describe_part
+
+    for part in finding.changed:
+        print(f"    changed: {describe_part(part, session)}")
+    if finding.record_changed:
+        print("    changed: the approval's own record (who, when, what was approved)")
+    if finding.unknown:
+        print("    changed: content (no per-part hashes were stored to say where)")

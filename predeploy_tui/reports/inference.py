@@ -1,0 +1,251 @@
+"""Provides the check inferred from a markdown item's code block and title.
+
+The command decides the type (curl -> http, openssl s_client -> tls, dig/nslookup -> dns, SQL ->
+postgres, redis-cli -> redis, aws -> aws, kubectl -> kubernetes, nvidia-smi -> gpu, df -> disk,
+free -> memory, ssh user@host "cmd" -> ssh, anything else -> shell), a mutating command makes the
+item an action, and a ``(>80%)``-style threshold in the title a matcher. Each guess carries a note
+that the importer writes as a YAML comment.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass
+from typing import Any
+
+_THRESHOLD = re.compile(r"\(\s*([<>]=?)\s*(\d+(?:\.\d+)?)\s*(%|(?:[KMGT]i?B|hours?|days?|minutes?|h|d|m)"
+                        r"\b)?\s*([^)]*)\)", re.I)
+_MUTATING = re.compile(r"\bgit\s+(push|tag\s+-a|commit|merge|checkout\s+-b)\b|"
+                       r"\b(kubectl|helm)\s+(apply|delete|rollout|install|upgrade|scale)\b|"
+                       r"\bdocker\s+push\b|"
+                       r"(^|[\s/_.-])(deploy|send|rollback|restore|publish)(?=[\s_.-]|$)", re.I)
+
+def slug(text: str, fallback: str) -> str:
+    """An id from a title: lower case, dashes, parentheses dropped, at most 40 characters."""
+    words = re.sub(r"\(.*?\)", " ", text.lower())
+    made = re.sub(r"[^a-z0-9]+", "-", words).strip("-")[:40].strip("-")
+    return made if made and made[0].isalnum() else fallback
+
+
+def unique(base: str, taken: set[str]) -> str:
+    """``base``, or ``base-2``, ``base-3``... whichever is not taken yet (and take it)."""
+    out, n = base, 2
+    while out in taken:
+        out, n = f"{base}-{n}", n + 1
+    taken.add(out)
+    return out
+
+
+
+@dataclass
+class Check:
+    """A check inferred from a code block, with what was guessed about it."""
+
+    fields: dict[str, Any]
+    """The ``check:`` mapping."""
+    notes: list[str]
+    """Comments saying what was guessed."""
+    action: bool = False
+    """A mutating command: the item becomes an action."""
+
+
+def commands_of(lang: str, code: str) -> tuple[list[str], list[str]]:
+    """Command lines (continuations joined) and comment lines of a block."""
+    joined = re.sub(r"\\\n\s*", " ", code)
+    comment = "--" if lang == "sql" else "#"
+    commands, comments = [], []
+    for line in joined.split("\n"):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if stripped.startswith(comment):
+            comments.append(stripped.lstrip(comment + "-").strip())
+        else:
+            commands.append(stripped)
+    return commands, comments
+
+
+def _words(command: str) -> list[str]:
+    try:
+        return shlex.split(command)
+    except ValueError:
+        return command.split()
+
+
+def _option(words: list[str], *names: str) -> str | None:
+    for i, word in enumerate(words):
+        for name in names:
+            if word == name and i + 1 < len(words):
+                return words[i + 1]
+            if name.startswith("--") and word.startswith(name + "="):
+                return word.split("=", 1)[1]
+    return None
+
+
+def infer(lang: str, code: str, title: str, hosts: dict[str, dict[str, str]]) -> Check:
+    """The check for a code block; ssh targets are added to ``hosts``."""
+    commands, _ = commands_of(lang, code)
+    script = "\n".join(commands)
+    if lang in ("sql", "psql", "postgresql"):
+        query = "\n".join(c.rstrip() for c in code.strip().split("\n")
+                          if not c.strip().startswith("--"))
+        fields: dict[str, Any] = {"type": "postgres", "query": query.strip() or "SELECT 1"}
+        notes = ["guessed: postgres from the SQL block; set dsn or service (PG* environment "
+                 "variables are used otherwise)"]
+        if "pg_stat_statements" in query.lower():
+            fields["baseline"] = True
+            notes.append("guessed: pg_stat_statements rows are kept as a baseline for "
+                         "`predeploy diff`")
+        return Check(fields, notes)
+    if not commands:
+        return Check({"type": "shell", "run": code.strip() or "true"},
+                      ["guessed: shell, the block holds no command line"])
+    if _MUTATING.search(script):
+        return Check({"type": "shell", "run": script},
+                      ["guessed: an action, because the command changes something (runs only "
+                       "after confirmation)"], action=True)
+    first = _words(commands[0])
+    tool = first[0].rsplit("/", 1)[-1] if first else ""
+    same_tool = all((_words(c) or [""])[0] == (first or [""])[0] for c in commands)
+    if "openssl s_client" in script:
+        target = _option(_words(script), "-connect") or ""
+        host, _, port = target.rpartition(":") if ":" in target else (target, "", "443")
+        fields = {"type": "tls", "address": host or target or "localhost",
+                  "port": int(port) if port.isdigit() else 443}
+        server_name = _option(_words(script), "-servername")
+        if server_name and server_name != fields["address"]:
+            fields["server_name"] = server_name
+        return Check(fields, ["guessed: tls from `openssl s_client`"])
+    if tool in ("dig", "nslookup", "host") and all(
+            (_words(c) or [""])[0] in ("dig", "nslookup", "host") for c in commands):
+        names = [w for w in first[1:] if not w.startswith(("-", "+", "@"))]
+        fields = {"type": "dns", "name": names[0] if names else "localhost"}
+        record = next((w.upper() for w in first[1:] if w.upper() in
+                       ("A", "AAAA", "CNAME", "MX", "TXT", "NS", "PTR", "SRV")), None)
+        if record:
+            fields["record"] = record
+        return Check(fields, [f"guessed: dns from `{tool}`"])
+    if len(commands) == 1 and "|" not in script:
+        found = _single(tool, first, title, hosts)
+        if found is not None:
+            return found
+    if tool == "redis-cli" and same_tool:
+        return _redis(commands)
+    if tool == "aws" and len(commands) == 1:
+        found = _aws(first, title)
+        if found is not None:
+            return found
+    reason = "a pipeline" if "|" in script else f"{len(commands)} commands" \
+        if len(commands) > 1 else f"`{tool}`"
+    return Check({"type": "shell", "run": script}, [f"guessed: shell ({reason})"])
+
+
+def _single(tool: str, words: list[str], title: str, hosts: dict[str, dict[str, str]]) \
+        -> Check | None:
+    if tool == "curl":
+        url = next((w for w in words[1:] if re.match(r"https?://", w)), None)
+        if url is None or any(w in ("-H", "--header", "-d", "--data", "-u") for w in words):
+            return None
+        fields: dict[str, Any] = {"type": "http", "url": url}
+        if "-I" in words or "--head" in words:
+            fields["method"] = "HEAD"
+        return Check(fields, ["guessed: http from `curl` (2xx passes)"])
+    if tool == "kubectl" and words[1:3] in (["top", "nodes"], ["get", "nodes"]):
+        return Check({"type": "kubernetes", "probe": "nodes"},
+                      ["guessed: kubernetes node probe from `kubectl " + " ".join(words[1:3]) + "`"])
+    if tool == "nvidia-smi":
+        return Check({"type": "gpu"}, ["guessed: gpu from `nvidia-smi`"])
+    if tool == "df":
+        paths = [w for w in words[1:] if not w.startswith("-")]
+        fields = {"type": "disk"} if not paths else {"type": "disk", "path": paths[0]}
+        return Check(fields, ["guessed: disk from `df`"])
+    if tool == "free":
+        return Check({"type": "memory"}, ["guessed: memory from `free`"])
+    if tool == "ssh" and len(words) >= 3:
+        target = next((w for w in words[1:] if not w.startswith("-")), "")
+        user, _, host = target.rpartition("@")
+        name = slug(host.split(".")[0], "host")
+        entry = {"host": host} if not user else {"host": host, "user": user}
+        if hosts.get(name, entry) != entry:
+            name = unique(name, set(hosts))
+        hosts[name] = entry
+        rest = words[words.index(target) + 1:]
+        return Check({"type": "ssh", "host": name, "run": " ".join(rest) if len(rest) > 1
+                       else (rest[0] if rest else "true")},
+                      [f"guessed: ssh to {target} (added under hosts as {name!r})"])
+    if tool == "aws":
+        return _aws(words, title)
+    return None
+
+
+def _redis(commands: list[str]) -> Check:
+    words = _words(commands[0])
+    fields: dict[str, Any] = {"type": "redis"}
+    host, port = _option(words, "-h"), _option(words, "-p")
+    if host:
+        fields["address"] = host
+    if port and port.isdigit():
+        fields["port"] = int(port)
+    sections = []
+    for command in commands:
+        w = _words(command)
+        if "info" in (x.lower() for x in w):
+            after = w[[x.lower() for x in w].index("info") + 1:]
+            sections.extend(after[:1])
+    if sections:
+        fields["info"] = sections
+    return Check(fields, ["guessed: redis from `redis-cli` (PING always, INFO sections read)"])
+
+
+def _aws(words: list[str], title: str) -> Check | None:
+    if words[1:3] == ["s3", "ls"] and len(words) > 3 and words[3].startswith("s3://"):
+        bucket, _, prefix = words[3][5:].partition("/")
+        aged = _THRESHOLD.search(title)
+        probe = "newest_object" if aged and "old" in (aged.group(4) or "").lower() else "bucket"
+        fields: dict[str, Any] = {"type": "aws", "probe": probe, "bucket": bucket}
+        if prefix:
+            fields["prefix"] = prefix
+        return Check(fields, [f"guessed: aws {probe} probe from `aws s3 ls`"])
+    secret = _option(words, "--secret-id")
+    if words[1:3] == ["secretsmanager", "describe-secret"] and secret:
+        return Check({"type": "aws", "probe": "secret_rotation", "secret_id": secret},
+                      ["guessed: aws secret_rotation probe from `aws secretsmanager`"])
+    dist = _option(words, "--id")
+    if words[1:3] == ["cloudfront", "get-distribution"] and dist:
+        return Check({"type": "aws", "probe": "cloudfront", "distribution_id": dist},
+                      ["guessed: aws cloudfront probe"])
+    return None
+
+
+_TIME_UNITS = {"hour": "h", "hours": "h", "h": "h", "day": "d", "days": "d", "d": "d",
+               "minute": "m", "minutes": "m", "m": "m"}
+
+
+def expect_for(title: str, check: Check) -> tuple[dict[str, Any] | None, str]:
+    """The matcher a ``(>80%)``-style threshold in the title asks for, and the note saying so."""
+    match = _THRESHOLD.search(title)
+    if match is None:
+        return None, ""
+    op, number, unit, rest = match.group(1), match.group(2), (match.group(3) or ""), match.group(4)
+    ctype = check.fields["type"]
+    said = f"{op}{number}{unit}"
+    low = unit.lower()
+    if low in _TIME_UNITS:
+        amount = f"{number}{_TIME_UNITS[low]}"
+        if "old" in rest.lower() or ctype == "aws":
+            return {"max_age": amount}, f"guessed: '{said}' read as at most {amount} old"
+        return {"ge" if op.startswith(">") else "le": amount}, \
+            f"guessed: '{said}' read as {'at least' if op.startswith('>') else 'at most'} {amount}"
+    value: Any = f"{number}{unit.upper() if unit != '%' else '%'}" if unit else float(number)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    key = "ge" if op.startswith(">") else "le"
+    expect: dict[str, Any] = {key: value}
+    note = f"guessed: '{said}' read as {'at least' if key == 'ge' else 'at most'} {value}"
+    if ctype == "shell":
+        plain = float(number)
+        expect = {"regex": r"(\d+(?:\.\d+)?)\s*%" if unit == "%" else r"(\d+(?:\.\d+)?)",
+                  key: int(plain) if plain.is_integer() else plain}
+        note += "; the regex takes the first number in the output: adjust it"
+    return expect, note

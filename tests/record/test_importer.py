@@ -1,0 +1,155 @@
+"""Markdown import: the seed becomes a valid checklist with every item in order; no markdown crashes it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from predeploy_tui.cli import main
+from predeploy_tui.core.checklist import parse_checklist
+from predeploy_tui.reports.importer import ImportProblem, to_yaml
+
+SEED = Path("/work/shared/seeds/pre-deployment-checklist.md")
+SEED_TEXT = SEED.read_text() if SEED.exists() else ""
+needs_seed = pytest.mark.skipif(not SEED_TEXT, reason="the seed markdown is not on this machine")
+
+
+def seed_items() -> list[str]:
+    """Every checkbox of the seed that is an item (sign-offs and the decision are built in)."""
+    titles = re.findall(r"^\s*- \[ \] (.*?)\s*$", SEED_TEXT, re.M)
+    return [t for t in titles if "approval" not in t and "GO" not in t]
+
+
+@needs_seed
+def test_seed_imports_to_a_valid_checklist_with_every_item_in_order() -> None:
+    text = to_yaml(SEED_TEXT, "pre-deployment-checklist.md")
+    checklist = parse_checklist(text.encode(), "imported.yaml")
+    assert [i.title for i in checklist.items()] == seed_items()
+    assert len(seed_items()) == 62
+    assert [s.title for s in checklist.sections][:2] == ["Code Readiness",
+                                                        "Infrastructure Verification"]
+    assert [r.role for r in checklist.signoffs] == ["engineering", "operations", "security",
+                                                    "product"]
+    assert checklist.signoffs[3].required_when == "major"
+    by_title = {i.title: i for i in checklist.items()}
+    kinds = {title: (item.kind, item.check.type if item.check else None)
+             for title, item in by_title.items()}
+    assert kinds["Code coverage meets threshold (>80%)"] == ("check", "shell")
+    assert by_title["Code coverage meets threshold (>80%)"].check.expect["ge"] == 80
+    assert kinds["Load balancer health checks passing"] == ("check", "http")
+    assert kinds["SSL certificates valid (>30 days)"] == ("check", "tls")
+    assert kinds["DNS resolution working"] == ("check", "dns")
+    assert kinds["Database performance baseline recorded"] == ("check", "postgres")
+    assert kinds["Redis cluster healthy"] == ("check", "redis")
+    assert kinds["S3 bucket accessible"] == ("check", "aws")
+    assert kinds["CPU capacity verified (>30% available)"] == ("check", "kubernetes")
+    assert kinds["GPU availability confirmed"] == ("check", "gpu")
+    assert kinds["Disk space verified (>100GB available)"] == ("check", "disk")
+    assert by_title["Disk space verified (>100GB available)"].check.expect["ge"] == "100GB"
+    assert kinds["Memory capacity verified (>4GB per node available)"] == ("check", "memory")
+    assert kinds["Deployment credentials valid"] == ("check", "ssh")
+    assert kinds["Recent backup exists (<24 hours old)"] == ("check", "aws")
+    assert by_title["Recent backup exists (<24 hours old)"].check.expect["max_age"] == 86400
+    assert kinds["Release branch created and protected"] == ("action", "shell")
+    assert kinds["Version tags created"] == ("action", "shell")
+    assert kinds["Staging deployment successful"] == ("action", "shell")
+    assert kinds["Payment provider API accessible"] == ("manual", None)
+    nested = by_title["Email sent to stakeholders"]
+    assert nested.key == "communication.deployment-window-communicated.email-sent-to-stakeholders"
+    assert "# guessed: tls" in text
+    assert "# guessed: an action" in text
+
+
+@needs_seed
+def test_import_command_writes_yaml_that_validates(tmp_path: Path) -> None:
+    out = tmp_path / "imported.yaml"
+    assert main(["import", str(SEED), "-o", str(out)]) == 0
+    assert main(["validate", str(out)]) == 0
+    assert main(["import", str(SEED), "-o", str(out)]) == 2  # no silent overwrite
+
+
+def test_markdown_without_checkboxes_is_a_clear_error(tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    md = tmp_path / "notes.md"
+    md.write_text("# Notes\n\nJust prose, <b>html</b>, and\n\n- a bullet\n")
+    assert main(["import", str(md)]) == 2
+    err = capsys.readouterr().err
+    assert "no checklist items found" in err
+    assert "Traceback" not in err
+    md.write_bytes(b"- [ ] ok\n\xff\xfe")
+    assert main(["import", str(md)]) == 2
+
+
+def test_odd_markdown_still_imports() -> None:
+    text = to_yaml("<div>\n- [x] **Bold** item with ${HOME} <i>html</i>\n"
+                   "      - [ ] deep child\n  - [ ] shallower child\n"
+                   "  ```bash\n  echo ${HOME} ${not valid}\n  ```\n"
+                   "## 2. Second\n### Group\n- [ ] same\n- [ ] same\n"
+                   "```\nunclosed fence\n", "odd.md")
+    checklist = parse_checklist(text.encode(), "odd.yaml")
+    titles = [i.title for i in checklist.items()]
+    assert titles == ["Bold item with ${HOME} html", "deep child", "shallower child", "same", "same"]
+    check = checklist.item("checklist.bold-item-with-home-html.shallower-child").check
+    assert check is not None
+    assert "${env:HOME}" in check.params["run"]
+
+
+BLOCKS = st.one_of(
+    st.builds(lambda n, t: "#" * n + " " + t, st.integers(1, 7), st.text(max_size=20)),
+    st.builds(lambda i, b, t: " " * i + "- [" + b + "] " + t, st.integers(0, 12),
+              st.sampled_from([" ", "x", "X"]), st.text(max_size=30)),
+    st.builds(lambda i, lang, body: " " * i + "```" + lang + "\n" + body + "\n" + " " * i + "```",
+              st.integers(0, 6), st.sampled_from(["", "bash", "sql", "python", "yaml"]),
+              st.sampled_from(["curl -I https://x.invalid/", "kubectl top nodes", "df -h /",
+                               "dig a.invalid", "redis-cli -h r ping", "git push", "SELECT 1;",
+                               "ssh u@h.invalid \"uptime\"", "aws s3 ls s3://b/", "echo ${X}",
+                               "openssl s_client -connect h:443", "nvidia-smi", "free -m"])
+              | st.text(max_size=40)),
+    st.builds(lambda t: f"<{t}>", st.text(max_size=10)),
+    st.text(max_size=60),
+    st.builds(lambda i, t: " " * i + "- " + t, st.integers(0, 8),
+              st.sampled_from(["Name: ____", "Date: ____", "plain"])),
+)
+
+
+def _import_or_clear_error(markdown: str) -> None:
+    try:
+        text = to_yaml(markdown, "generated.md")
+    except ImportProblem as exc:
+        message = str(exc)
+    else:
+        message = ""
+    if message:
+        assert "generated.md" in message
+        assert "does not validate" not in message, message
+        return
+    assert isinstance(yaml.safe_load(text), dict)
+    parse_checklist(text.encode(), "generated.yaml")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(BLOCKS, max_size=25).map("\n".join))
+def test_generated_markdown_never_crashes_the_importer(markdown: str) -> None:
+    _import_or_clear_error(markdown)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(max_size=300))
+def test_arbitrary_text_never_crashes_the_importer(markdown: str) -> None:
+    _import_or_clear_error(markdown)
+
+
+def test_huge_and_deep_markdown() -> None:
+    deep = "\n".join(" " * (2 * i) + f"- [ ] level {i}" for i in range(40))
+    text = to_yaml(deep, "deep.md")
+    assert "deeper sub-items were left out" in text
+    parse_checklist(text.encode(), "deep.yaml")
+    many = "\n".join(f"- [ ] item {i}" for i in range(3000))
+    assert len(list(parse_checklist(to_yaml(many, "many.md").encode(), "m.yaml").items())) == 3000
+    with pytest.raises(ImportProblem, match="larger than"):
+        to_yaml("- [ ] x\n" * 700_000, "huge.md")
