@@ -1,0 +1,227 @@
+"""The ``http``, ``tls`` and ``dns`` check types against real loopback servers.
+
+HTTPS servers use throwaway trustme certificates (valid, expiring in 10 days, expired, wrong name);
+the DNS server is a small authoritative one answering ``servers.dns.RECORDS`` over UDP and TCP.
+"""
+
+from __future__ import annotations
+
+import pytest
+from servers import https
+from servers.dns import DNSServer
+from servers.https import HTTPSServers
+from servers.run_check import run_check
+
+from predeploy_tui.core.results import Status
+
+pytestmark = pytest.mark.integration
+
+
+def url(servers: HTTPSServers, path: str, port: int | None = None) -> str:
+    return f"https://localhost:{port or servers.valid}{path}"
+
+
+# -- http ---------------------------------------------------------------------------------
+
+async def test_http_status_jmespath_and_contains(https_servers: HTTPSServers) -> None:
+    ok = await run_check("http", {"url": url(https_servers, "/health"), "status": 200,
+                                  "ca_file": str(https_servers.ca_file)},
+                         expect={"jmespath": "replicas.ready", "ge": 3})
+    assert ok.status is Status.PASS, ok.summary
+    assert ok.obs is not None
+    assert ok.obs.data == https.HEALTH
+    assert ok.obs.unit == "ms"
+    assert isinstance(ok.obs.value, float)
+    text = await run_check("http", {"url": url(https_servers, "/text"),
+                                    "ca_file": str(https_servers.ca_file)},
+                           expect={"contains": "queue depth", "not_contains": "error"})
+    assert text.status is Status.PASS, text.summary
+    wrong = await run_check("http", {"url": url(https_servers, "/health"),
+                                     "ca_file": str(https_servers.ca_file)},
+                            expect={"jmespath": "status", "equals": "degraded"})
+    assert wrong.status is Status.FAIL
+
+
+async def test_http_unexpected_status_fails(https_servers: HTTPSServers) -> None:
+    outcome = await run_check("http", {"url": url(https_servers, "/status/503"),
+                                       "ca_file": str(https_servers.ca_file)})
+    assert outcome.status is Status.FAIL
+    assert outcome.summary == "HTTP 503 Service Unavailable (expected 2xx)"
+    listed = await run_check("http", {"url": url(https_servers, "/status/503"), "status": [200, 503],
+                                      "ca_file": str(https_servers.ca_file)})
+    assert listed.status is Status.PASS
+
+
+async def test_http_latency_threshold(https_servers: HTTPSServers) -> None:
+    slow = await run_check("http", {"url": url(https_servers, "/slow"), "max_latency": "200ms",
+                                    "ca_file": str(https_servers.ca_file)})
+    assert slow.status is Status.FAIL
+    assert slow.summary.startswith("latency ")
+    assert "> 200 ms" in slow.summary
+    fast = await run_check("http", {"url": url(https_servers, "/slow"), "max_latency": "5s",
+                                    "ca_file": str(https_servers.ca_file)})
+    assert fast.status is Status.PASS
+
+
+async def test_http_bearer_token_is_sent_but_never_shown(https_servers: HTTPSServers) -> None:
+    denied = await run_check("http", {"url": url(https_servers, "/private"),
+                                      "ca_file": str(https_servers.ca_file)})
+    assert denied.status is Status.FAIL
+    assert "401" in denied.summary
+    allowed = await run_check("http", {"url": url(https_servers, "/private"), "bearer": https.TOKEN,
+                                       "ca_file": str(https_servers.ca_file)},
+                              expect={"jmespath": "secret_area", "equals": "welcome"})
+    assert allowed.status is Status.PASS, allowed.summary
+    assert allowed.obs is not None
+    assert https.TOKEN not in allowed.obs.output
+    assert https.TOKEN not in allowed.summary
+
+
+async def test_http_posts_json(https_servers: HTTPSServers) -> None:
+    outcome = await run_check("http", {"url": url(https_servers, "/echo"), "method": "POST",
+                                       "json": {"release": "1.4.2"},
+                                       "ca_file": str(https_servers.ca_file)},
+                              expect={"jmespath": "received.release", "equals": "1.4.2"})
+    assert outcome.status is Status.PASS, outcome.summary
+
+
+async def test_http_tls_is_verified_by_default(https_servers: HTTPSServers) -> None:
+    untrusted = await run_check("http", {"url": url(https_servers, "/health")})
+    assert untrusted.status is Status.ERROR
+    assert "TLS certificate not trusted" in untrusted.summary
+    unverified = await run_check("http", {"url": url(https_servers, "/health"), "verify": False})
+    assert unverified.status is Status.PASS
+
+
+async def test_http_faults_are_errors_within_the_timeout(silent_port: int, refused_port: int) -> None:
+    silent = await run_check("http", {"url": f"http://127.0.0.1:{silent_port}/"}, timeout=1.0)
+    assert silent.status is Status.ERROR
+    assert "no response" in silent.summary
+    assert silent.elapsed < 1.0 + 1
+    refused = await run_check("http", {"url": f"http://127.0.0.1:{refused_port}/"}, timeout=3)
+    assert refused.status is Status.ERROR
+    assert refused.summary == f"cannot connect to http://127.0.0.1:{refused_port}/: connection refused"
+
+
+# -- tls ----------------------------------------------------------------------------------
+
+def tls(servers: HTTPSServers, port: int, **extra: object) -> dict[str, object]:
+    return {"address": "127.0.0.1", "port": port, "server_name": "localhost",
+            "ca_file": str(servers.ca_file), **extra}
+
+
+async def test_tls_valid_certificate_passes_with_its_days(https_servers: HTTPSServers) -> None:
+    outcome = await run_check("tls", tls(https_servers, https_servers.valid), expect={"ge": 30})
+    assert outcome.status is Status.PASS, outcome.summary
+    assert outcome.obs is not None
+    assert outcome.obs.value in (364, 365)
+    data = outcome.obs.data
+    assert data["chain_verified"] is True
+    assert data["hostname_match"] is True
+    assert "localhost" in data["sans"]
+    assert "certificate expires in 36" in outcome.summary
+
+
+async def test_tls_certificate_expiring_soon_fails_the_threshold(https_servers: HTTPSServers) -> None:
+    outcome = await run_check("tls", tls(https_servers, https_servers.expiring), expect={"ge": 30})
+    assert outcome.status is Status.FAIL
+    assert outcome.summary.startswith("certificate expires in 10 days")
+    assert "< 30" in outcome.summary
+    strict = await run_check("tls", tls(https_servers, https_servers.expiring), expect={"gt": 30})
+    assert strict.status is Status.FAIL
+    assert "10 days" in strict.summary
+
+
+async def test_tls_expired_certificate_fails_with_its_dates(https_servers: HTTPSServers) -> None:
+    outcome = await run_check("tls", tls(https_servers, https_servers.expired), expect={"ge": 30})
+    assert outcome.status is Status.FAIL
+    assert outcome.summary.startswith("certificate has expired; expired ")
+    assert outcome.obs is not None
+    assert outcome.obs.value == -3
+    assert outcome.obs.data["not_after"]
+    assert outcome.obs.data["chain_verified"] is False
+
+
+async def test_tls_wrong_name_fails_naming_the_mismatch(https_servers: HTTPSServers) -> None:
+    outcome = await run_check("tls", tls(https_servers, https_servers.wrong_name))
+    assert outcome.status is Status.FAIL
+    assert "not valid for 'localhost'" in outcome.summary
+    assert "wrong.example.net" in outcome.summary
+    assert outcome.obs is not None
+    assert outcome.obs.data["hostname_match"] is False
+
+
+async def test_tls_untrusted_chain_fails(https_servers: HTTPSServers) -> None:
+    params = tls(https_servers, https_servers.valid)
+    del params["ca_file"]
+    outcome = await run_check("tls", params)
+    assert outcome.status is Status.FAIL
+    assert outcome.summary.startswith("certificate chain is not trusted")
+    unverified = await run_check("tls", {**params, "verify": False}, expect={"ge": 30})
+    assert unverified.status is Status.PASS
+
+
+async def test_tls_faults_are_errors(silent_port: int, refused_port: int) -> None:
+    silent = await run_check("tls", {"address": "127.0.0.1", "port": silent_port}, timeout=1.0)
+    assert silent.status is Status.ERROR
+    assert "no TLS handshake" in silent.summary
+    assert silent.elapsed < 1.0 + 1
+    refused = await run_check("tls", {"address": "127.0.0.1", "port": refused_port}, timeout=3)
+    assert refused.status is Status.ERROR
+    assert refused.summary == f"connection refused by 127.0.0.1:{refused_port}"
+
+
+# -- dns ----------------------------------------------------------------------------------
+
+def dns(server: DNSServer, name: str, record: str, values: list[str] | None = None) -> dict[str, object]:
+    params: dict[str, object] = {"name": name, "record": record, "nameserver": "127.0.0.1",
+                                 "port": server.port}
+    if values is not None:
+        params["values"] = values
+    return params
+
+
+@pytest.mark.parametrize(("name", "record", "values"), [
+    ("api.deploy.test", "A", ["10.0.0.10", "10.0.0.11"]),
+    ("api.deploy.test", "AAAA", ["2001:db8:0::10"]),
+    ("www.deploy.test", "CNAME", ["api.deploy.test"]),
+    ("deploy.test", "MX", ["10 mail1.deploy.test", "mail2.deploy.test."]),
+    ("api.deploy.test", "TXT", ["release=1.4.2"]),
+    ("deploy.test", "NS", ["ns1.deploy.test"]),
+])
+async def test_dns_records_answer_the_expected_values(dns_server: DNSServer, name: str, record: str,
+                                                      values: list[str]) -> None:
+    outcome = await run_check("dns", dns(dns_server, name, record, values))
+    assert outcome.status is Status.PASS, outcome.summary
+    assert outcome.obs is not None
+    assert outcome.obs.data["answers"]
+
+
+async def test_dns_missing_value_fails_naming_it(dns_server: DNSServer) -> None:
+    outcome = await run_check("dns", dns(dns_server, "api.deploy.test", "A", ["10.0.0.10", "10.0.0.99"]))
+    assert outcome.status is Status.FAIL
+    assert outcome.summary == ("api.deploy.test A lacks 10.0.0.99 "
+                               "(answered: 10.0.0.10, 10.0.0.11)")
+
+
+async def test_dns_nxdomain_and_no_answer_are_errors(dns_server: DNSServer) -> None:
+    missing = await run_check("dns", dns(dns_server, "nope.deploy.test", "A"))
+    assert missing.status is Status.ERROR
+    assert missing.summary == f"nope.deploy.test does not exist (NXDOMAIN from 127.0.0.1:{dns_server.port})"
+    empty = await run_check("dns", dns(dns_server, "www.deploy.test", "MX"))
+    assert empty.status is Status.ERROR
+    assert "has no MX record" in empty.summary
+
+
+async def test_dns_silent_server_times_out(refused_port: int) -> None:
+    # UDP to a port nobody reads: the question is never answered.
+    outcome = await run_check("dns", {"name": "api.deploy.test", "record": "A",
+                                      "nameserver": "127.0.0.1", "port": refused_port}, timeout=1.0)
+    assert outcome.status is Status.ERROR
+    assert outcome.elapsed < 1.0 + 1
+
+
+async def test_dns_system_resolver_reads_hosts_file() -> None:
+    outcome = await run_check("dns", {"name": "localhost", "record": "A", "values": ["127.0.0.1"]},
+                              timeout=5)
+    assert outcome.status is Status.PASS, outcome.summary
