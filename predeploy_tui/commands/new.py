@@ -55,7 +55,28 @@ def create(args: argparse.Namespace) -> tuple[Path, object]:
 
 
 def main(args: argparse.Namespace) -> int:
-    """Create the session and print where it was saved."""
-    path, _ = create(args)
-    print(path)
-    return 0
+    """With --no-ui: create the session and print where it was saved; else open the form."""
+    if args.no_ui:
+        path, _ = create(args)
+        print(path)
+        return 0
+    from predeploy_tui.core.checklist import load_checklist
+    from predeploy_tui.tui.app import NewSessionRequest, PredeployApp
+    from predeploy_tui.tui.keymap import KeymapError, load_keymap
+    from predeploy_tui.tui.launch import run_app, session_maker
+
+    checklist_file = existing_file(args.checklist, "checklist")
+    checklist = load_checklist(checklist_file)
+    try:
+        keymap = load_keymap()
+    except KeymapError as exc:
+        raise UsageError(str(exc)) from None
+    session_path = Path(args.session) if args.session else None
+    if session_path is not None and session_path.exists():
+        raise UsageError(f"{session_path} already exists; open it with `predeploy open "
+                         f"{session_path}` or choose another --session")
+    request = NewSessionRequest(
+        checklist, session_maker(checklist, checklist_file, session_path=session_path),
+        deployer=args.deployer if args.deployer is not None else default_person(),
+        reviewer=args.reviewer, variables=parse_vars(args.var), major=args.major)
+    return run_app(PredeployApp(new=request, keymap=keymap))

@@ -1,0 +1,38 @@
+"""Provides ``predeploy open``: open a session file in the terminal app."""
+
+from __future__ import annotations
+
+import argparse
+
+from predeploy_tui.commands import existing_file, parse_vars
+
+HELP = "open a session in the terminal app (review mode for a decided session)"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Arguments of the subcommand."""
+    p.add_argument("session", metavar="SESSION", help="session TOML file")
+    p.add_argument("--review", action="store_true",
+                   help="open as the reviewer: read-only evidence, review notes, reviewer re-runs")
+    p.add_argument("--read-only", action="store_true", help="change nothing, save nothing")
+    p.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
+                   help="a secret variable's value for re-runs (never saved; repeatable)")
+    p.add_argument("--as", dest="person", default="", metavar="NAME",
+                   help="who is at the keyboard (default: the session's deployer or reviewer)")
+
+
+def main(args: argparse.Namespace) -> int:
+    """Open the app on the session."""
+    from predeploy_tui.commands import UsageError
+    from predeploy_tui.tui.app import PredeployApp
+    from predeploy_tui.tui.keymap import KeymapError, load_keymap
+    from predeploy_tui.tui.launch import open_session, run_app
+
+    path = existing_file(args.session, "session")
+    try:
+        keymap = load_keymap()
+    except KeymapError as exc:
+        raise UsageError(str(exc)) from None
+    opened = open_session(path, review=args.review, read_only=args.read_only,
+                          variables=parse_vars(args.var), person=args.person)
+    return run_app(PredeployApp(opened, keymap=keymap))

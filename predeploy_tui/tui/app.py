@@ -1,0 +1,415 @@
+"""Provides the terminal app: screens, global keys, saving, and the link between runs and the UI."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import on
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from predeploy_tui.core import integrity
+from predeploy_tui.core.checklist import Checklist
+from predeploy_tui.core.session import SessionRuleError, SignOff
+from predeploy_tui.core.verdict import Verdict, suggest
+from predeploy_tui.tui import messages
+from predeploy_tui.tui.runs import RunControl
+from predeploy_tui.tui.saving import SessionSaver
+from predeploy_tui.tui.screens.decision import DecisionForm, DecisionScreen
+from predeploy_tui.tui.screens.dialogs import ConfirmAction, ConfirmQuit
+from predeploy_tui.tui.screens.main import MainScreen
+from predeploy_tui.tui.screens.new_session import NewSessionAnswers, NewSessionScreen
+from predeploy_tui.tui.screens.plan import PlanScreen
+from predeploy_tui.tui.screens.signoff import SignoffScreen
+from predeploy_tui.tui.state import Clock, OpenSession, utc_now
+
+if TYPE_CHECKING:
+    from predeploy_tui.engine.runner import ActionRequest
+
+TICK = 0.1
+"""Seconds between UI refreshes while things change (output is appended in these batches)."""
+SAVE_EVERY = 0.5
+"""Seconds between save checks: a change reaches the file within a second."""
+
+
+@dataclass
+class NewSessionRequest:
+    """What ``predeploy new`` / ``demo`` knows before the form is filled in."""
+
+    checklist: Checklist
+    """The checklist to start."""
+    create: Callable[[NewSessionAnswers], OpenSession]
+    """Makes, saves and locks the session from the form's answers (raises SessionRuleError)."""
+    deployer: str = ""
+    """Pre-filled deployer."""
+    reviewer: str = ""
+    """Pre-filled reviewer."""
+    variables: dict[str, str] = field(default_factory=dict)
+    """Pre-filled variable values (from --var)."""
+    major: bool = False
+    """Pre-filled major flag."""
+    prepare: Callable[[], Awaitable[dict[str, str]]] | None = None
+    """Started before the form shows (the demo's health server); returns variables to pre-fill."""
+    cleanup: Callable[[], Awaitable[None]] | None = None
+    """Stops what ``prepare`` started, when the app leaves."""
+
+
+class PredeployApp(App[int]):
+    """predeploy: work through a checklist, record everything, decide."""
+
+    CSS_PATH = Path(__file__).with_name("app.tcss")
+    TITLE = "predeploy"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("s", "signoffs", "Sign", id="app.signoffs",
+                tooltip="Sign off the release as each role"),
+        Binding("d", "decision", "Decide", id="app.decision",
+                tooltip="The suggested verdict, its reasons, and the GO / NO GO decision"),
+        Binding("question_mark,f1", "help", "Help", id="app.help",
+                tooltip="Show or hide the keys of this screen"),
+        Binding("q", "quit", "Quit", id="app.quit", tooltip="Save and quit (asks if checks run)"),
+        Binding("ctrl+q", "quit", "Quit", id="app.quit_now", show=False, priority=True,
+                tooltip="Save and quit (asks if checks run)"),
+    ]
+
+    def __init__(self, opened: OpenSession | None = None, *, new: NewSessionRequest | None = None,
+                 clock: Clock = utc_now, keymap: dict[str, str] | None = None,
+                 runner_options: dict[str, object] | None = None) -> None:
+        super().__init__()
+        assert opened is not None or new is not None, "open a session or start a new one"
+        self.clock = clock
+        self.new = new
+        self.keymap = dict(keymap or {})
+        self.runner_options = runner_options
+        self.section_titles: dict[str, str] = {}
+        self._targets: dict[str, str] = {}
+        self._stale: tuple[int, list[str]] = (-1, [])
+        self._generation = 0
+        self._view_dirty = self._output_dirty = self._writing = False
+        if opened is not None:
+            self._adopt(opened)
+
+    def _adopt(self, opened: OpenSession) -> None:
+        self.opened = opened
+        self.saver = SessionSaver(opened.session, opened.path, clock=self.clock,
+                                  enabled=opened.mode != "read-only")
+        self.runs = RunControl(self, opened, self.saver, self.clock, self._confirm,
+                               self.runner_options)
+        if opened.checklist is not None:
+            self.section_titles = {s.id: s.title for s in opened.checklist.sections}
+        self.sub_title = str(opened.path or "")
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    async def on_mount(self) -> None:
+        if self.keymap:
+            self.set_keymap(self.keymap)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGHUP, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, self._hang_up)
+            except (NotImplementedError, RuntimeError, ValueError):
+                pass  # not the main thread (tests) or not a Unix loop: nothing to hook
+        self.set_interval(TICK, self._tick, name="refresh")
+        self.set_interval(SAVE_EVERY, self._save_tick, name="autosave")
+        if self.new is not None and not hasattr(self, "opened"):
+            if self.new.prepare is not None:
+                self.new.variables.update(await self.new.prepare())
+            today = self.clock().astimezone().date()
+            self.push_screen(NewSessionScreen(self.new.checklist, today, self.new.deployer,
+                                              self.new.reviewer, self.new.variables,
+                                              self.new.major), self._created)
+        else:
+            self.push_screen(MainScreen())
+
+    def _created(self, answers: NewSessionAnswers | None) -> None:
+        if answers is None or self.new is None:
+            return
+        try:
+            opened = self.new.create(answers)
+        except (SessionRuleError, OSError) as exc:
+            self.notify(str(exc), severity="error", timeout=10)
+            self.push_screen(NewSessionScreen(self.new.checklist, self.clock().date(),
+                                              answers.header["deployer"], answers.header["reviewer"],
+                                              answers.variables, answers.major), self._created)
+            return
+        self._adopt(opened)
+        self.saver.last_saved = self.clock()
+        self.push_screen(MainScreen())
+
+    def _hang_up(self) -> None:
+        """SIGHUP (a dropped SSH session) or SIGTERM: save what we have and leave cleanly."""
+        self.call_later(self.shut_down)
+
+    async def shut_down(self) -> None:
+        """Cancel runs, write the session, release the lock, exit."""
+        if hasattr(self, "opened"):
+            await self.runs.close()
+            for worker in [w for w in self.workers if w.group == "save"]:
+                await worker.wait()
+            self.saver.flush()
+            if self.opened.lock is not None:
+                self.opened.lock.release()
+        if self.new is not None and self.new.cleanup is not None:
+            await self.new.cleanup()
+        self.exit(0)
+
+    async def action_quit(self) -> None:
+        """Quit; with checks running, ask first (the answer arrives later, never awaited here)."""
+        running = len(self.runs.running) if hasattr(self, "opened") else 0
+        if not running:
+            await self.shut_down()
+            return
+
+        async def answered(yes: bool | None) -> None:
+            if yes:
+                await self.shut_down()
+
+        self.push_screen(ConfirmQuit(running), answered)
+
+    # -- the session ---------------------------------------------------------------------------
+
+    def changed(self) -> None:
+        """The session changed: save soon, redraw on the next tick."""
+        self._generation += 1
+        self.saver.changed()
+        self._view_dirty = True
+
+    def verdict(self, now: datetime) -> Verdict:
+        """The suggestion at ``now``, with stale sign-offs counted (re-hashed only after changes)."""
+        session = self.opened.session
+        if not session.signoffs:
+            stale: list[str] = []
+        elif self._stale[0] == self._generation:
+            stale = self._stale[1]
+        else:
+            stale = integrity.stale_signoffs(session)
+            self._stale = (self._generation, stale)
+        return suggest(session, now, stale_signoffs=stale)
+
+    def target(self, key: str) -> str:
+        """The check of an item as it will run (cached: variables do not change in a session)."""
+        if key not in self._targets:
+            self._targets[key] = self.runs.target(key)
+        return self._targets[key]
+
+    def edit_note(self, key: str, text: str) -> None:
+        """Save the note (the reviewer's note in review mode) as it is typed."""
+        if self.opened.mode == "review":
+            self.opened.session.item(key).review_note = text
+        elif self.opened.can_edit:
+            self.opened.session.set_note(key, text, self.clock())
+        else:
+            return
+        self.changed()
+
+    def sign(self, role: str, name: str, comment: str) -> str | None:
+        """Record a sign-off of the content as it is now."""
+        session = self.opened.session
+        titles = {r["role"]: r["title"] for r in session.signoff_roles}
+        try:
+            session.sign(SignOff(role, titles.get(role, role), name.strip(), self.clock(),
+                                 comment.strip(), integrity.content_hash(session),
+                                 integrity.content_parts(session)), self.clock())
+        except SessionRuleError as exc:
+            return str(exc)
+        self.changed()
+        return None
+
+    def decide(self, form: DecisionForm) -> str | None:
+        """Record the decision; Session.decide enforces the justification rule."""
+        session, now = self.opened.session, self.clock()
+        verdict = self.verdict(now)
+        old = session.decision
+        try:
+            session.decide(type(old)(
+                status=form.status, suggested=verdict.status, justification=form.justification.strip(),
+                notes=form.notes, risk=form.risk, suggested_risk=verdict.risk,
+                completed_by=form.completed_by.strip() or self.opened.person, completed_at=now,
+                reviewed_by=old.reviewed_by, reviewed_at=old.reviewed_at,
+                review_notes=old.review_notes, content_sha256=integrity.content_hash(session),
+                covered=integrity.content_parts(session)), now)
+        except SessionRuleError as exc:
+            return str(exc)
+        self.changed()
+        return None
+
+    def record_review(self, notes: str) -> str | None:
+        """Record "Reviewed by" and when, with the reviewer's notes."""
+        decision = self.opened.session.decision
+        decision.reviewed_by, decision.reviewed_at = self.opened.person, self.clock()
+        decision.review_notes = notes
+        self.opened.session.updated = self.clock()
+        self.changed()
+        return None
+
+    # -- running -------------------------------------------------------------------------------
+
+    def show_plan(self, keys: Sequence[str] | None, title: str) -> None:
+        """Show what would run, then run what was chosen."""
+        try:
+            planned = self.runs.plan(keys)
+        except Exception as exc:  # a template error in one check must not take the app down
+            self.notify(f"cannot plan: {exc}", severity="error")
+            return
+        if not planned:
+            self.notify("Nothing to run here")
+            return
+        label = "all" if keys is None else title.removeprefix("Run ").lower()
+        self.push_screen(PlanScreen(planned, title),
+                         lambda chosen: self.start_run(chosen, label) if chosen else None)
+
+    def start_run(self, keys: Sequence[str], label: str) -> None:
+        """Start a run of ``keys`` in its own worker."""
+        if self.runs.start(keys, label) is None:
+            self.notify("Already running" if self.opened.can_run else
+                        self.opened.notice or "Checks cannot run here", severity="warning")
+        self._view_dirty = True
+
+    def _confirm(self, request: ActionRequest) -> asyncio.Future[bool]:
+        answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        screen = ConfirmAction(request.title, request.key, request.host, request.command)
+
+        def done(yes: bool | None) -> None:
+            if not answer.done():
+                answer.set_result(bool(yes))
+
+        self.push_screen(screen, done)
+        return answer
+
+    @on(messages.CheckStarted)
+    @on(messages.CheckFinished)
+    @on(messages.SessionChanged)
+    def _check_moved(self) -> None:
+        self._generation += 1
+        self._view_dirty = True
+
+    @on(messages.OutputArrived)
+    def _output(self) -> None:
+        self.runs.output_seen()
+        self._output_dirty = True
+
+    @on(messages.RunFinished)
+    def _run_finished(self, event: messages.RunFinished) -> None:
+        self._view_dirty = True
+        if len(event.keys) > 1:
+            self.notify(f"Run finished: {len(event.keys)} item(s)", timeout=3)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Every worker's failure surfaces here, by group."""
+        worker = event.worker
+        if event.state is not WorkerState.ERROR:
+            return
+        error = worker.error or RuntimeError("unknown")
+        if worker.group == "runs":
+            self.runs.failed(worker.name, error)
+            self.notify(f"{worker.name} failed: {error}", severity="error", timeout=10)
+        elif worker.group == "save":
+            self.saver.error = f"save failed: {error}"
+        self._view_dirty = True
+
+    # -- ticking -------------------------------------------------------------------------------
+
+    def _tick(self) -> None:
+        main = self.screen_stack[1] if len(self.screen_stack) > 1 else None
+        if not isinstance(main, MainScreen):
+            return
+        if self._output_dirty:
+            self._output_dirty = False
+            main.flush_output()
+        if self._view_dirty:
+            self._view_dirty = False
+            main.redraw()
+
+    def _save_tick(self) -> None:
+        if not hasattr(self, "opened") or self._writing or not self.saver.dirty:
+            return
+        self._writing = True
+        self.run_worker(self._write, thread=True, group="save", name="save session",
+                        description=str(self.opened.path), exit_on_error=False)
+
+    def _write(self) -> None:
+        # Rendering a session with 200 outputs takes long enough to stall keys, so it happens
+        # here too: items are never added or removed while the app runs, and a change that
+        # races with the render marks the session dirty again for the next tick.
+        try:
+            text = self.saver.render()
+            if text is not None:
+                self.saver.write(text)
+        finally:
+            self.call_from_thread(self._written)
+
+    def _written(self) -> None:
+        self._writing = False
+        self.saver.saved(self.clock())
+        self.post_message(messages.SessionSaved(self.clock()))
+        self._view_dirty = True
+
+    # -- global screens ------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Sign-off and decision need a session; they stay off while a dialog is open."""
+        if action in ("signoffs", "decision"):
+            return hasattr(self, "opened") and isinstance(self.screen, MainScreen)
+        return True
+
+    def action_signoffs(self) -> None:
+        """Open the sign-off screen."""
+        self.push_screen(SignoffScreen(self.opened.session, self.opened.person, self.sign,
+                                       self.opened.can_edit), lambda _: self._redraw())
+
+    def action_decision(self) -> None:
+        """Open the decision screen."""
+        o = self.opened
+        self.push_screen(DecisionScreen(self.verdict(self.clock()), o.session.decision, o.person,
+                                        can_decide=o.can_edit, review=o.mode == "review",
+                                        decide=self.decide, record_review=self.record_review),
+                         self._decided)
+
+    def _decided(self, ref: str | None) -> None:
+        self._redraw()
+        if ref and ref.startswith("signoff:"):
+            self.action_signoffs()
+        elif ref:
+            self.post_message(messages.JumpToItem(ref))
+
+    @on(messages.JumpToItem)
+    def _jump(self, event: messages.JumpToItem) -> None:
+        main = self.screen
+        if isinstance(main, MainScreen):
+            if not main.items_tree.select_key(event.key):
+                main.items_tree.view, main.items_tree.search = "all", ""
+                main.items_tree.build(self.clock())
+                main.call_after_refresh(main.items_tree.select_key, event.key)
+            main.items_tree.focus()
+
+    def _redraw(self) -> None:
+        self._view_dirty = True
+
+    def action_help(self) -> None:
+        """Show or hide the keys panel."""
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """The palette lists every key that applies here, by its description."""
+        yield from super().get_system_commands(screen)
+        seen: set[str] = set()
+        for active in screen.active_bindings.values():
+            binding = active.binding
+            if not active.enabled or binding.action in seen or not binding.description:
+                continue
+            seen.add(binding.action)
+            yield SystemCommand(binding.description, binding.tooltip or binding.description,
+                                partial(self.call_later, self.run_action, binding.action,
+                                        active.node))

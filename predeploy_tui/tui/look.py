@@ -1,0 +1,46 @@
+"""Provides how statuses look on screen: glyph, colour and words, in one place."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+
+from predeploy_tui.core.results import Status
+
+STATUS_STYLE: dict[Status, str] = {
+    Status.PENDING: "dim", Status.RUNNING: "bold cyan", Status.PASS: "green",
+    Status.WARN: "yellow", Status.FAIL: "bold red", Status.ERROR: "magenta",
+    Status.SKIPPED: "dim", Status.BLOCKED: "yellow", Status.STALE: "yellow",
+    Status.DONE: "green", Status.NA: "dim", Status.WAIVED: "blue",
+}
+"""Rich style of each status; NO_COLOR turns these monochrome, the glyphs still differ."""
+
+VERDICT_STYLE = {"GO": "bold green", "CONDITIONAL GO": "bold yellow", "NO GO": "bold red"}
+"""Rich style of each verdict."""
+
+
+def status_text(status: Status, words: bool = True) -> Text:
+    """The glyph (and name) of a status, coloured."""
+    return Text(f"{status.glyph} {status.value}" if words else status.glyph,
+                style=STATUS_STYLE[status])
+
+
+def local_time(at: datetime | None, with_date: bool = False) -> str:
+    """A UTC time as the deployer's local wall clock."""
+    if at is None:
+        return "-"
+    local = at.astimezone()
+    return local.strftime("%Y-%m-%d %H:%M:%S" if with_date else "%H:%M:%S")
+
+
+def duration_text(seconds: float | None) -> str:
+    """Seconds as a person reads them: 0.42 s, 12.3 s, 2m05s."""
+    if seconds is None:
+        return "-"
+    if seconds < 10:
+        return f"{seconds:.2f} s"
+    if seconds < 120:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(int(seconds), 60)
+    return f"{minutes}m{rest:02d}s"

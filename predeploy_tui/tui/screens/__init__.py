@@ -1,0 +1,1 @@
+"""Provides the app's screens: new session, main, plan, dialogs, sign-offs, decision."""

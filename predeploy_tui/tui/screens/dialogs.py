@@ -1,0 +1,135 @@
+"""Provides the small dialogs: confirm an action, confirm quitting, waive an item."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Static
+
+from predeploy_tui.core.quantity import QuantityError, parse_duration
+
+
+class ConfirmAction(ModalScreen[bool]):
+    """Ask before a mutating action runs, showing the exact command and host."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "answer(True)", "Run it", id="confirm.yes", tooltip="Run this action now"),
+        Binding("n,escape", "answer(False)", "Don't run", id="confirm.no",
+                tooltip="Skip this action; it is recorded as skipped"),
+    ]
+
+    def __init__(self, title: str, key: str, host: str | None, command: str) -> None:
+        super().__init__(classes="dialog")
+        self.item_title = title
+        self.key = key
+        self.host = host
+        self.command = command
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box"):
+            yield Label("Run this action?", classes="dialog-title")
+            yield Static(Text(f"{self.item_title}  ({self.key})"))
+            yield Static(Text(f"on {self.host or 'this machine (local)'}", style="bold"))
+            yield Static(Text(self.command), id="confirm-command", classes="command")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Run it (y)", id="yes", variant="warning", action="screen.answer(True)")
+                yield Button("Don't run (n)", id="no", variant="primary",
+                             action="screen.answer(False)")
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    def action_answer(self, yes: bool) -> None:
+        """Close with the answer."""
+        self.dismiss(yes)
+
+
+class ConfirmQuit(ModalScreen[bool]):
+    """Ask before quitting while checks run (they are cancelled and recorded as such)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "answer(True)", "Quit", id="quit.yes", tooltip="Cancel the running checks and quit"),
+        Binding("n,escape", "answer(False)", "Stay", id="quit.no", tooltip="Keep the checks running"),
+    ]
+
+    def __init__(self, running: int) -> None:
+        super().__init__(classes="dialog")
+        self.running = running
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box"):
+            yield Label(f"{self.running} check(s) are still running.", classes="dialog-title")
+            yield Static("Quitting cancels them; they are saved as cancelled.")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Quit (y)", id="yes", variant="error", action="screen.answer(True)")
+                yield Button("Stay (n)", id="no", variant="primary", action="screen.answer(False)")
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    def action_answer(self, yes: bool) -> None:
+        """Close with the answer."""
+        self.dismiss(yes)
+
+
+def parse_expiry(text: str, now: datetime) -> datetime | None:
+    """An expiry as a duration from now (``24h``, ``7d``) or a local date/time; "" for none."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return now + timedelta(seconds=parse_duration(text))
+    except QuantityError:
+        pass
+    for fmt in ("%Y-%m-%d %H:%M", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(text, fmt).astimezone(now.tzinfo)
+        except ValueError:
+            continue
+    raise ValueError(f"expiry {text!r}: give a duration (24h, 7d) or a date (YYYY-MM-DD [HH:MM])")
+
+
+WaiveApply = Callable[[str, str, str], str | None]
+"""Records a waiver (reason, approver, expiry text) and returns why it was refused, or None."""
+
+
+class WaiveDialog(ModalScreen[bool]):
+    """Waive an item: reason, approver (not the deployer), optional expiry."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(False)", "Cancel", id="waive.cancel",
+                        tooltip="Close without waiving")]
+
+    def __init__(self, title: str, apply: WaiveApply) -> None:
+        super().__init__(classes="dialog")
+        self.item_title = title
+        self.apply = apply
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box"):
+            yield Label(f"Waive: {self.item_title}", classes="dialog-title")
+            yield Input(placeholder="Why this is acceptable for this release", id="reason")
+            yield Input(placeholder="Approver (someone other than the deployer)", id="approver")
+            yield Input(placeholder="Expires (optional: 24h, 7d or YYYY-MM-DD)", id="expires")
+            yield Static(id="waive-error", classes="error")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Waive", id="ok", variant="warning")
+                yield Button("Cancel", id="cancel", action="screen.dismiss(False)")
+
+    @on(Button.Pressed, "#ok")
+    @on(Input.Submitted)
+    def _submit(self) -> None:
+        error = self.apply(self.query_one("#reason", Input).value,
+                           self.query_one("#approver", Input).value,
+                           self.query_one("#expires", Input).value)
+        if error:
+            self.query_one("#waive-error", Static).update(Text(error))
+        else:
+            self.dismiss(True)

@@ -1,0 +1,291 @@
+"""Provides the main screen: header, checklist tree, item detail, and the keys that work on items."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar, cast
+
+from textual import getters, on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Input, TextArea
+
+from predeploy_tui.core.results import Status
+from predeploy_tui.core.session import SessionRuleError
+from predeploy_tui.tui.screens.dialogs import WaiveDialog, parse_expiry
+from predeploy_tui.tui.widgets.checklist_tree import FILTERS, ChecklistTree
+from predeploy_tui.tui.widgets.header import SessionHeader
+from predeploy_tui.tui.widgets.item_detail import ItemDetail
+
+if TYPE_CHECKING:
+    from predeploy_tui.tui.app import PredeployApp
+
+
+_FAILED = (Status.FAIL, Status.ERROR, Status.BLOCKED, Status.STALE)
+
+
+class MainScreen(Screen[None]):
+    """The checklist tree beside the selected item's detail."""
+
+    items_tree = getters.query_one("#tree", ChecklistTree)
+    detail = getters.query_one("#detail", ItemDetail)
+    header = getters.query_one("#header", SessionHeader)
+    search_box = getters.query_one("#search", Input)
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("r", "run_item", "Run", id="run.item", tooltip="Run the selected item's check"),
+        Binding("R", "run_section", "Run section", id="run.section", show=False,
+                tooltip="Run every check of the selected item's section"),
+        Binding("a", "run_all", "All", id="run.all",
+                tooltip="Show the plan of every check, then run it"),
+        Binding("c", "cancel", "Cancel", id="run.cancel", tooltip="Cancel the selected item's run"),
+        Binding("C", "cancel_all", "Cancel all", id="run.cancel_all", show=False,
+                tooltip="Cancel every running check"),
+        Binding("n", "next('pending')", "Next pending", id="go.pending", show=False,
+                tooltip="Move to the next item not yet settled"),
+        Binding("f", "next('failed')", "Next failed", id="go.failed", show=False,
+                tooltip="Move to the next failed, errored, blocked or stale item"),
+        Binding("v", "filter", "Filter", id="view.filter",
+                tooltip="Show all / failing / pending / manual items"),
+        Binding("slash", "search", "Search", id="view.search", tooltip="Find items by title"),
+        Binding("e", "note", "Note", id="item.note", show=False, tooltip="Edit the selected item's note"),
+        Binding("t", "manual('done')", "Done", id="manual.done",
+                tooltip="Mark the manual item done"),
+        Binding("x", "manual('fail')", "Fail", id="manual.fail", show=False,
+                tooltip="Mark the manual item failed"),
+        Binding("minus", "manual('n/a')", "N/A", id="manual.na", show=False,
+                tooltip="Mark the manual item not applicable"),
+        Binding("w", "waive", "Waive", id="item.waive", show=False,
+                tooltip="Accept an item that did not pass, with a reason and an approver"),
+        Binding("escape", "leave", "Back", id="view.back", show=False,
+                tooltip="Leave the search or the note"),
+    ]
+
+    @property
+    def predeploy(self) -> PredeployApp:
+        """The app, typed."""
+        return cast("PredeployApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        opened = self.predeploy.opened
+        yield SessionHeader(id="header")
+        with Horizontal(id="body"):
+            with Vertical(id="tree-pane"):
+                yield Input(placeholder="Search titles", id="search")
+                yield ChecklistTree(opened.session, self.predeploy.section_titles, id="tree")
+            yield ItemDetail(id="detail")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self._applies: tuple[object, ...] = ()
+        self.search_box.display = False
+        self.items_tree.build(self.predeploy.clock())
+        self.items_tree.focus()
+        self.call_after_refresh(self._first_item)
+
+    def _first_item(self) -> None:
+        keys = self.items_tree.visible_keys
+        if (keys and self.items_tree.current_key is None) or (self.items_tree.current_key \
+                and self.items_tree.current_key.startswith("section:") and keys):
+            self.items_tree.select_key(keys[0])
+        self.redraw(full=True)
+
+    # -- drawing -------------------------------------------------------------------------------
+
+    def redraw(self, full: bool = False) -> None:
+        """Bring header, tree labels and detail up to date with the session."""
+        app = self.predeploy
+        now = app.clock()
+        opened = app.opened
+        done, total = app.runs.progress
+        self.header.show(opened.session, now, app.verdict(now), path=opened.path,
+                         saved=app.saver.last_saved, mode=str(opened.mode), notice=opened.notice,
+                         run_done=done, run_total=total, save_error=app.saver.error)
+        self.items_tree.refresh_labels(now)
+        self.show_detail(full)
+        self._bindings_for_item()
+
+    def show_detail(self, full: bool = False) -> None:
+        """Redraw the detail of the item under the cursor, appending new output."""
+        app = self.predeploy
+        key = self.items_tree.current_key
+        running = key in app.runs.running
+        text = None
+        if key is not None and (running or key in app.runs.output):
+            buffer = app.runs.output.get(key)
+            if buffer is not None:
+                text, _ = buffer.since(0 if full or key != self.detail.key else
+                                       self.detail.shown_chunks)
+                if key != self.detail.key or full:
+                    self.detail.shown_chunks = 0
+        target = app.target(key) if key in app.opened.session.items else ""
+        self.detail.show(app.opened.session, key, app.clock(), target=target, running_output=text,
+                         can_run=app.opened.can_run, can_edit=app.opened.can_edit, running=running,
+                         review=app.opened.mode == "review")
+        if key is not None and key in app.runs.output:
+            self.detail.shown_chunks = app.runs.output[key].count
+
+    def flush_output(self) -> None:
+        """Append output that arrived for the shown item (called on the UI's short timer)."""
+        key = self.detail.key
+        buffer = self.predeploy.runs.output.get(key) if key else None
+        if buffer is None or buffer.count == self.detail.shown_chunks:
+            return
+        text, _ = buffer.since(self.detail.shown_chunks)
+        self.detail.shown_chunks = buffer.count
+        self.detail.append_output(text)
+
+    @on(ChecklistTree.ItemSelected)
+    def _selected(self) -> None:
+        self.show_detail()
+        self._bindings_for_item()
+
+    def _bindings_for_item(self) -> None:
+        """Refresh the footer only when what applies changed: a refresh recomposes it."""
+        app = self.predeploy
+        key = self.items_tree.current_key
+        state = app.opened.session.items.get(key or "")
+        applies = (state.kind if state else None, key in app.runs.running, bool(app.runs.running))
+        if applies != self._applies:
+            self._applies = applies
+            self.refresh_bindings()
+
+    # -- which keys apply ----------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Hide keys that do not apply to the selected item or the mode."""
+        app = self.predeploy
+        key = self.items_tree.current_key if self.is_mounted else None
+        state = app.opened.session.items.get(key or "")
+        if action in ("run_item", "run_section", "run_all"):
+            if not app.opened.can_run:
+                return False
+            return None if action == "run_item" and (state is None or state.kind == "manual") \
+                else True
+        if action == "cancel":
+            return key in app.runs.running
+        if action == "cancel_all":
+            return bool(app.runs.running)
+        if action == "manual":
+            return app.opened.can_edit and state is not None and state.kind == "manual"
+        if action == "waive":
+            return (app.opened.can_edit and state is not None) or None
+        if action == "note":
+            return state is not None and app.opened.mode != "read-only"
+        return True
+
+    # -- actions -------------------------------------------------------------------------------
+
+    def action_run_item(self) -> None:
+        """Run the selected item's check."""
+        key = self.items_tree.current_key
+        if key and key in self.predeploy.opened.session.items:
+            self.predeploy.start_run([key], key)
+
+    def action_run_section(self) -> None:
+        """Run every check in the selected item's section (actions only when chosen in the plan)."""
+        key = self.items_tree.current_key or ""
+        items = self.predeploy.opened.session.items
+        section = key.removeprefix("section:") if key.startswith("section:") \
+            else key.split(":")[1] if key.startswith("group:") \
+            else items[key].section if key in items else ""
+        keys = [s.key for s in items.values() if s.section == section and s.kind != "manual"]
+        self.predeploy.show_plan(keys, f"Run section {self.predeploy.section_titles.get(section, section)}")
+
+    def action_run_all(self) -> None:
+        """Show the plan, then run what was chosen."""
+        self.predeploy.show_plan(None, "Run all")
+
+    def action_cancel(self) -> None:
+        """Cancel the selected item's run."""
+        key = self.items_tree.current_key
+        if key and self.predeploy.runs.cancel([key]):
+            self.notify(f"Cancelling {key}")
+
+    def action_cancel_all(self) -> None:
+        """Cancel every run."""
+        count = self.predeploy.runs.cancel()
+        self.notify(f"Cancelling {count} check(s)")
+
+    def action_next(self, which: str) -> None:
+        """Move to the next pending or failed item."""
+        statuses = (Status.PENDING, Status.RUNNING) if which == "pending" else _FAILED
+        key = self.items_tree.next_matching(statuses, self.predeploy.clock())
+        if key is None:
+            self.notify(f"No {which} items" + ("" if self.items_tree.view == "all" else
+                                               f" in the {self.items_tree.view} view"))
+        else:
+            self.items_tree.select_key(key)
+
+    def action_filter(self) -> None:
+        """Cycle the tree filter."""
+        self.items_tree.view = FILTERS[(FILTERS.index(self.items_tree.view) + 1) % len(FILTERS)]
+        self.items_tree.build(self.predeploy.clock())
+        view = self.items_tree.view
+        self.items_tree.border_title = None if view == "all" else f"showing: {view}"
+        self.notify(f"Showing {self.items_tree.view} items", timeout=2)
+
+    def action_search(self) -> None:
+        """Open the title search."""
+        self.search_box.display = True
+        self.search_box.focus()
+
+    @on(Input.Changed, "#search")
+    def _search(self, event: Input.Changed) -> None:
+        self.items_tree.search = event.value.strip()
+        self.items_tree.build(self.predeploy.clock())
+
+    @on(Input.Submitted, "#search")
+    def _search_done(self) -> None:
+        keys = self.items_tree.visible_keys
+        if keys:
+            self.items_tree.select_key(keys[0])
+        self.items_tree.focus()
+
+    def action_leave(self) -> None:
+        """Close the search (clearing it) or leave the note editor."""
+        if self.search_box.has_focus or self.search_box.display:
+            self.search_box.value = ""
+            self.search_box.display = False
+        self.items_tree.focus()
+
+    def action_note(self) -> None:
+        """Focus the note editor of the selected item."""
+        self.query_one("#item-note", TextArea).focus()
+
+    @on(ItemDetail.NoteEdited)
+    def _note(self, event: ItemDetail.NoteEdited) -> None:
+        self.predeploy.edit_note(event.key, event.text)
+
+    def action_manual(self, status: str) -> None:
+        """Tick the manual item done, failed or not applicable."""
+        key = self.items_tree.current_key
+        if key is None or key not in self.predeploy.opened.session.items:
+            return
+        try:
+            self.predeploy.opened.session.set_manual(key, Status(status), self.predeploy.opened.person,
+                                               self.predeploy.clock())
+        except SessionRuleError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self.predeploy.changed()
+
+    def action_waive(self) -> None:
+        """Ask for the waiver's reason, approver and expiry."""
+        key = self.items_tree.current_key
+        session = self.predeploy.opened.session
+        if key is None or key not in session.items:
+            return
+
+        def apply(reason: str, approver: str, expires: str) -> str | None:
+            now = self.predeploy.clock()
+            try:
+                session.waive(key, reason, approver, self.predeploy.opened.person, now,
+                              parse_expiry(expires, now))
+            except (SessionRuleError, ValueError) as exc:
+                return str(exc)
+            self.predeploy.changed()
+            return None
+
+        self.predeploy.push_screen(WaiveDialog(session.items[key].title, apply))

@@ -1,0 +1,70 @@
+"""Provides what the app was opened with: the session, its file, the checklist and the mode."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+
+from predeploy_tui.core.checklist import Checklist
+from predeploy_tui.core.session import Session
+from predeploy_tui.core.store import SessionLock
+
+
+class Mode(StrEnum):
+    """How the session may be changed in this app."""
+
+    EDIT = "edit"
+    """The deployer works through the checklist."""
+    REVIEW = "review"
+    """A reviewer reads everything, adds review notes and may re-run checks as the reviewer."""
+    READ_ONLY = "read-only"
+    """Nothing changes: the file is locked by someone else, or opened with --read-only."""
+
+
+def utc_now() -> datetime:
+    """The wall clock in UTC: the app's default clock (tests inject a frozen one)."""
+    return datetime.now(UTC)
+
+
+@dataclass
+class OpenSession:
+    """A session as the app holds it."""
+
+    session: Session
+    """The session being worked on."""
+    path: Path | None
+    """Its file; None until the new-session form is completed."""
+    checklist: Checklist | None
+    """The checklist, needed to run checks; None when it cannot be found (evidence only)."""
+    person: str
+    """Who is at the keyboard: the deployer, or the reviewer in review mode."""
+    mode: Mode = Mode.EDIT
+    """What may change."""
+    variables: dict[str, str] = field(default_factory=dict)
+    """Variable values for the runner, secret ones included: never saved."""
+    lock: SessionLock | None = None
+    """The edit lock held on the file, released on exit."""
+    notice: str = ""
+    """Why the session is read-only or cannot run checks, shown in the header."""
+
+    @property
+    def can_run(self) -> bool:
+        """Checks may be run (by the deployer, or a reviewer as re-runs)."""
+        return self.checklist is not None and self.mode is not Mode.READ_ONLY
+
+    @property
+    def can_edit(self) -> bool:
+        """The deployer's state (manual ticks, waivers, notes, sign-offs, decision) may change."""
+        return self.mode is Mode.EDIT
+
+    @property
+    def role(self) -> str:
+        """The role runs are recorded under."""
+        return "reviewer" if self.mode is Mode.REVIEW else "deployer"
+
+
+Clock = Callable[[], datetime]
+"""Where the app reads the time: every session change takes ``now`` from it."""

@@ -1,0 +1,194 @@
+"""Provides the checklist tree: sections -> groups -> items (and sub-items) with status glyphs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from rich.text import Text
+from textual import on
+from textual.message import Message
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from predeploy_tui.core.results import Status
+from predeploy_tui.core.session import ItemState, Session
+from predeploy_tui.tui.look import STATUS_STYLE
+
+FILTERS = ("all", "failing", "pending", "manual")
+"""The tree's filters, in the order the filter key cycles through them."""
+
+_FAILING = {Status.FAIL, Status.ERROR, Status.BLOCKED, Status.STALE, Status.WARN, Status.SKIPPED}
+
+
+def matches(state: ItemState, status: Status, view: str, search: str) -> bool:
+    """Whether an item is shown under a filter and a title search."""
+    if search and search.casefold() not in state.title.casefold():
+        return False
+    if view == "failing":
+        return status in _FAILING
+    if view == "pending":
+        return not status.settled
+    if view == "manual":
+        return state.kind == "manual"
+    return True
+
+
+def section_label(title: str, statuses: list[Status]) -> Text:
+    """``Infrastructure 7/9, 1 failed``: passed of total, then what went wrong."""
+    passed = sum(1 for s in statuses if s.passed)
+    failed = sum(1 for s in statuses if s in (Status.FAIL, Status.ERROR))
+    running = sum(1 for s in statuses if s is Status.RUNNING)
+    text = Text(title, style="bold")
+    text.append(f" {passed}/{len(statuses)}", style="green" if passed == len(statuses) else "")
+    if failed:
+        text.append(f", {failed} failed", style="bold red")
+    if running:
+        text.append(f", {running} running", style="cyan")
+    return text
+
+
+def item_label(state: ItemState, status: Status) -> Text:
+    """Glyph and title, coloured by status; actions and critical items are marked."""
+    text = Text(f"{status.glyph} ", style=STATUS_STYLE[status])
+    text.append(state.title, style=STATUS_STYLE[status] if status is Status.FAIL else "")
+    if state.kind == "action":
+        text.append(" [action]", style="italic dim")
+    if state.critical and not status.passed:
+        text.append(" *", style="bold red")
+    return text
+
+
+class ChecklistTree(Tree[str]):
+    """The navigable checklist; node data is the item key (or ``section:<id>``, ``group:...``)."""
+
+    @dataclass
+    class ItemSelected(Message):
+        """The cursor moved onto an item (or a section: ``key`` is then ``section:<id>``)."""
+
+        tree: ChecklistTree
+        """The tree that announced it."""
+        key: str
+        """The item key or ``section:<id>``."""
+
+        @property
+        def control(self) -> ChecklistTree:
+            """The tree, for ``@on`` selectors."""
+            return self.tree
+
+    def __init__(self, session: Session, section_titles: dict[str, str], *, id: str | None = None)\
+            -> None:
+        super().__init__("Checklist", id=id)
+        self.show_root = False
+        self.guide_depth = 2
+        self.session = session
+        self.section_titles = section_titles
+        self.view = "all"
+        """The filter in force (one of FILTERS)."""
+        self.search = ""
+        """Case-insensitive text the titles must contain ("" for all)."""
+        self._item_nodes: dict[str, TreeNode[str]] = {}
+        self._section_nodes: dict[str, TreeNode[str]] = {}
+        self._drawn: dict[str, Status] = {}
+
+    def build(self, now: datetime) -> None:
+        """(Re)build the tree under the current filter and search, keeping the cursor's item."""
+        keep = self.current_key
+        self.clear()
+        self._item_nodes.clear()
+        self._section_nodes.clear()
+        self._drawn.clear()
+        statuses = {s.key: st for s, st in self.session.effective(now)}
+        shown = {k for k, st in statuses.items()
+                 if matches(self.session.items[k], st, self.view, self.search)}
+        for key in list(shown):  # a sub-item that matches keeps its parents visible
+            above = self._parent_key(key)
+            while above is not None:
+                shown.add(above)
+                above = self._parent_key(above)
+        groups: dict[tuple[str, str], TreeNode[str]] = {}
+        for state in self.session.items.values():
+            if state.key not in shown:
+                continue
+            section = self._section_nodes.get(state.section)
+            if section is None:
+                section = self.root.add(self.section_titles.get(state.section, state.section),
+                                        data=f"section:{state.section}", expand=True)
+                self._section_nodes[state.section] = section
+            owner_key = self._parent_key(state.key)
+            if owner_key is not None and owner_key in self._item_nodes:
+                owner = self._item_nodes[owner_key]
+            else:
+                group = groups.get((state.section, state.group))
+                if group is None:
+                    group = section.add(Text(state.group or "Items", style="italic"),
+                                        data=f"group:{state.section}:{state.group}", expand=True)
+                    groups[(state.section, state.group)] = group
+                owner = group
+            node = owner.add(item_label(state, statuses[state.key]), data=state.key, expand=True,
+                              allow_expand=False)
+            self._item_nodes[state.key] = node
+        for node in self._item_nodes.values():
+            node.allow_expand = bool(node.children)
+        self.refresh_labels(now)
+        if keep and keep in self._item_nodes:
+            self.call_after_refresh(self.select_key, keep)
+
+    def _parent_key(self, key: str) -> str | None:
+        parent = key.rpartition(".")[0]
+        return parent if parent in self.session.items else None
+
+    def refresh_labels(self, now: datetime) -> None:
+        """Redraw glyphs and section counts from the session (cheap: only labels change)."""
+        by_section: dict[str, list[Status]] = {}
+        for state, status in self.session.effective(now):
+            by_section.setdefault(state.section, []).append(status)
+            node = self._item_nodes.get(state.key)
+            if node is not None and self._drawn.get(state.key) is not status:
+                self._drawn[state.key] = status
+                node.set_label(item_label(state, status))
+        for sid, node in self._section_nodes.items():
+            node.set_label(section_label(self.section_titles.get(sid, sid), by_section.get(sid, [])))
+
+    @property
+    def current_key(self) -> str | None:
+        """The item (or section) under the cursor."""
+        node = self.cursor_node
+        return node.data if node is not None else None
+
+    @property
+    def visible_keys(self) -> list[str]:
+        """Item keys shown, in tree order."""
+        return list(self._item_nodes)
+
+    def select_key(self, key: str) -> bool:
+        """Move the cursor to an item; False when the filter hides it."""
+        node = self._item_nodes.get(key)
+        if node is None:
+            return False
+        parent = node.parent
+        while parent is not None:
+            parent.expand()
+            parent = parent.parent
+        self.move_cursor(node)
+        return True
+
+    def next_matching(self, statuses: Iterable[Status], now: datetime) -> str | None:
+        """The next shown item after the cursor (wrapping) whose status is one of ``statuses``."""
+        wanted = set(statuses)
+        keys = self.visible_keys
+        if not keys:
+            return None
+        current = self.current_key
+        start = keys.index(current) + 1 if current in keys else 0
+        for key in keys[start:] + keys[:start]:
+            if self.session.items[key].effective_status(now) in wanted:
+                return key
+        return None
+
+    @on(Tree.NodeHighlighted)
+    def _announce(self, event: Tree.NodeHighlighted[str]) -> None:
+        event.stop()
+        if event.node.data is not None:
+            self.post_message(self.ItemSelected(self, event.node.data))

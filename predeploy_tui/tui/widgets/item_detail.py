@@ -1,0 +1,211 @@
+"""Provides the item detail: what the item is, the check as it will run, output, result, note."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import Button, Label, Log, Static, TextArea
+
+from predeploy_tui.core.results import CheckResult, Status
+from predeploy_tui.core.session import ItemState, Session
+from predeploy_tui.tui.look import duration_text, local_time, status_text
+
+OUTPUT_LINES = 1000
+"""Lines the output widget keeps; the full (capped) output is in the session."""
+
+
+def result_text(result: CheckResult, label: str = "") -> Text:
+    """One result: status, summary, duration, who and when."""
+    text = Text(f"{label}" if label else "")
+    text.append_text(status_text(result.status))
+    text.append(f"  {result.summary}\n")
+    who = f"{result.by} ({result.role})" if result.role != "deployer" else result.by
+    text.append(f"  {duration_text(result.duration)} · {who or '?'} · "
+                f"{local_time(result.finished, with_date=True)}", style="dim")
+    if result.exit_code is not None:
+        text.append(f" · exit {result.exit_code}", style="dim")
+    for host in result.hosts:
+        text.append(f"\n    {host.host or 'local'}: ")
+        text.append_text(status_text(host.status))
+        text.append(f" {host.summary}")
+    return text
+
+
+def _show(widget: Widget, shown: bool) -> None:
+    """Change ``display`` only when it differs: each change costs a layout pass."""
+    if widget.display != shown:
+        widget.display = shown
+
+
+class ItemDetail(VerticalScroll):
+    """The right-hand pane for one item."""
+
+    @dataclass
+    class NoteEdited(Message):
+        """The person changed the note of an item."""
+
+        detail: ItemDetail
+        """The pane that announced it."""
+        key: str
+        """The item key."""
+        text: str
+        """The whole note."""
+
+        @property
+        def control(self) -> ItemDetail:
+            """The pane, for ``@on`` selectors."""
+            return self.detail
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.key: str | None = None
+        """The item shown, None for a section or nothing."""
+        self.review = False
+        """The note editor holds the reviewer's note."""
+        self.shown_chunks = 0
+        """How many output chunks of the running item the log already holds."""
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="item-title")
+        yield Static(id="item-meta")
+        yield Static(id="item-check")
+        with Horizontal(id="item-controls"):
+            yield Button("Run", id="run", action="screen.run_item", compact=True)
+            yield Button("Cancel", id="cancel", action="screen.cancel", compact=True)
+            yield Button("Done", id="done", action="screen.manual('done')", compact=True)
+            yield Button("Fail", id="fail", action="screen.manual('fail')", compact=True)
+            yield Button("N/A", id="na", action="screen.manual('n/a')", compact=True)
+            yield Button("Waive", id="waive", action="screen.waive", compact=True)
+        yield Static(id="item-result")
+        yield Log(id="item-output", max_lines=OUTPUT_LINES, auto_scroll=True)
+        yield Static(id="item-history")
+        yield Label("Note", id="note-label")
+        yield TextArea(id="item-note", soft_wrap=True, show_line_numbers=False)
+
+    def show(self, session: Session, key: str | None, now: datetime, *, target: str,
+             running_output: str | None, can_run: bool, can_edit: bool, running: bool,
+             review: bool) -> None:
+        """Show an item (or a section's summary when ``key`` is not an item)."""
+        changed_item = key != self.key
+        self.key = key if key in session.items else None
+        self.review = review
+        title = self.query_one("#item-title", Static)
+        if self.key is None:
+            title.update(Text(key.split(":", 1)[-1] if key else "", style="bold"))
+            for selector in ("#item-meta", "#item-check", "#item-result", "#item-history"):
+                self.query_one(selector, Static).update("")
+            if not self.has_class("-no-item"):
+                self.add_class("-no-item")
+            return
+        if self.has_class("-no-item"):
+            self.remove_class("-no-item")
+        state = session.items[self.key]
+        status = state.effective_status(now)
+        head = Text(state.title, style="bold")
+        title.update(head)
+        self.query_one("#item-meta", Static).update(self._meta(session, state, status, now))
+        check = self.query_one("#item-check", Static)
+        check.update(Text(target, style="") if target else "")
+        check.display = bool(target)
+        self.query_one("#item-result", Static).update(self._result(state, status))
+        self.query_one("#item-history", Static).update(self._history(state))
+        manual = state.kind == "manual"
+        _show(self.query_one("#run", Button), not manual and can_run and not running)
+        _show(self.query_one("#cancel", Button), running)
+        for button in ("#done", "#fail", "#na"):
+            _show(self.query_one(button, Button), manual and can_edit)
+        _show(self.query_one("#waive", Button),
+              can_edit and not status.passed and status is not Status.WAIVED)
+        log = self.query_one("#item-output", Log)
+        if changed_item or running_output is not None:
+            if changed_item:
+                log.clear()
+                self.shown_chunks = 0
+                if running_output is None and state.runs:
+                    log.write(state.runs[-1].output[-200_000:])
+            if running_output:
+                log.write(running_output)
+        _show(log, bool(state.runs) or running)
+        note = self.query_one("#item-note", TextArea)
+        self.query_one("#note-label", Label).update("Reviewer note" if review else "Note")
+        wanted = state.review_note if review else state.note
+        if changed_item or (note.text != wanted and not note.has_focus):
+            note.load_text(wanted)
+        if note.read_only != (not (review or can_edit)):
+            note.read_only = not (review or can_edit)
+
+    def append_output(self, text: str) -> None:
+        """Add output of the shown, running item (already batched by the caller)."""
+        if text:
+            log = self.query_one("#item-output", Log)
+            log.write(text)
+            _show(log, True)
+
+    def _meta(self, session: Session, state: ItemState, status: Status, now: datetime) -> Text:
+        text = status_text(status)
+        text.append(f"  {state.kind}", style="reverse" if state.kind == "action" else "bold")
+        if state.critical:
+            text.append("  critical", style="bold red")
+        text.append(f"  {state.key}", style="dim")
+        if status is Status.STALE:
+            text.append("\n  passed more than the freshness window ago: run it again", style="yellow")
+        if state.depends_on:
+            text.append("\n  needs: ")
+            for i, dep in enumerate(state.depends_on):
+                other = session.items.get(dep)
+                if i:
+                    text.append(", ")
+                if other is None:
+                    text.append(dep)
+                    continue
+                text.append_text(status_text(other.effective_status(now), words=False))
+                text.append(f" {other.title}")
+        if state.waiver is not None and state.status is Status.WAIVED:
+            w = state.waiver
+            text.append(f"\n  waived: {w.reason} (approved by {w.approver}"
+                        + (f", until {local_time(w.expires, with_date=True)}" if w.expires else "")
+                        + ")", style="blue")
+        return text
+
+    def _result(self, state: ItemState, status: Status) -> Text:
+        result = state.result
+        if status is Status.RUNNING:
+            return Text(f"running since {local_time(state.at)} ({state.by})", style="cyan")
+        if result is None:
+            if state.by and state.at is not None and status.settled:
+                return Text(f"{status.value} by {state.by} at {local_time(state.at, True)}")
+            return Text("not run yet" if state.kind != "manual" else "not ticked yet", style="dim")
+        return result_text(result)
+
+    def _history(self, state: ItemState) -> Text:
+        text = Text()
+        earlier = [r for r in state.runs if r is not state.result]
+        if earlier:
+            text.append("Runs\n", style="bold")
+            for run in reversed(earlier[-8:]):
+                text.append("  ")
+                text.append_text(result_text(run, label="reviewer: " if run.role == "reviewer"
+                                             else ""))
+                text.append("\n")
+        if state.history:
+            text.append("History\n", style="bold")
+            for entry in reversed(state.history[-8:]):
+                text.append(f"  {local_time(entry.at, True)} {entry.by}: ")
+                text.append_text(status_text(entry.status))
+                if entry.note:
+                    text.append(f" - {entry.note}")
+                text.append("\n")
+        return text
+
+    @on(TextArea.Changed, "#item-note")
+    def _note_changed(self, event: TextArea.Changed) -> None:
+        event.stop()
+        if self.key is not None and event.text_area.has_focus:
+            self.post_message(self.NoteEdited(self, self.key, event.text_area.text))

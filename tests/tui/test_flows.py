@@ -1,0 +1,265 @@
+"""Pilot tests: the new-session form, manual items, waivers, notes, filter and search, reopening."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import Input, Static, TextArea
+
+from predeploy_tui import paths
+from predeploy_tui.core import store
+from predeploy_tui.core.checklist import load_checklist
+from predeploy_tui.core.results import CheckResult, Status
+from predeploy_tui.tui.app import NewSessionRequest
+from predeploy_tui.tui.launch import open_session, session_maker
+from predeploy_tui.tui.screens.dialogs import WaiveDialog
+from predeploy_tui.tui.screens.main import MainScreen
+from predeploy_tui.tui.screens.new_session import NewSessionScreen
+from predeploy_tui.tui.state import Mode
+
+from .conftest import AppFactory, Clock, RecordingApp, saved, settle
+
+pytestmark = pytest.mark.tui
+
+
+async def test_new_demo_session_from_the_form(tmp_path: Path, clock: Clock) -> None:
+    checklist = load_checklist(paths.demo_checklist())
+    request = NewSessionRequest(checklist, session_maker(checklist, paths.demo_checklist(),
+                                                         session_path=None, clock=clock),
+                                deployer="Dana", variables={"demo_url": "http://127.0.0.1:9/h"})
+    app = RecordingApp(new=request, clock=clock)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, NewSessionScreen)
+        assert form.query_one("#date", Input).value == "2025-06-02"
+        assert form.query_one("#deployer", Input).value == "Dana"
+        # Given a version that does not match the pattern and no reviewer...
+        form.query_one("#var-version", Input).value = "one"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        # ...the form stays, saying why under the field.
+        assert app.screen is form
+        assert "must match" in str(form.query_one("#err-var-version", Static).render())
+        form.query_one("#var-version", Input).value = "1.4.0"
+        form.query_one("#reviewer", Input).value = "Rui"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)
+        path = app.opened.path
+        assert path == tmp_path / "sessions" / "demo-1.4.0-staging.toml"
+        on_disk = saved(path)
+        assert on_disk.header == {"date": "2025-06-02", "version": "1.4.0", "deployer": "Dana",
+                                  "reviewer": "Rui"}
+        assert on_disk.variables["demo_url"] == "http://127.0.0.1:9/h"
+        assert app.opened.lock is not None
+        await pilot.press("q")
+
+
+async def test_secret_variables_are_masked_and_never_saved(tmp_path: Path, clock: Clock) -> None:
+    small = Path(__file__).parent / "data" / "small.yaml"
+    checklist = load_checklist(small)
+    request = NewSessionRequest(checklist, session_maker(checklist, small, session_path=None,
+                                                         clock=clock), deployer="Dana")
+    app = RecordingApp(new=request, clock=clock)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.pause()
+        token = app.screen.query_one("#var-token", Input)
+        assert token.password
+        token.value = "hunter2-secret"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.opened.variables["token"] == "hunter2-secret"  # the runner gets it
+        text = app.opened.path.read_text()  # type: ignore[union-attr]
+        assert "hunter2" not in text
+        assert saved(app.opened.path).variables["token"] == "***"  # type: ignore[arg-type]
+
+
+async def test_manual_done_and_waive(session_file: Path, open_app: AppFactory) -> None:
+    app = open_app(session_file)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.screen.items_tree.select_key("release.notes")
+        await pilot.pause()
+        await pilot.press("t")
+        await settle(pilot, app)
+        notes = saved(session_file).items["release.notes"]
+        assert notes.status is Status.DONE
+        assert notes.history[-1].by == "Dana"
+        app.screen.items_tree.select_key("infra.broken")
+        await pilot.pause()
+        await pilot.press("w")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, WaiveDialog)
+        dialog.query_one("#reason", Input).value = "one replica is enough for staging"
+        dialog.query_one("#approver", Input).value = "dana"  # the deployer: refused
+        dialog.query_one("#expires", Input).value = "7d"
+        await pilot.click("#ok")
+        await pilot.pause()
+        assert app.screen is dialog
+        assert "someone other than the deployer" in str(
+            dialog.query_one("#waive-error", Static).render())
+        dialog.query_one("#approver", Input).value = "Priya"
+        dialog.query_one("#approver", Input).focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is not dialog, dialog.query_one("#waive-error", Static).render()
+        await settle(pilot, app)
+        state = saved(session_file).items["infra.broken"]
+        assert state.status is Status.WAIVED
+        assert state.waiver is not None
+        assert state.waiver.approver == "Priya"
+        assert state.waiver.expires is not None
+        assert (state.waiver.expires - app.clock()).days == 7
+
+
+async def test_note_is_saved_as_typed(session_file: Path, open_app: AppFactory) -> None:
+    app = open_app(session_file)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("e")
+        assert isinstance(app.focused, TextArea)
+        await pilot.press(*"db ok")
+        await pilot.pause(1.0)  # the autosave writes within a second
+        assert saved(session_file).items["infra.ok"].note == "db ok"
+        await pilot.press("escape")
+        assert app.focused is app.screen.items_tree
+
+
+async def test_filter_and_search(session_file: Path, open_app: AppFactory, clock: Clock) -> None:
+    session = store.load(session_file)
+    session.record_result("infra.broken", CheckResult(Status.FAIL, "replicas ready 1 < 3",
+                                                      started=clock(), finished=clock()), clock())
+    store.save(session, session_file)
+    app = open_app(session_file)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        tree = app.screen.items_tree
+        assert len(tree.visible_keys) == 8
+        await pilot.press("v")  # failing
+        assert tree.visible_keys == ["infra.broken"]
+        await pilot.press("v")  # pending
+        assert "infra.broken" not in tree.visible_keys
+        assert "infra.ok" in tree.visible_keys
+        await pilot.press("v")  # manual
+        assert tree.visible_keys == ["release.notes", "release.comms", "release.comms.users"]
+        await pilot.press("v")  # all again
+        await pilot.press("slash")
+        await pilot.press(*"users")
+        assert tree.visible_keys == ["release.comms", "release.comms.users"]  # parent kept
+        await pilot.press("enter")
+        assert tree.current_key == "release.comms"
+        await pilot.press("escape")
+        assert len(tree.visible_keys) == 8
+
+
+async def test_quit_and_reopen_keeps_everything(session_file: Path, open_app: AppFactory) -> None:
+    app = open_app(session_file)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("r")
+        await app.workers.wait_for_complete()
+        app.screen.items_tree.select_key("release.notes")
+        await pilot.pause()
+        await pilot.press("t", "e", *"read it")
+        await pilot.press("escape", "q")  # no wait: quitting writes what is pending
+        await pilot.pause()
+    assert app.return_code == 0
+    again = open_app(session_file)
+    async with again.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        session = again.opened.session
+        assert session.items["infra.ok"].status is Status.PASS
+        assert session.items["release.notes"].status is Status.DONE
+        assert session.items["release.notes"].note == "read it"
+        assert again.opened.mode is Mode.EDIT
+
+
+async def test_reopen_after_a_crash_marks_running_checks_interrupted(
+        session_file: Path, open_app: AppFactory, clock: Clock) -> None:
+    session = store.load(session_file)
+    session.mark_running("infra.slow", "Dana", clock())
+    store.save(session, session_file)
+    app = open_app(session_file)
+    assert "1 check(s) were interrupted" in app.opened.notice
+    state = saved(session_file).items["infra.slow"]
+    assert state.status is Status.ERROR
+    assert state.result is not None
+    assert state.result.summary.startswith("interrupted")
+
+
+async def test_quitting_with_checks_running_asks(session_file: Path, open_app: AppFactory) -> None:
+    from predeploy_tui.tui.screens.dialogs import ConfirmQuit
+
+    app = open_app(session_file)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.screen.items_tree.select_key("infra.slow")
+        await pilot.press("r")
+        await pilot.pause(0.5)
+        await pilot.press("q")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmQuit)
+        await pilot.press("n")
+        await pilot.pause()
+        assert "infra.slow" in app.runs.running
+        await pilot.press("q")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause(0.5)
+    state = saved(session_file).items["infra.slow"]
+    assert state.status is Status.ERROR
+    assert state.result is not None
+    assert state.result.summary == "cancelled"
+
+
+async def test_a_locked_session_opens_read_only(session_file: Path, clock: Clock) -> None:
+    with store.locked(session_file):
+        opened = open_session(session_file, clock=clock)
+    assert opened.mode is Mode.READ_ONLY
+    assert "read-only" in opened.notice
+    assert "being edited by" in opened.notice
+    before = session_file.read_bytes()
+    app = RecordingApp(opened, clock=clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert app.screen.check_action("run_item", ()) is False
+        assert app.screen.check_action("manual", ()) is False
+        app.screen.items_tree.select_key("release.notes")
+        await pilot.press("t", "r")
+        await pilot.pause(0.7)
+        assert app.opened.session.items["release.notes"].status is Status.PENDING
+    assert session_file.read_bytes() == before
+
+
+async def test_keymap_remaps_a_binding(session_file: Path, open_app: AppFactory) -> None:
+    from predeploy_tui.tui.keymap import load_keymap
+
+    config = paths.keymap_file()
+    config.parent.mkdir(parents=True)
+    config.write_text('[keys]\n"run.item" = "ctrl+t"\n')
+    app = open_app(session_file)
+    app.keymap = load_keymap()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("r")  # no longer bound
+        await pilot.pause(0.3)
+        assert not app.runs.running
+        await pilot.press("ctrl+t")
+        await settle(pilot, app)
+        assert saved(session_file).items["infra.ok"].status is Status.PASS
+
+
+async def test_every_binding_has_an_id_and_a_tooltip() -> None:
+    from predeploy_tui.tui.app import PredeployApp
+    from predeploy_tui.tui.screens import decision, dialogs, new_session, plan, signoff
+
+    classes = [PredeployApp, MainScreen, dialogs.ConfirmAction, dialogs.ConfirmQuit,
+               dialogs.WaiveDialog, plan.PlanScreen, signoff.SignoffScreen,
+               decision.DecisionScreen, new_session.NewSessionScreen]
+    for cls in classes:
+        for binding in cls.BINDINGS:
+            assert binding.id, f"{cls.__name__} {binding.key}"  # type: ignore[union-attr]
+            assert binding.tooltip, f"{cls.__name__} {binding.key}"  # type: ignore[union-attr]
