@@ -12,28 +12,19 @@ from typing import Any, Literal
 
 import yaml
 
-from predeploy_tui.core.checkspec import CHECK_TYPES, check_spec
+from predeploy_tui.core.crosscheck import VARIABLE_REF as VARIABLE_REF
+from predeploy_tui.core.crosscheck import cross_checks
+from predeploy_tui.core.format import ID as ID
+from predeploy_tui.core.format import ITEM_REF, PLUGIN_FIELDS, format_spec
 from predeploy_tui.core.spec import (
     MISSING,
-    Bool,
-    Duration,
-    ListOf,
     LocatedDict,
-    LocatedList,
-    MapOf,
-    Obj,
-    OneOf,
     Problem,
     Reader,
-    Ref,
-    Spec,
-    Text,
-    suggest,
 )
+from predeploy_tui.core.yamlnodes import duplicate_keys, node_problems, syntax_problem
 
 ItemKind = Literal["check", "manual", "action"]
-ID = r"[a-z0-9][a-z0-9_-]*"
-VARIABLE_REF = re.compile(r"\$\{([^}]*)\}")
 DEFAULT_TIMEOUT = 60.0
 
 
@@ -314,123 +305,6 @@ def _frozen(value: Any) -> Any:
 
 
 # ---------------------------------------------------------------------------------------------
-# The format.
-
-VARIABLE = Obj(
-    {
-        "prompt": Text("the question in the new-session form"),
-        "default": Text("pre-filled answer"),
-        "required": Bool("a value must be given"),
-        "pattern": Text("a regular expression the value must match", check=lambda v: _regex_problem(v)),
-        "choices": ListOf(Text(), description="allowed values"),
-        "secret": Bool("masked on screen, never saved"),
-        "description": Text("help text"),
-    },
-    description="a value asked for when a session starts",
-)
-
-HOST = Obj(
-    {
-        "host": Text("address or name to connect to"),
-        "user": Text("login user"),
-        "port": OneOf(scalar=Text(pattern=r"\d{1,5}"), description="SSH port"),
-        "identity_file": Text("private key file"),
-        "proxy_jump": Text("jump host, as in ssh -J"),
-    },
-    description="an SSH target",
-)
-
-HOST_GROUP = Obj(
-    {
-        "hosts": ListOf(Text(), description="host names"),
-        "inventory_group": Text("take the hosts from this inventory group"),
-    },
-    description="hosts an item can fan out over",
-)
-
-
-def _regex_problem(value: Any) -> str | None:
-    try:
-        re.compile(str(value))
-    except re.error as exc:
-        return f"invalid regular expression: {exc}"
-    return None
-
-
-ITEM_REF = Ref("item")
-"""Sub-items follow the same rule as items; the reference breaks the recursion."""
-
-
-def _item_spec(plugins: dict[str, dict[str, Spec]]) -> Obj:
-    item = Obj(
-        {
-            "id": Text("unique within its group's section", pattern=ID),
-            "title": Text("what is being verified, in the checklist's words"),
-            "description": Text("help for the person doing it"),
-            "kind": Text(choices=("check", "manual", "action"),
-                         description="check (default with a check), manual (default without), "
-                                     "action (mutating: confirmed before it runs)"),
-            "critical": Bool("NO GO unless this passes"),
-            "depends_on": ListOf(Text(), single=True,
-                                 description="items that must pass first (id or section.id)"),
-            "fresh_for": Duration("a pass older than this is stale"),
-            "check": check_spec(plugins),
-            "items": ListOf(ITEM_REF, description="nested sub-items"),
-        },
-        required=("id", "title"),
-        description="one checklist item",
-    )
-    return item
-
-
-def format_spec(plugins: dict[str, dict[str, Spec]] | None = None) -> Obj:
-    """The whole checklist format, with any plugin check types."""
-    plugins = plugins or {}
-    item = _item_spec(plugins)
-    ITEM_REF.target = item
-    group = Obj({"title": Text("group heading"), "items": ListOf(ITEM_REF)},
-                required=("title", "items"), description="a titled run of items")
-    section = Obj({"id": Text("short id used in item keys", pattern=ID),
-                   "title": Text("section heading"), "groups": ListOf(group)},
-                  required=("id", "title", "groups"), description="a part of the checklist")
-    signoff = Obj({"role": Text(pattern=ID), "title": Text(), "required": Bool(),
-                   "required_when": Text(choices=("major",),
-                                         description="required only when this header flag is set")},
-                  required=("role", "title"), description="an approval the release needs")
-    choice = Obj({"id": Text(), "description": Text()}, required=("id",), shorthand="id")
-    return Obj(
-        {
-            "id": Text("short id, used in session file names", pattern=ID),
-            "title": Text("shown at the top of the app"),
-            "description": Text("what the checklist is for"),
-            "fresh_for": Duration("default: a pass older than this is stale"),
-            "variables": MapOf(VARIABLE, key_pattern=r"[A-Za-z_][A-Za-z0-9_]*",
-                               description="asked for when a session starts"),
-            "hosts": MapOf(HOST, description="SSH targets by name"),
-            "host_groups": MapOf(HOST_GROUP, description="host groups by name"),
-            "inventory": Text("an Ansible inventory file (INI or YAML)"),
-            "plugins": MapOf(Text(), key_pattern=ID,
-                             description="site check types: name -> Python file under checks/"),
-            "require_signatures": Bool("sign-offs must carry an SSH signature"),
-            "allowed_signers": Text("allowed_signers file for sign-off signatures"),
-            "sections": ListOf(section, min_items=1),
-            "signoffs": ListOf(signoff),
-            "decisions": ListOf(choice),
-            "risks": ListOf(choice),
-        },
-        required=("id", "title", "sections"),
-        description="a pre-deployment checklist for predeploy",
-    )
-
-
-PLUGIN_FIELDS: dict[str, Spec] = {
-    "run": Text("command or argument for the plugin"),
-    "host": Text("an SSH host or group"),
-    "params": MapOf(Text(), description="plugin parameters"),
-}
-
-
-# ---------------------------------------------------------------------------------------------
 # Loading.
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -450,60 +324,43 @@ def load_checklist(path: str | Path) -> Checklist:
 
 def parse_checklist(data: bytes, shown: str) -> Checklist:
     """Validate checklist bytes (from ``shown``) and build the typed objects."""
+    # A NUL byte means binary data whatever else is in the file; say so before UTF-8 complains.
+    if b"\x00" in data:
+        line = data[: data.index(b"\x00")].count(b"\n") + 1
+        raise ChecklistError([Problem(shown, line, 1, "the file holds binary data (a NUL byte), "
+                                                      "not YAML text")])
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise ChecklistError([Problem(shown, line, 1, "the file is not UTF-8 text "
-                                      f"(byte 0x{data[exc.start]:02x} at offset {exc.start})")]) from None
-    if "\x00" in text:
-        line = text[: text.index("\x00")].count("\n") + 1
-        raise ChecklistError([Problem(shown, line, 1, "the file holds binary data (a NUL byte), "
-                                                      "not YAML text")])
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ChecklistError([Problem(shown, line, column, "the file is not UTF-8 text "
+                                      f"(byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+                                      "save it as UTF-8")]) from None
     try:
         root = yaml.compose(text, Loader=_UniqueKeyLoader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        what = exc.problem or "invalid YAML"
-        if "\t" in what or "tab" in what.lower():
-            what = "a tab character where YAML needs spaces for indentation"
-        raise ChecklistError([Problem(shown, line, col, f"YAML syntax error: {what}")]) from None
+        raise ChecklistError([syntax_problem(exc, shown)]) from None
     except yaml.YAMLError as exc:
         raise ChecklistError([Problem(shown, 1, 1, f"YAML error: {exc}")]) from None
-    if root is None:
+    if root is None or (isinstance(root, yaml.ScalarNode) and root.tag == "tag:yaml.org,2002:null"):
         raise ChecklistError([Problem(shown, 1, 1, "the file is empty; expected a checklist "
                                                    "mapping with id, title and sections")])
     r = Reader(shown)
-    _duplicate_keys(root, r)
+    node_problems(root, r)
+    if r.problems:
+        raise ChecklistError(r.problems)
+    duplicate_keys(root, r)
     plugins = _plugin_names(root)
     raw = format_spec(dict.fromkeys(plugins, PLUGIN_FIELDS)).read(root, r)
     if raw is MISSING or r.problems:
         if raw is not MISSING and isinstance(raw, LocatedDict):
-            _cross_checks(raw, r, plugins)
+            cross_checks(raw, r, plugins)
         raise ChecklistError(r.problems)
     checklist = _build(raw, r, plugins, shown, hashlib.sha256(data).hexdigest())
     if r.problems:
         raise ChecklistError(r.problems)
     return checklist
-
-
-def _duplicate_keys(node: yaml.Node, r: Reader) -> None:
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, yaml.MappingNode):
-            seen: dict[str, int] = {}
-            for key_node, value_node in current.value:
-                if isinstance(key_node, yaml.ScalarNode):
-                    if key_node.value in seen:
-                        r.at(key_node, f"duplicate key {key_node.value!r} (first on line "
-                                       f"{seen[key_node.value]})")
-                    else:
-                        seen[key_node.value] = key_node.start_mark.line + 1
-                stack.append(value_node)
-        elif isinstance(current, yaml.SequenceNode):
-            stack.extend(current.value)
 
 
 def _plugin_names(root: yaml.Node) -> list[str]:
@@ -516,149 +373,9 @@ def _plugin_names(root: yaml.Node) -> list[str]:
     return []
 
 
-def _cross_checks(raw: LocatedDict, r: Reader, plugins: list[str]) -> None:
-    """Checks that need the whole document: ids, references, variables, check types."""
-    known_types = [*CHECK_TYPES, *plugins]
-    variables = set(raw.get("variables", {}))
-    hosts = set(raw.get("hosts", {})) | set(raw.get("host_groups", {}))
-    seen_sections: dict[str, int] = {}
-    all_keys: dict[str, tuple[int, int]] = {}
-    refs: list[tuple[str, str, str, tuple[int, int]]] = []  # (item key, section, ref, mark)
-
-    def visit(item: LocatedDict, prefix: str, section: str) -> None:
-        if "id" not in item:
-            return
-        key = f"{prefix}.{item['id']}"
-        if key in all_keys:
-            r.problem(item.mark_of("id"), f"duplicate item id {item['id']!r} "
-                                          f"(first on line {all_keys[key][0]})")
-        else:
-            all_keys[key] = item.mark_of("id")
-        check = item.get("check")
-        if isinstance(check, LocatedDict):
-            ctype = check.get("type")
-            if ctype is not None and ctype not in known_types:
-                r.problem(check.mark_of("type"), f"unknown check type {ctype!r}"
-                          f"{suggest(str(ctype), known_types)}; expected one of "
-                          + ", ".join(known_types))
-            _variable_refs(check, r, variables)
-            target = check.get("host")
-            if isinstance(target, str) and "${" not in target and hosts and target not in hosts \
-                    and ctype in ("ssh", "disk", "memory", "gpu"):
-                # ssh_config aliases are allowed too, so only warn-level names close to a known one
-                hint = suggest(target, sorted(hosts))
-                if hint:
-                    r.problem(check.mark_of("host"), f"unknown host {target!r}{hint}")
-        if item.get("kind") in ("check", "action") and "check" not in item:
-            r.problem(item.mark_of("kind"), f"a {item['kind']} item needs a 'check' "
-                                            "(the command to run)")
-        deps = item.get("depends_on")
-        if isinstance(deps, LocatedList):
-            for dep, mark in zip(deps, deps.marks, strict=False):
-                refs.append((key, section, dep, mark))
-        for child in item.get("items", []):
-            if isinstance(child, LocatedDict):
-                visit(child, key, section)
-
-    for section in raw.get("sections", []):
-        sid = section.get("id")
-        if sid is None:
-            continue
-        if sid in seen_sections:
-            r.problem(section.mark_of("id"), f"duplicate section id {sid!r} "
-                                             f"(first on line {seen_sections[sid]})")
-        seen_sections[sid] = section.mark_of("id")[0]
-        for group in section.get("groups", []):
-            for item in group.get("items", []):
-                visit(item, sid, sid)
-
-    graph: dict[str, list[str]] = {k: [] for k in all_keys}
-    for key, section, ref, mark in refs:
-        target = ref if ref in all_keys else f"{section}.{ref}"
-        if target not in all_keys:
-            r.problem(mark, f"depends_on {ref!r} names no item{suggest(ref, list(all_keys))}")
-            continue
-        if target == key:
-            r.problem(mark, f"item {key!r} depends on itself")
-            continue
-        graph[key].append(target)
-    _cycles(graph, all_keys, r)
-
-    for name in variables:
-        var = raw["variables"][name]
-        default, choices = var.get("default"), var.get("choices")
-        if default is not None and choices and default not in choices:
-            r.problem(var.mark_of("default"), f"default {default!r} is not one of the choices "
-                                              + ", ".join(choices))
-        if default is not None and "pattern" in var and not re.fullmatch(var["pattern"], default):
-            r.problem(var.mark_of("default"), f"default {default!r} does not match the pattern "
-                                              f"{var['pattern']}")
-    for name in raw.get("host_groups", {}):
-        group = raw["host_groups"][name]
-        if "hosts" not in group and "inventory_group" not in group:
-            r.problem((group.line, group.column), f"host group {name!r} needs hosts or "
-                                                  "inventory_group")
-        if "inventory_group" in group and "inventory" not in raw:
-            r.problem(group.mark_of("inventory_group"), "inventory_group needs a top-level "
-                                                         "'inventory' file")
-    roles: dict[str, int] = {}
-    for signoff in raw.get("signoffs", []):
-        role = signoff.get("role")
-        if role in roles:
-            r.problem(signoff.mark_of("role"), f"duplicate sign-off role {role!r} "
-                                               f"(first on line {roles[role]})")
-        elif role is not None:
-            roles[role] = signoff.mark_of("role")[0]
-
-
-def _variable_refs(value: Any, r: Reader, variables: set[str], mark: tuple[int, int] = (0, 0)) \
-        -> None:
-    if isinstance(value, LocatedDict):
-        for key, child in value.items():
-            _variable_refs(child, r, variables, value.mark_of(key))
-    elif isinstance(value, LocatedList):
-        for child, child_mark in zip(value, value.marks, strict=False):
-            _variable_refs(child, r, variables, child_mark)
-    elif isinstance(value, str):
-        for match in VARIABLE_REF.finditer(value):
-            name = match.group(1)
-            if name.startswith("env:"):
-                if not re.fullmatch(r"env:[A-Za-z_][A-Za-z0-9_]*", name):
-                    r.problem(mark, f"${{{name}}} is not a valid environment reference "
-                                    "(expected ${env:NAME})")
-                continue
-            if name not in variables:
-                r.problem(mark, f"unknown variable ${{{name}}}{suggest(name, sorted(variables))}; "
-                                "declare it under 'variables'")
-
-
-def _cycles(graph: dict[str, list[str]], marks: dict[str, tuple[int, int]], r: Reader) -> None:
-    state: dict[str, int] = {}
-    reported: set[frozenset[str]] = set()
-
-    def dfs(node: str, trail: list[str]) -> None:
-        state[node] = 1
-        trail.append(node)
-        for nxt in graph[node]:
-            if state.get(nxt) == 1:
-                cycle = trail[trail.index(nxt):]
-                key = frozenset(cycle)
-                if key not in reported:
-                    reported.add(key)
-                    r.problem(marks[nxt], "depends_on forms a cycle: "
-                                          + " -> ".join([*cycle, nxt]))
-            elif state.get(nxt) is None:
-                dfs(nxt, trail)
-        trail.pop()
-        state[node] = 2
-
-    for node in graph:
-        if state.get(node) is None:
-            dfs(node, [])
-
 
 def _build(raw: LocatedDict, r: Reader, plugins: list[str], shown: str, sha: str) -> Checklist:
-    _cross_checks(raw, r, plugins)
+    cross_checks(raw, r, plugins)
     if r.problems:
         raise ChecklistError(r.problems)
     all_keys: set[str] = set()

@@ -16,6 +16,10 @@ _SIZE = {
     "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4,
     "kib": 1024, "mib": 1024**2, "gib": 1024**3, "tib": 1024**4,
 }
+DURATION_UNITS = tuple(_DURATION)
+"""Units a duration may carry (any case): ms, s, m, min, h, d, w."""
+QUANTITY_UNITS = ("%", *_SIZE, *_DURATION)
+"""Units a quantity may carry (any case): percent, sizes and durations."""
 _NUMBER = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*([A-Za-z%]*)\s*$")
 
 

@@ -69,6 +69,8 @@ class ItemState:
     """The waiver in force, if the item is waived."""
     review_note: str = ""
     """The reviewer's note on this item."""
+    removed: bool = False
+    """The checklist no longer has this item (drift): kept with everything recorded about it."""
 
     def effective_status(self, now: datetime) -> Status:
         """The status to show and judge by at ``now``: stale passes and expired waivers count."""

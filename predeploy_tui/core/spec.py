@@ -11,13 +11,20 @@ import difflib
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import jmespath
 import jmespath.exceptions
 import yaml
 
-from predeploy_tui.core.quantity import QuantityError, parse_duration, parse_quantity
+from predeploy_tui.core.quantity import (
+    DURATION_UNITS,
+    QUANTITY_UNITS,
+    QuantityError,
+    parse_duration,
+    parse_quantity,
+)
 
 
 @dataclass(frozen=True, order=True)
@@ -159,9 +166,10 @@ class Scalar(Spec):
             "number": isinstance(value, int | float) and not isinstance(value, bool),
             "boolean": isinstance(value, bool),
         }[self.kind]
-        if not ok and self.kind == "string" and isinstance(value, int | float) \
+        if not ok and self.kind == "string" and isinstance(value, int | float | date) \
                 and not isinstance(value, bool):
-            value, ok = node.value, True  # a bare number where text is expected: keep it as written
+            # A bare number or date where text is expected: keep it as written.
+            value, ok = node.value, True
         if not ok:
             r.at(node, f"expected {self.expected()}, got {describe(node)}")
             return _MISSING
@@ -205,8 +213,16 @@ def _check_jmespath(value: Any) -> str | None:
     try:
         jmespath.compile(str(value))
     except jmespath.exceptions.JMESPathError as exc:
-        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        return f"invalid JMESPath expression: {detail}"
+        # The library's message spans three lines (text, expression, caret); keep one.
+        if isinstance(exc, jmespath.exceptions.IncompleteExpressionError):
+            detail = "the expression ends too early"
+        else:
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            detail = first.split(": ", 1)[-1].rstrip(":") if isinstance(
+                exc, jmespath.exceptions.LexerError) else first.split(": Parse error")[0]
+        position = getattr(exc, "lex_position", None)
+        where = f" at character {position + 1}" if isinstance(position, int) else ""
+        return f"invalid JMESPath expression {str(value)!r}: {detail}{where}"
     return None
 
 
@@ -251,6 +267,14 @@ def Int(description: str = "", minimum: float | None = None) -> Scalar:
     return Scalar("integer", description, minimum=minimum)
 
 
+def _units(units: Sequence[str]) -> str:
+    """A case-insensitive alternation of units for JSON Schema (ECMA 262 has no inline flags)."""
+    def anycase(unit: str) -> str:
+        return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c) for c in unit)
+    # Longest first, so "ms" is tried before "m".
+    return "|".join(anycase(u) for u in sorted(units, key=lambda u: (-len(u), u)))
+
+
 @dataclass
 class Duration(Spec):
     """A duration: seconds as a number, or text such as ``90s``, ``5m``, ``24h``, ``90d``."""
@@ -272,8 +296,9 @@ class Duration(Spec):
             return _MISSING
 
     def schema(self) -> dict[str, Any]:
-        return self._with_doc({"type": ["number", "string"],
-                               "pattern": r"^\d+(\.\d+)?\s*(ms|s|m|h|d|w)?$"})
+        # The same units, in any case, that quantity.parse_duration reads; never negative.
+        return self._with_doc({"type": ["number", "string"], "minimum": 0,
+                               "pattern": rf"^\s*\d+(\.\d+)?\s*({_units(DURATION_UNITS)})?\s*$"})
 
 
 @dataclass
@@ -301,7 +326,8 @@ class Quantity(Spec):
         return value
 
     def schema(self) -> dict[str, Any]:
-        return self._with_doc({"type": ["number", "string"]})
+        return self._with_doc({"type": ["number", "string"],
+                               "pattern": rf"^\s*-?\d+(\.\d+)?\s*({_units(QUANTITY_UNITS)})?\s*$"})
 
 
 @dataclass
@@ -441,14 +467,19 @@ class Obj(Spec):
             r.at(node, f"expected a mapping, got {describe(node)}")
             return _MISSING
         fields = dict(self.fields)
+        # Without a known variant (type missing or misspelt) the allowed keys are unknown, so
+        # "unknown key" for each of the variant's own fields would only bury the real problem.
+        known_variant = not self.discriminator
         if self.discriminator:
             for key_node, value_node in node.value:
                 if isinstance(key_node, yaml.ScalarNode) and key_node.value == self.discriminator:
                     tag = scalar_value(value_node) if isinstance(value_node, yaml.ScalarNode) else None
                     fields.update(self.variants.get(str(tag), {}))
+                    known_variant = str(tag) in self.variants
         out = LocatedDict()
         out.line, out.column = pos(node)
         out.key_marks = {}
+        suggested: set[str] = set()
         for key_node, value_node in node.value:
             key = scalar_value(key_node) if isinstance(key_node, yaml.ScalarNode) else None
             if not isinstance(key, str):
@@ -456,15 +487,20 @@ class Obj(Spec):
                 continue
             spec = fields.get(key)
             if spec is None:
-                r.at(key_node, f"unknown key {key!r}{suggest(key, fields)}; "
-                               f"expected one of {', '.join(fields)}")
+                if known_variant:
+                    close = nearest(key, fields)
+                    if close is not None:
+                        suggested.add(close)
+                    r.at(key_node, f"unknown key {key!r}{suggest(key, fields)}; "
+                                   f"expected one of {', '.join(fields)}")
                 continue
             value = spec.read(value_node, r)
             out.key_marks[key] = pos(key_node)
             if value is not _MISSING:
                 out[key] = value
         for name in self.required:
-            if name not in out.key_marks:
+            # A misspelt required key is already reported with "did you mean"; once is enough.
+            if name not in out.key_marks and name not in suggested:
                 r.problem((out.line, out.column), f"missing required key {name!r}")
         if self.extra is not None:
             self.extra(out, r)
@@ -520,10 +556,16 @@ class OneOf(Spec):
                                                                 self.mapping) if s]})
 
 
+def nearest(word: str, options: Sequence[str] | Mapping[str, Any]) -> str | None:
+    """The option closest to ``word``, when one is close enough to be a likely typo."""
+    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
 def suggest(word: str, options: Sequence[str] | Mapping[str, Any]) -> str:
     """", did you mean 'x'?" for the nearest option, or nothing."""
-    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    close = nearest(word, options)
+    return f" (did you mean {close!r}?)" if close else ""
 
 
 MISSING = _MISSING

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
-import getpass
 import json
 import os
 import re
-import socket
 import tomllib
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from predeploy_tui.core import tomlfmt
+from predeploy_tui.core.lock import SessionLock as SessionLock
+from predeploy_tui.core.lock import SessionLocked as SessionLocked
+from predeploy_tui.core.lock import holder_of as holder_of
+from predeploy_tui.core.lock import locked as locked
 from predeploy_tui.core.results import CheckResult, HistoryEntry, Status, Waiver
 from predeploy_tui.core.session import (
     HEADER_FIELDS,
@@ -26,7 +25,7 @@ from predeploy_tui.core.session import (
     Session,
     SignOff,
 )
-from predeploy_tui.core.spec import Problem
+from predeploy_tui.core.spec import Problem, suggest
 
 
 class SessionFileError(Exception):
@@ -35,17 +34,6 @@ class SessionFileError(Exception):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
-
-
-class SessionLocked(Exception):
-    """Another process holds the session for editing."""
-
-    def __init__(self, path: Path, holder: dict[str, Any]) -> None:
-        self.path = path
-        self.holder = holder
-        who = f"{holder.get('user', '?')}@{holder.get('host', '?')} (pid {holder.get('pid', '?')})"
-        since = holder.get("since", "")
-        super().__init__(f"{path} is being edited by {who}" + (f" since {since}" if since else ""))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -101,6 +89,7 @@ def dumps(session: Session) -> str:
             "depends_on": list(state.depends_on) or None, "fresh_for": state.fresh_for,
             "status": str(state.status), "by": state.by or None, "at": state.at,
             "note": state.note or None, "review_note": state.review_note or None,
+            "removed": state.removed or None,
         })
         if state.check is not None:
             w.table([*base, "check"])
@@ -147,13 +136,18 @@ class _Locator:
         self.lines = text.splitlines()
 
     def find(self, table: str | None, key: str | None = None) -> int:
+        """The line of ``key`` in ``table``; ``table#n`` is the n-th (0-based) of an array."""
         start = 0
         if table is not None:
+            table, _, nth = table.partition("#")
+            wanted = int(nth or 0)
             pattern = re.compile(r"^\s*\[\[?\s*" + re.escape(table) + r"\s*\]\]?\s*(#.*)?$")
             for i, line in enumerate(self.lines):
                 if pattern.match(line):
                     start = i
-                    break
+                    if wanted == 0:
+                        break
+                    wanted -= 1
         if key is None:
             return start + 1
         key_re = re.compile(r"^\s*(" + re.escape(key) + r'|"' + re.escape(key) + r'")\s*=')
@@ -172,12 +166,33 @@ class _Reader:
         self.loc = _Locator(text)
         self.path = path
         self.problems: list[Problem] = []
+        self.seen: dict[str, int] = {}
+        self.asked: dict[int, tuple[dict[str, Any], str, set[str]]] = {}
+        """Per table read: the table, its name and the keys the reader asked for."""
+
+    def unknown_keys(self) -> None:
+        """Report keys no reader asked for: a hand-edit typo would otherwise be dropped on save."""
+        for d, table, asked in self.asked.values():
+            for k in d:
+                if k not in asked:
+                    options = sorted(asked)
+                    self.bad(table, k, f"unknown key {k!r}{suggest(k, options)} in "
+                                       f"[{table.partition('#')[0]}]; expected one of "
+                                       + ", ".join(options))
+
+    def _nth(self, table: str) -> str:
+        """``table#n`` for the next of an array of tables read in file order (nested arrays)."""
+        n = self.seen.get(table, 0)
+        self.seen[table] = n + 1
+        return f"{table}#{n}"
 
     def bad(self, table: str | None, key: str | None, message: str) -> None:
         self.problems.append(Problem(self.path, self.loc.find(table, key), 1, message))
 
     def get(self, d: dict[str, Any], k: str, types: type | tuple[type, ...], table: str | None,
             default: Any = None, required: bool = False) -> Any:
+        if table is not None:
+            self.asked.setdefault(id(d), (d, table, set()))[2].add(k)
         if k not in d:
             if required:
                 self.bad(table, None, f"missing key {k!r}" + (f" in [{table}]" if table else ""))
@@ -198,6 +213,8 @@ class _Reader:
         raw = self.get(d, "status", str, table, "pending")
         try:
             status = Status(raw)
+            if status is Status.STALE:
+                raise ValueError("stale is derived from the time, never stored")
         except ValueError:
             self.bad(table, "status", f"unknown status {raw!r}; expected one of "
                                       + ", ".join(s.value for s in Status if s is not Status.STALE))
@@ -215,6 +232,7 @@ class _Reader:
             except json.JSONDecodeError as exc:
                 self.bad(table, "data", f"'data' is not valid JSON: {exc.msg}")
         hosts = self.get(d, "hosts", list, table, [])
+        self.get(d, "duration", (int, float), table)  # derived from started/finished on load
         return CheckResult(
             status=self.status(d, table), summary=self.get(d, "summary", str, table, ""),
             output=self.get(d, "output", str, table, ""),
@@ -222,7 +240,8 @@ class _Reader:
             started=self.get(d, "started", datetime, table),
             finished=self.get(d, "finished", datetime, table),
             host=self.get(d, "host", str, table), data=data,
-            hosts=tuple(self.result(h, f"{table}.hosts") for h in hosts if isinstance(h, dict)),
+            hosts=tuple(self.result(h, self._nth(f"{table.partition('#')[0]}.hosts"))
+                        for h in hosts if isinstance(h, dict)),
             by=self.get(d, "by", str, table, ""), role=self.get(d, "role", str, table, "deployer"),
             output_truncated=self.get(d, "output_truncated", bool, table, False),
             output_sha256=self.get(d, "output_sha256", str, table, ""),
@@ -246,22 +265,18 @@ class _Reader:
             secret_variables=tuple(self.get(meta, "secret_variables", list, t, [])),
             schema=doc.get("schema", SCHEMA_VERSION),
         )
-        for f in header:
-            if f not in HEADER_FIELDS:
-                self.bad("header", f, f"unknown header field {f!r}; expected one of "
-                                      + ", ".join(HEADER_FIELDS))
-        for role in self.get(doc, "roles", list, None, []):
+        for i, role in enumerate(self.get(doc, "roles", list, None, [])):
             if isinstance(role, dict) and isinstance(role.get("role"), str):
                 s.signoff_roles.append(role)
             else:
-                self.bad("roles", None, "each [[roles]] needs a 'role' name")
+                self.bad(f"roles#{i}", None, "each [[roles]] needs a 'role' name")
         for key, item in self.get(doc, "items", dict, None, {}).items():
             if not isinstance(item, dict):
                 self.bad(None, None, f"item {key!r} should be a table")
                 continue
             s.items[key] = self.item(key, item)
         for i, so in enumerate(self.get(doc, "signoffs", list, None, [])):
-            table = "signoffs"
+            table = f"signoffs#{i}"
             if not isinstance(so, dict):
                 self.bad(table, None, f"sign-off {i + 1} should be a table")
                 continue
@@ -318,15 +333,17 @@ class _Reader:
             status=self.status(d, table), by=self.get(d, "by", str, table, ""),
             at=self.get(d, "at", datetime, table), note=self.get(d, "note", str, table, ""),
             review_note=self.get(d, "review_note", str, table, ""),
+            removed=self.get(d, "removed", bool, table, False),
             waiver=waiver,
-            runs=[self.result(r, f"{table}.runs") for r in self.get(d, "runs", list, table, [])
-                  if isinstance(r, dict)],
-            history=[HistoryEntry(self.status(h, f"{table}.history"),
-                                  self.get(h, "by", str, f"{table}.history", ""),
-                                  self.get(h, "at", datetime, f"{table}.history", None,
+            runs=[self.result(r, f"{table}.runs#{i}")
+                  for i, r in enumerate(self.get(d, "runs", list, table, [])) if isinstance(r, dict)],
+            history=[HistoryEntry(self.status(h, f"{table}.history#{i}"),
+                                  self.get(h, "by", str, f"{table}.history#{i}", ""),
+                                  self.get(h, "at", datetime, f"{table}.history#{i}", None,
                                            required=True),
-                                  self.get(h, "note", str, f"{table}.history", ""))
-                     for h in self.get(d, "history", list, table, []) if isinstance(h, dict)],
+                                  self.get(h, "note", str, f"{table}.history#{i}", ""))
+                     for i, h in enumerate(self.get(d, "history", list, table, []))
+                     if isinstance(h, dict)],
         )
         if state.fresh_for is not None:
             state.fresh_for = float(state.fresh_for)
@@ -364,8 +381,9 @@ def loads(text: str, path: str = "<session>") -> Session:
                                         "predeploy to open it")])
     reader = _Reader(text, path)
     session = reader.session(doc)
+    reader.unknown_keys()
     if reader.problems:
-        raise SessionFileError(reader.problems)
+        raise SessionFileError(sorted(reader.problems))
     return session
 
 
@@ -412,96 +430,6 @@ def save(session: Session, path: str | Path) -> str:
     text = dumps(session)
     write_atomic(Path(path), text)
     return text
-
-
-# ---------------------------------------------------------------------------------------------
-# Locking.
-
-@dataclass
-class SessionLock:
-    """An exclusive hold on a session file for editing, released by the kernel if we die."""
-
-    path: Path
-    """The session file."""
-    fd: int = -1
-
-    @property
-    def lock_path(self) -> Path:
-        """The lock file beside the session: ``.<name>.lock``."""
-        return self.path.with_name(f".{self.path.name}.lock")
-
-    def acquire(self) -> None:
-        """Take the lock or raise :class:`SessionLocked` naming the holder."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        for _ in range(5):
-            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                holder = _read_holder(fd)
-                os.close(fd)
-                raise SessionLocked(self.path, holder) from None
-            # The holder may have removed the file between our open and flock; lock the live one.
-            try:
-                same = os.fstat(fd).st_ino == os.stat(self.lock_path).st_ino
-            except FileNotFoundError:
-                same = False
-            if not same:
-                os.close(fd)
-                continue
-            info = {"user": getpass.getuser(), "host": socket.gethostname(), "pid": os.getpid(),
-                    "since": datetime.now().astimezone().isoformat(timespec="seconds")}
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, json.dumps(info).encode(), 0)
-            self.fd = fd
-            return
-        raise SessionLocked(self.path, {"user": "?", "host": "?", "pid": "?"})
-
-    def release(self) -> None:
-        """Give the lock up and remove the lock file."""
-        if self.fd >= 0:
-            with contextlib.suppress(FileNotFoundError):
-                self.lock_path.unlink()
-            os.close(self.fd)
-            self.fd = -1
-
-    def __enter__(self) -> SessionLock:
-        self.acquire()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.release()
-
-
-def _read_holder(fd: int) -> dict[str, Any]:
-    try:
-        raw = os.pread(fd, 4096, 0)
-        holder = json.loads(raw.decode() or "{}")
-        return holder if isinstance(holder, dict) else {}
-    except (OSError, ValueError):
-        return {}
-
-
-def holder_of(path: Path) -> dict[str, Any] | None:
-    """Who holds the lock on ``path``, or None when nobody does."""
-    lock = SessionLock(path)
-    try:
-        lock.acquire()
-    except SessionLocked as exc:
-        return exc.holder
-    lock.release()
-    return None
-
-
-@contextlib.contextmanager
-def locked(path: Path) -> Iterator[SessionLock]:
-    """Hold the session's lock for a block."""
-    lock = SessionLock(path)
-    lock.acquire()
-    try:
-        yield lock
-    finally:
-        lock.release()
 
 
 Saver = Callable[[Session], None]

@@ -19,6 +19,7 @@ _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 _ESCAPES = {"\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r", '"': '\\"',
             "\\": "\\\\"}
 _CONTROL = re.compile(r'[\x00-\x08\x0a-\x1f\x7f"\\]')
+_COMMENT_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _CONTROL_ML = re.compile(r'[\x00-\x08\x0b-\x1f\x7f\\]|"(?="|\Z)')
 
 
@@ -81,8 +82,8 @@ class Writer:
         self.lines: list[str] = []
 
     def comment(self, text: str) -> None:
-        """A comment line."""
-        self.lines.append(f"# {text}")
+        """A comment line; line breaks and other controls (not allowed in comments) become spaces."""
+        self.lines.append("# " + _COMMENT_CONTROL.sub(" ", text))
 
     def blank(self) -> None:
         """An empty line between tables."""

@@ -1,0 +1,167 @@
+"""Provides the checklist checks that need the whole document: ids, references, variables, types.
+
+Field-by-field rules live in the format (``checklist.format_spec``); what can only be judged
+across fields is here: duplicate ids and roles, dangling or cyclic ``depends_on``, unknown
+variables and check types, defaults that break their own variable's rules.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from predeploy_tui.core.checkspec import CHECK_TYPES
+from predeploy_tui.core.spec import LocatedDict, LocatedList, Reader, suggest
+
+VARIABLE_REF = re.compile(r"\$\{([^}]*)\}")
+"""A ``${name}`` or ``${env:NAME}`` reference in a check's text."""
+
+
+def cross_checks(raw: LocatedDict, r: Reader, plugins: list[str]) -> None:
+    """Checks that need the whole document: ids, references, variables, check types."""
+    known_types = [*CHECK_TYPES, *plugins]
+    variables = set(raw.get("variables", {}))
+    hosts = set(raw.get("hosts", {})) | set(raw.get("host_groups", {}))
+    seen_sections: dict[str, int] = {}
+    all_keys: dict[str, tuple[int, int]] = {}
+    refs: list[tuple[str, str, str, tuple[int, int]]] = []  # (item key, section, ref, mark)
+
+    def visit(item: LocatedDict, prefix: str, section: str) -> None:
+        if "id" not in item:
+            return
+        key = f"{prefix}.{item['id']}"
+        if key in all_keys:
+            r.problem(item.mark_of("id"), f"duplicate item id {item['id']!r} "
+                                          f"(first on line {all_keys[key][0]})")
+        else:
+            all_keys[key] = item.mark_of("id")
+        check = item.get("check")
+        if isinstance(check, LocatedDict):
+            ctype = check.get("type")
+            if ctype is not None and ctype not in known_types:
+                r.problem(check.mark_of("type"), f"unknown check type {ctype!r}"
+                          f"{suggest(str(ctype), known_types)}; expected one of "
+                          + ", ".join(known_types))
+            _variable_refs(check, r, variables)
+            target = check.get("host")
+            if isinstance(target, str) and "${" not in target and hosts and target not in hosts \
+                    and ctype in ("ssh", "disk", "memory", "gpu"):
+                # ssh_config aliases are allowed too, so only warn-level names close to a known one
+                hint = suggest(target, sorted(hosts))
+                if hint:
+                    r.problem(check.mark_of("host"), f"unknown host {target!r}{hint}")
+        if item.get("kind") in ("check", "action") and "check" not in item:
+            article = "an" if item["kind"] == "action" else "a"
+            r.problem(item.mark_of("kind"), f"{article} {item['kind']} item needs a 'check' "
+                                            "(the command to run)")
+        deps = item.get("depends_on")
+        if isinstance(deps, LocatedList):
+            for dep, mark in zip(deps, deps.marks, strict=False):
+                refs.append((key, section, dep, mark))
+        for child in item.get("items", []):
+            if isinstance(child, LocatedDict):
+                visit(child, key, section)
+
+    for section in raw.get("sections", []):
+        sid = section.get("id")
+        if sid is None:
+            continue
+        if sid in seen_sections:
+            r.problem(section.mark_of("id"), f"duplicate section id {sid!r} "
+                                             f"(first on line {seen_sections[sid]})")
+        seen_sections[sid] = section.mark_of("id")[0]
+        for group in section.get("groups", []):
+            for item in group.get("items", []):
+                visit(item, sid, sid)
+
+    graph: dict[str, list[str]] = {k: [] for k in all_keys}
+    edges: dict[tuple[str, str], tuple[int, int]] = {}
+    for key, section, ref, mark in refs:
+        target = ref if ref in all_keys else f"{section}.{ref}"
+        if target not in all_keys:
+            # Suggest what the author would write: the short id within the section, or a full key.
+            short = [k.removeprefix(f"{section}.") for k in all_keys if k.startswith(f"{section}.")]
+            r.problem(mark, f"depends_on {ref!r} names no item{suggest(ref, [*short, *all_keys])}; "
+                            "expected an item id of this section or a full section.item key")
+            continue
+        if target == key:
+            r.problem(mark, f"item {key!r} depends on itself")
+            continue
+        graph[key].append(target)
+        edges.setdefault((key, target), mark)
+    _cycles(graph, edges, r)
+
+    for name in variables:
+        var = raw["variables"][name]
+        default, choices = var.get("default"), var.get("choices")
+        if default is not None and choices and default not in choices:
+            r.problem(var.mark_of("default"), f"default {default!r} is not one of the choices "
+                                              + ", ".join(choices))
+        if default is not None and "pattern" in var and not re.fullmatch(var["pattern"], default):
+            r.problem(var.mark_of("default"), f"default {default!r} does not match the pattern "
+                                              f"{var['pattern']}")
+    for name in raw.get("host_groups", {}):
+        group = raw["host_groups"][name]
+        if "hosts" not in group and "inventory_group" not in group:
+            r.problem((group.line, group.column), f"host group {name!r} needs hosts or "
+                                                  "inventory_group")
+        if "inventory_group" in group and "inventory" not in raw:
+            r.problem(group.mark_of("inventory_group"), "inventory_group needs a top-level "
+                                                         "'inventory' file")
+    roles: dict[str, int] = {}
+    for signoff in raw.get("signoffs", []):
+        role = signoff.get("role")
+        if role in roles:
+            r.problem(signoff.mark_of("role"), f"duplicate sign-off role {role!r} "
+                                               f"(first on line {roles[role]})")
+        elif role is not None:
+            roles[role] = signoff.mark_of("role")[0]
+
+
+def _variable_refs(value: Any, r: Reader, variables: set[str], mark: tuple[int, int] = (0, 0)) \
+        -> None:
+    if isinstance(value, LocatedDict):
+        for key, child in value.items():
+            _variable_refs(child, r, variables, value.mark_of(key))
+    elif isinstance(value, LocatedList):
+        for child, child_mark in zip(value, value.marks, strict=False):
+            _variable_refs(child, r, variables, child_mark)
+    elif isinstance(value, str):
+        for match in VARIABLE_REF.finditer(value):
+            name = match.group(1)
+            if name.startswith("env:"):
+                if not re.fullmatch(r"env:[A-Za-z_][A-Za-z0-9_]*", name):
+                    r.problem(mark, f"${{{name}}} is not a valid environment reference "
+                                    "(expected ${env:NAME})")
+                continue
+            if name not in variables:
+                r.problem(mark, f"unknown variable ${{{name}}}{suggest(name, sorted(variables))}; "
+                                "declare it under 'variables'")
+
+
+def _cycles(graph: dict[str, list[str]], edges: dict[tuple[str, str], tuple[int, int]],
+            r: Reader) -> None:
+    """Report each dependency cycle once, at the depends_on entry where it starts."""
+    state: dict[str, int] = {}
+    reported: set[frozenset[str]] = set()
+
+    def dfs(node: str, trail: list[str]) -> None:
+        state[node] = 1
+        trail.append(node)
+        for nxt in graph[node]:
+            if state.get(nxt) == 1:
+                cycle = trail[trail.index(nxt):]
+                key = frozenset(cycle)
+                if key not in reported:
+                    reported.add(key)
+                    first_edge = (cycle[0], cycle[1] if len(cycle) > 1 else nxt)
+                    r.problem(edges[first_edge], "depends_on forms a cycle: "
+                                                 + " -> ".join([*cycle, nxt]))
+            elif state.get(nxt) is None:
+                dfs(nxt, trail)
+        trail.pop()
+        state[node] = 2
+
+    for node in graph:
+        if state.get(node) is None:
+            dfs(node, [])

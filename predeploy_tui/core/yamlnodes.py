@@ -1,0 +1,90 @@
+"""Provides the checks on a checklist's YAML before it is validated: syntax, tags, aliases, keys.
+
+These look at the composed node graph, so they see what ``yaml.safe_load`` would hide (a
+duplicate key silently wins there) and stop what it would choke on (a recursive anchor, a
+"billion laughs" file, a language-specific tag) with a located message.
+"""
+
+from __future__ import annotations
+
+import yaml
+
+from predeploy_tui.core.spec import Problem, Reader
+
+
+def syntax_problem(exc: yaml.MarkedYAMLError, shown: str) -> Problem:
+    """One located line for a YAML syntax error, with where the broken construct began."""
+    mark = exc.problem_mark or exc.context_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    what = exc.problem or "invalid YAML"
+    if "'\\t'" in what or "tab" in what.lower():
+        what = "a tab character where YAML needs spaces for indentation"
+    if exc.context and exc.context_mark is not None and exc.problem_mark is not None \
+            and exc.context_mark.line != exc.problem_mark.line:
+        what += f" ({exc.context} started on line {exc.context_mark.line + 1})"
+    return Problem(shown, line, col, f"YAML syntax error: {what}")
+
+
+MAX_VALUES = 100_000
+"""More values than this (after YAML aliases are expanded) is not a checklist but an attack."""
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def node_problems(root: yaml.Node, r: Reader) -> None:
+    """Refuse what plain YAML data never needs: language tags, recursive or exploding aliases.
+
+    The rest of the loader walks the node graph as a tree, so a recursive anchor would never end
+    and a "billion laughs" file would take hours; both are stopped here, in linear time.
+    """
+    sizes: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, finished = stack.pop()
+        nid = id(node)
+        if finished:
+            on_path.discard(nid)
+            sizes[nid] = min(MAX_VALUES + 1, 1 + sum(sizes[id(c)] for c in _children(node)))
+            continue
+        if nid in sizes:
+            continue
+        if nid in on_path:
+            r.at(node, "a YAML alias refers to a value that contains it (a recursive anchor); "
+                       "expected plain data")
+            return
+        if node.tag not in yaml.SafeLoader.yaml_constructors:
+            shown_tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+            r.at(node, f"unsupported YAML tag {shown_tag}; expected plain YAML data "
+                       "(text, numbers, lists, mappings)")
+            return
+        on_path.add(nid)
+        stack.append((node, True))
+        stack.extend((child, False) for child in reversed(_children(node)))
+    if sizes.get(id(root), 0) > MAX_VALUES:
+        r.at(root, f"YAML aliases expand this file to more than {MAX_VALUES} values; "
+                   "expected a checklist written out plainly")
+
+
+def duplicate_keys(node: yaml.Node, r: Reader) -> None:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, yaml.MappingNode):
+            seen: dict[str, int] = {}
+            for key_node, value_node in current.value:
+                if isinstance(key_node, yaml.ScalarNode):
+                    if key_node.value in seen:
+                        r.at(key_node, f"duplicate key {key_node.value!r} (first on line "
+                                       f"{seen[key_node.value]})")
+                    else:
+                        seen[key_node.value] = key_node.start_mark.line + 1
+                stack.append(value_node)
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend(current.value)

@@ -1,0 +1,230 @@
+"""The command line of the core: new, show, --version, --help and one-line errors."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from predeploy_tui import __version__
+from predeploy_tui.cli import main
+from predeploy_tui.core import store
+from predeploy_tui.core.results import CheckResult, Status
+
+PREDEPLOY = Path(sys.executable).parent / "predeploy"
+CHECKLIST = (Path(__file__).parent / "core" / "data" / "tiny.yaml").read_text(encoding="utf-8")
+T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+
+def result(status: Status, summary: str = "") -> CheckResult:
+    """A finished check run at T0."""
+    return CheckResult(status, summary or f"it went {status}", started=T0, finished=T0, by="Dana")
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A temp cwd holding tiny.yaml, with git's user.name set to a known person."""
+    gitconfig = tmp_path / "gitconfig"
+    gitconfig.write_text("[user]\n\tname = Gita Committer\n", encoding="utf-8")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(gitconfig))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.delenv("PREDEPLOY_SESSIONS_DIR", raising=False)
+    monkeypatch.delenv("PREDEPLOY_DEBUG", raising=False)
+    work = tmp_path / "work"
+    (work / "checklists").mkdir(parents=True)
+    (work / "checklists" / "tiny.yaml").write_text(CHECKLIST, encoding="utf-8")
+    monkeypatch.chdir(work)
+    return work
+
+
+def one_line_error(err: str) -> str:
+    assert "Traceback" not in err
+    assert err.count("\n") == 1, err
+    return err
+
+
+# -- new ---------------------------------------------------------------------------------------
+
+def test_new_saves_under_sessions_with_the_default_name(workdir: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["new", "--no-ui", "checklists/tiny.yaml", "--var", "version=1.2.3"]) == 0
+    expected = workdir / "sessions" / "tiny-1.2.3-staging.toml"
+    assert capsys.readouterr().out.strip() == str(expected)
+    session = store.load(expected)
+    assert session.header["version"] == "1.2.3"
+    assert session.header["deployer"] == "Gita Committer"
+    assert session.header["reviewer"] == ""
+    assert session.variables["env"] == "staging"
+    assert session.checklist_path == "../checklists/tiny.yaml"
+    assert all(s.status is Status.PENDING for s in session.items.values())
+
+
+def test_new_honours_sessions_dir_deployer_reviewer_and_major(
+        workdir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("PREDEPLOY_SESSIONS_DIR", str(tmp_path / "elsewhere"))
+    assert main(["new", "--no-ui", "checklists/tiny.yaml", "--var", "version=2.0.0", "--var",
+                 "env=production", "--deployer", "Dana Deployer", "--reviewer", "Rae Reviewer",
+                 "--major"]) == 0
+    path = tmp_path / "elsewhere" / "tiny-2.0.0-production.toml"
+    assert capsys.readouterr().out.strip() == str(path)
+    session = store.load(path)
+    assert (session.header["deployer"], session.header["reviewer"]) == ("Dana Deployer",
+                                                                        "Rae Reviewer")
+    assert session.flags["major"] is True
+
+
+def test_new_with_explicit_session_path(workdir: Path) -> None:
+    assert main(["new", "--no-ui", "checklists/tiny.yaml", "--var", "version=1.0.0",
+                 "--session", "out/mine.toml"]) == 0
+    assert store.load(workdir / "out" / "mine.toml").checklist_id == "tiny"
+
+
+@pytest.mark.parametrize(("args", "fragment"), [
+    (["--var", "version=v1"], r"Deployment version must match"),
+    (["--var", "version=1.0.0", "--var", "env=prod"], "must be one of staging, production"),
+    ([], "Deployment version is required"),
+    (["--var", "version=1.0.0", "--var", "colour=blue"], "unknown variable(s): colour"),
+    (["--var", "version"], "expected NAME=VALUE"),
+])
+def test_new_refuses_bad_variables_with_one_line(workdir: Path, capsys: pytest.CaptureFixture[str],
+                                                 args: list[str], fragment: str) -> None:
+    assert main(["new", "--no-ui", "checklists/tiny.yaml", *args]) == 2
+    assert fragment in one_line_error(capsys.readouterr().err)
+    assert not (workdir / "sessions").exists() or not any((workdir / "sessions").iterdir())
+
+
+def test_new_refuses_an_existing_session_and_leaves_it_alone(
+        workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["new", "--no-ui", "checklists/tiny.yaml", "--var", "version=1.2.3"]) == 0
+    path = workdir / "sessions" / "tiny-1.2.3-staging.toml"
+    session = store.load(path)
+    session.record_result("code.tests", result(Status.PASS), T0)
+    store.save(session, path)
+    before = path.read_bytes()
+    capsys.readouterr()
+    assert main(["new", "--no-ui", "checklists/tiny.yaml", "--var", "version=1.2.3",
+                 "--deployer", "Someone Else"]) == 2
+    err = one_line_error(capsys.readouterr().err)
+    assert "already exists" in err
+    assert str(path) in err
+    assert path.read_bytes() == before
+
+
+def test_new_with_a_broken_checklist_reports_its_lines(workdir: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    broken = workdir / "checklists" / "broken.yaml"
+    broken.write_text(CHECKLIST.replace("critical: true", "critcal: true"), encoding="utf-8")
+    assert main(["new", "--no-ui", str(broken), "--var", "version=1.0.0"]) == 2
+    err = capsys.readouterr().err
+    line = CHECKLIST.splitlines().index("            critical: true") + 1
+    assert f"{broken}:{line}:13: unknown key 'critcal' (did you mean 'critical'?)" in err
+    assert "Traceback" not in err
+
+
+def test_new_with_a_missing_checklist(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["new", "--no-ui", "checklists/nope.yaml"]) == 2
+    assert "checklist checklists/nope.yaml: no such file" in one_line_error(capsys.readouterr().err)
+
+
+# -- show --------------------------------------------------------------------------------------
+
+def test_show_prints_header_counts_verdict_and_reasons(workdir: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["new", "--no-ui", "checklists/tiny.yaml", "--var", "version=1.2.3",
+                 "--deployer", "Dana Deployer", "--reviewer", "Rae Reviewer"]) == 0
+    path = Path(capsys.readouterr().out.strip())
+    session = store.load(path)
+    session.record_result("code.tests", result(Status.FAIL, summary="3 failed"), T0)
+    session.record_result("code.coverage", result(Status.PASS), T0)
+    session.set_manual("code.reviews", Status.DONE, "Dana Deployer", T0)
+    store.save(session, path)
+    before = path.read_bytes()
+
+    assert main(["show", str(path)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "Tiny release checklist (tiny)"
+    assert out[1].split() == ["Date", session.header["date"]]
+    assert out[2].split() == ["Version", "1.2.3"]
+    assert out[3].split() == ["Deployer", "Dana", "Deployer"]
+    assert out[4].split() == ["Reviewer", "Rae", "Reviewer"]
+    assert out[5].split() == ["Env", "staging"]
+    counts = out[6]
+    assert counts.startswith("Items: 7 ")
+    assert "pending 4" in counts
+    assert "fail 1" in counts
+    assert "done 1" in counts
+    assert "Suggested: NO GO (risk high)" in out
+    reasons = "\n".join(out)
+    assert "[code.tests] critical: All tests passing failed" in reasons
+    assert "[signoff:engineering] sign-off missing: Engineering lead approval" in reasons
+    assert "[ops.tag] Version tag created is still pending" in reasons
+    assert path.read_bytes() == before
+
+
+def test_show_of_a_missing_or_broken_session(workdir: Path, capsys: pytest.CaptureFixture[str]) \
+        -> None:
+    assert main(["show", "nope.toml"]) == 2
+    assert "session nope.toml: no such file" in one_line_error(capsys.readouterr().err)
+    bad = workdir / "bad.toml"
+    bad.write_text("schema = 1\n[session\n", encoding="utf-8")
+    assert main(["show", str(bad)]) == 2
+    assert f"{bad}:2:" in one_line_error(capsys.readouterr().err)
+    assert bad.read_text(encoding="utf-8") == "schema = 1\n[session\n"
+
+
+# -- the parser --------------------------------------------------------------------------------
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out == f"predeploy {__version__}\n"
+
+
+def test_help_lists_the_core_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: predeploy")
+    for command in ("validate", "schema", "new", "show"):
+        assert command in out
+
+
+def test_no_command_prints_help_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 2
+    assert "usage: predeploy" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("argv", "fragment"), [
+    (["frobnicate"], "invalid choice: 'frobnicate'"),
+    (["validate"], "the following arguments are required: FILE"),
+    (["new"], "the following arguments are required: CHECKLIST"),
+    (["show"], "the following arguments are required: SESSION"),
+    (["--bogus"], "unrecognized arguments: --bogus"),
+    (["schema", "--output"], "expected one argument"),
+])
+def test_usage_errors_are_one_line_and_exit_2(capsys: pytest.CaptureFixture[str],
+                                              argv: list[str], fragment: str) -> None:
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert fragment in one_line_error(captured.err)
+    assert captured.out == ""
+
+
+@pytest.mark.parametrize(("argv", "code", "stream", "fragment"), [
+    (["--version"], 0, "stdout", f"predeploy {__version__}"),
+    (["frobnicate"], 2, "stderr", "invalid choice"),
+    (["show"], 2, "stderr", "required: SESSION"),
+    (["show", "/nonexistent/s.toml"], 2, "stderr", "no such file"),
+])
+def test_the_console_script(argv: list[str], code: int, stream: str, fragment: str) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "PREDEPLOY_DEBUG"}
+    proc = subprocess.run([str(PREDEPLOY), *argv], capture_output=True, text=True, timeout=60,
+                          env=env, check=False)
+    assert proc.returncode == code
+    assert fragment in getattr(proc, stream)
+    assert "Traceback" not in proc.stderr
+    if code:
+        assert proc.stderr.count("\n") == 1
