@@ -228,3 +228,60 @@ def test_the_console_script(argv: list[str], code: int, stream: str, fragment: s
     assert "Traceback" not in proc.stderr
     if code:
         assert proc.stderr.count("\n") == 1
+
+
+# -- the app without a terminal ------------------------------------------------------------------
+
+def _console(argv: list[str], cwd: Path, stdout: int) -> subprocess.CompletedProcess[str]:
+    """The console script with stdin at /dev/null, as a script or CI job would start it."""
+    env = {k: v for k, v in os.environ.items() if k != "PREDEPLOY_DEBUG"}
+    return subprocess.run([str(PREDEPLOY), *argv], stdin=subprocess.DEVNULL, stdout=stdout,
+                          stderr=subprocess.PIPE, text=True, timeout=20, env=env, cwd=cwd,
+                          check=False)
+
+
+@pytest.mark.parametrize(("command", "instead"), [
+    ("new", "`predeploy new --no-ui` or `predeploy run`"),
+    ("open", "`predeploy show` or `predeploy run`"),
+    ("demo", "`predeploy run "),
+])
+def test_the_app_without_a_terminal_is_refused_in_one_line(workdir: Path, command: str,
+                                                           instead: str) -> None:
+    assert main(["new", "--no-ui", "checklists/tiny.yaml", "--var", "version=1.2.3",
+                 "--session", "s.toml"]) == 0
+    argv = {"new": ["new", "checklists/tiny.yaml", "--var", "version=1.2.3"],
+            "open": ["open", "s.toml"], "demo": ["demo"]}[command]
+    proc = _console(argv, workdir, subprocess.PIPE)
+    assert proc.returncode == 2, proc.stderr
+    assert one_line_error(proc.stderr).startswith(f"predeploy {command} needs a terminal; use ")
+    assert instead in proc.stderr
+    assert proc.stderr.rstrip().endswith("in scripts")
+    assert proc.stdout == ""
+
+
+def test_the_app_with_a_terminal_for_output_but_none_for_input_is_refused(workdir: Path) -> None:
+    import pty
+
+    # stdout is a terminal here, stdin is not: the app would wait for keys that never come.
+    parent, child = pty.openpty()
+    try:
+        proc = _console(["new", "checklists/tiny.yaml", "--var", "version=1.2.3"], workdir, child)
+    finally:
+        os.close(child)
+        os.close(parent)
+    assert proc.returncode == 2, proc.stderr
+    assert one_line_error(proc.stderr) == (
+        "predeploy new needs a terminal; use `predeploy new --no-ui` or `predeploy run` in "
+        "scripts\n")
+
+
+# -- run's caps --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("option", ["--concurrency", "--channels-per-host", "--handshakes"])
+@pytest.mark.parametrize("value", ["0", "-3", "two", "1.5", ""])
+def test_run_caps_must_be_positive_whole_numbers(workdir: Path, capsys: pytest.CaptureFixture[str],
+                                                 option: str, value: str) -> None:
+    assert main(["run", "checklists/tiny.yaml", f"{option}={value}"]) == 2
+    err = one_line_error(capsys.readouterr().err)
+    assert f"argument {option}: expected a whole number of 1 or more" in err
+    assert not (workdir / "sessions").exists()

@@ -39,6 +39,20 @@ def parse_vars(pairs: Iterable[str]) -> dict[str, str]:
     return out
 
 
+def refuse_without_terminal(command: str, instead: str) -> bool:
+    """True, after saying so on stderr, when stdin or stdout is not a terminal.
+
+    The app reads keys from stdin and draws on stdout; without a terminal it would wait for
+    keys that never come, so a script gets a one-line answer instead.
+    """
+    import sys
+
+    if sys.stdin.isatty() and sys.stdout.isatty():
+        return False
+    sys.stderr.write(f"predeploy {command} needs a terminal; use {instead} in scripts\n")
+    return True
+
+
 def existing_file(path: str, what: str) -> Path:
     """A path that must exist as a file, or a usage error saying so."""
     p = Path(path)

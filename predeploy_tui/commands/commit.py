@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 
 from predeploy_tui.commands import UsageError, existing_file
 
@@ -18,12 +19,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Commit and print the commit id."""
-    from predeploy_tui.engine.git import CommitRefused, commit_message, commit_session
+    from predeploy_tui.engine.git import CommitRefused, commit_with_message
 
     path = existing_file(args.session, "session")
+    if not math.isfinite(args.timeout) or args.timeout <= 0:
+        raise UsageError(f"--timeout must be a number of seconds above 0, not {args.timeout:g}")
     try:
-        commit = commit_session(path, timeout=args.timeout)
+        commit = commit_with_message(path, timeout=args.timeout)
     except CommitRefused as exc:
         raise UsageError(f"not committed: {exc}") from None
-    print(f"{commit} {commit_message(path)}")
+    print(f"{commit.id} {commit.message}")
     return 0

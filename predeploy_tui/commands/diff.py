@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 
 from predeploy_tui.commands import UsageError, existing_file
 
@@ -22,8 +23,8 @@ def main(args: argparse.Namespace) -> int:
     from predeploy_tui.core import store
     from predeploy_tui.core.compare import compare
 
-    if args.slower_pct < 0:
-        raise UsageError("--slower-pct must be 0 or more")
+    if not math.isfinite(args.slower_pct) or args.slower_pct < 0:
+        raise UsageError(f"--slower-pct must be a finite number, 0 or more, not {args.slower_pct:g}")
     old = store.load(existing_file(args.old, "session"))
     new = store.load(existing_file(args.new, "session"))
     for line in compare(old, new, slower_pct=args.slower_pct).lines():

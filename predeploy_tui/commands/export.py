@@ -8,7 +8,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from predeploy_tui.commands import existing_file
+from predeploy_tui.commands import UsageError, existing_file
 
 HELP = "export a session as markdown, JSON or JUnit XML"
 
@@ -53,14 +53,31 @@ def render(session_path: Path, fmt: str, now: datetime) -> str:
     return to_markdown(session, now, section_titles(session_path, session.checklist_path))
 
 
-def main(args: argparse.Namespace) -> int:
-    """Write the report."""
+def write_output(out: Path, text: str) -> None:
+    """Write ``text`` to ``out`` atomically; UsageError "FILE: cannot write: reason" otherwise.
+
+    A missing folder is refused, not created: a mistyped ``-o`` path should not leave a new
+    folder tree behind.
+    """
     from predeploy_tui.core.store import write_atomic
 
+    if out.is_dir():
+        raise UsageError(f"{out}: cannot write: it is a folder")
+    if not out.parent.is_dir():
+        why = "is not a folder" if out.parent.exists() else "does not exist"
+        raise UsageError(f"{out}: cannot write: the folder {out.parent} {why}")
+    try:
+        write_atomic(out, text)
+    except OSError as exc:
+        raise UsageError(f"{out}: cannot write: {exc.strerror or exc}") from None
+
+
+def main(args: argparse.Namespace) -> int:
+    """Write the report."""
     path = existing_file(args.session, "session")
     text = render(path, args.format, datetime.now(UTC))
     if args.output:
-        write_atomic(Path(args.output), text)
+        write_output(Path(args.output), text)
     else:
         sys.stdout.write(text)
     return 0

@@ -20,7 +20,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Import, validate and write the YAML."""
-    from predeploy_tui.core.store import write_atomic
+    from predeploy_tui.commands.export import write_output
     from predeploy_tui.reports.importer import MAX_BYTES, ImportProblem, to_yaml
 
     path = existing_file(args.markdown, "markdown")
@@ -38,9 +38,9 @@ def main(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     if args.output:
         out = Path(args.output)
-        if out.exists() and not args.force:
+        if out.exists() and not out.is_dir() and not args.force:
             raise UsageError(f"{out} already exists (use --force to overwrite)")
-        write_atomic(out, yaml_text)
+        write_output(out, yaml_text)
         sys.stderr.write(f"wrote {out}\n")
     else:
         sys.stdout.write(yaml_text)

@@ -6,7 +6,13 @@ import argparse
 from datetime import UTC, datetime
 from pathlib import Path
 
-from predeploy_tui.commands import UsageError, default_person, existing_file, parse_vars
+from predeploy_tui.commands import (
+    UsageError,
+    default_person,
+    existing_file,
+    parse_vars,
+    refuse_without_terminal,
+)
 
 HELP = "start a new session of a checklist"
 
@@ -60,6 +66,8 @@ def main(args: argparse.Namespace) -> int:
         path, _ = create(args)
         print(path)
         return 0
+    if refuse_without_terminal("new", "`predeploy new --no-ui` or `predeploy run`"):
+        return 2
     from predeploy_tui.core.checklist import load_checklist
     from predeploy_tui.tui.app import NewSessionRequest, PredeployApp
     from predeploy_tui.tui.keymap import KeymapError, load_keymap

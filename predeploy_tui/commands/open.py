@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from predeploy_tui.commands import existing_file, parse_vars
+from predeploy_tui.commands import existing_file, parse_vars, refuse_without_terminal
 
 HELP = "open a session in the terminal app (review mode for a decided session)"
 
@@ -28,6 +28,8 @@ def main(args: argparse.Namespace) -> int:
     from predeploy_tui.tui.keymap import KeymapError, load_keymap
     from predeploy_tui.tui.launch import open_session, run_app
 
+    if refuse_without_terminal("open", "`predeploy show` or `predeploy run`"):
+        return 2
     path = existing_file(args.session, "session")
     try:
         keymap = load_keymap()

@@ -31,6 +31,24 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--session", metavar="PATH", help="where a new session is saved")
     p.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report")
     p.add_argument("--deployer", help="who runs the checks (default: git user.name, else login)")
+    p.add_argument("--concurrency", type=positive_int, default=16, metavar="N",
+                   help="checks running at once, all hosts together (default 16)")
+    p.add_argument("--channels-per-host", type=positive_int, default=4, metavar="N",
+                   help="commands running at once on one SSH host (default 4)")
+    p.add_argument("--handshakes", type=positive_int, default=10, metavar="N",
+                   help="SSH connections being set up at once (default 10)")
+
+
+def positive_int(text: str) -> int:
+    """An argument that must be a whole number of 1 or more (argparse reports it otherwise)."""
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, not {text!r}") \
+            from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, not {text!r}")
+    return value
 
 
 def is_session_file(path: Path) -> bool:
@@ -117,8 +135,8 @@ def prepare(args: argparse.Namespace, extra_vars: dict[str, str] | None = None) 
                 raise UsageError(f"{target}: its checklist {session.checklist_path} is not there")
             checklist = load_checklist(checklist_path)
             if checklist.sha256 != session.checklist_sha256:
-                sys.stderr.write(f"predeploy: note: {checklist_path} changed since the session "
-                                 "began\n")
+                _bring_up_to_date(session, checklist, target, checklist_path,
+                                  args.deployer or session.header.get("deployer") or "")
             unknown = sorted(set(given) - {v.name for v in checklist.variables})
             if unknown:
                 raise UsageError("unknown variable(s): " + ", ".join(unknown))
@@ -145,6 +163,25 @@ def prepare(args: argparse.Namespace, extra_vars: dict[str, str] | None = None) 
                                   session=str(path))
     path, created = create(new_args)
     return Prepared(checklist, created, path, {**defaults, **values}, keys)
+
+
+def _bring_up_to_date(session: Any, checklist: Any, target: Path, checklist_path: Path,
+                      by: str) -> None:
+    """Apply the checklist's drift to the session and save it, saying what changed.
+
+    Without this, a result for an item added to the checklist would have no place in the
+    session and be thrown away, and the verdict would not count it.
+    """
+    from predeploy_tui.core import store
+    from predeploy_tui.core.drift import apply_drift
+
+    found = apply_drift(session, checklist, datetime.now(UTC), by=by)
+    store.save(session, target)
+    lines = found.lines()
+    sys.stderr.write(f"predeploy: note: {checklist_path} changed since the session began"
+                     + ("; the session now follows it:\n" if lines else "; no item changed\n"))
+    for line in lines:
+        sys.stderr.write(f"  {line}\n")
 
 
 def check_variables(checklist: Any, variables: dict[str, str], keys: Sequence[str] | None) -> None:
@@ -206,7 +243,11 @@ async def _run(args: argparse.Namespace, extra_vars: dict[str, str]) -> int:
         by = args.deployer or prepared.session.header.get("deployer") or default_person()
         print(f"Session: {prepared.path}")
         verdict = await run_headless(prepared.checklist, prepared.session, prepared.path,
-                                     prepared.variables, prepared.keys, by=by, yes_actions=args.yes_actions)
+                                     prepared.variables, prepared.keys, by=by,
+                                     yes_actions=args.yes_actions,
+                                     max_concurrency=args.concurrency,
+                                     handshake_cap=args.handshakes,
+                                     channels_per_host=args.channels_per_host)
         if args.junit:
             try:
                 from predeploy_tui.reports.junit import write_junit

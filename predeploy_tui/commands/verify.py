@@ -1,7 +1,8 @@
 """Provides ``predeploy verify``: has the session changed since it was signed off or decided?
 
 Exit 0 when intact; 1 when covered content or a sign-off's own record changed after a sign-off
-or the decision, or a signature is bad or required and missing; 2 when the file is unreadable.
+or the decision, a sign-off or the decision records no content hash (nothing to verify it
+against), or a signature is bad or required and missing; 2 when the file is unreadable.
 Checklist drift is reported too (it changes nothing that was signed).
 """
 
@@ -88,6 +89,7 @@ def main(args: argparse.Namespace) -> int:
         finding = findings.get("decision")
         if not d.content_sha256:
             print(f"  decision {d.status}: records no content hash: cannot be verified")
+            bad = True
         elif finding is None:
             print(f"  decision {d.status}: intact")
         else:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -52,11 +53,32 @@ def commit_message(path: Path) -> str:
     return f"predeploy: {session.checklist_id} {version} {env}: {decision}"
 
 
+UNSTAGE_TIMEOUT = 5.0
+"""Seconds allowed for taking the session file out of the index after a failed commit, even
+when the commit used up the caller's timeout."""
+
+
+@dataclass(frozen=True)
+class Commit:
+    """A commit made of a session file."""
+
+    id: str
+    """The new commit's id."""
+    message: str
+    """Its message: ``predeploy: <checklist> <version> <env>: <decision>``."""
+
+
 def commit_session(path: Path, *, timeout: float = 30) -> str:
-    """Commit the session file at ``path``; returns the new commit id.
+    """Commit the session file at ``path``; returns the new commit id (see :func:`commit_with_message`)."""
+    return commit_with_message(path, timeout=timeout).id
+
+
+def commit_with_message(path: Path, *, timeout: float = 30) -> Commit:
+    """Commit the session file at ``path``; returns the commit id and message.
 
     Raises :class:`CommitRefused` when the file holds a secret, is outside a git repository,
-    has nothing new to commit, or git fails (with git's own first line of explanation).
+    has nothing new to commit, or git fails (with git's own first line of explanation); a
+    failed commit leaves the file unstaged, as it found it.
     """
     from predeploy_tui.core.store import SessionFileError
 
@@ -88,13 +110,25 @@ def commit_session(path: Path, *, timeout: float = 30) -> str:
     status = _git(["diff", "--cached", "--quiet", "--", relative], root, deadline)
     if status.returncode == 0:
         raise CommitRefused(f"nothing to commit: {relative} is unchanged since its last commit")
-    committed = _git(["commit", "-m", message, "--", relative], root, deadline)
-    if committed.returncode != 0:
-        raise CommitRefused(f"git commit failed: {_first_line(committed)}")
+    try:
+        committed = _git(["commit", "-m", message, "--", relative], root, deadline)
+        if committed.returncode != 0:
+            raise CommitRefused(f"git commit failed: {_first_line(committed)}")
+    except CommitRefused:
+        _unstage(relative, root)
+        raise
     head = _git(["rev-parse", "HEAD"], root, deadline)
     if head.returncode != 0:
         raise CommitRefused(f"git rev-parse failed: {_first_line(head)}")
-    return head.stdout.strip()
+    return Commit(head.stdout.strip(), message)
+
+
+def _unstage(relative: str, root: Path) -> None:
+    """Take the file back out of the index: a failed commit must not leave it staged."""
+    try:
+        _git(["reset", "-q", "--", relative], root, time.monotonic() + UNSTAGE_TIMEOUT)
+    except CommitRefused:
+        pass  # the commit's own failure is the message that matters
 
 
 def _first_line(result: subprocess.CompletedProcess[str]) -> str:

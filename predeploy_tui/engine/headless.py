@@ -62,8 +62,12 @@ async def run_headless(checklist: Checklist, session: Session, session_path: Pat
                        variables: Mapping[str, str], keys: Sequence[str] | None, *, by: str,
                        yes_actions: bool = False, out: TextIO | None = None,
                        environ: Mapping[str, str] | None = None,
-                       clock: Callable[[], datetime] = _utcnow) -> Verdict:
-    """Run ``keys`` (None: every check and action), record into ``session``, return the verdict."""
+                       clock: Callable[[], datetime] = _utcnow, max_concurrency: int = 16,
+                       handshake_cap: int = 10, channels_per_host: int = 4) -> Verdict:
+    """Run ``keys`` (None: every check and action), record into ``session``, return the verdict.
+
+    ``max_concurrency``, ``handshake_cap`` and ``channels_per_host`` are the runner's caps.
+    """
     out = out or sys.stdout
     recorder = SessionRecorder(session, session_path, clock=clock, by=by)
     printer = ResultPrinter(out)
@@ -80,7 +84,8 @@ async def run_headless(checklist: Checklist, session: Session, session_path: Pat
 
     runner = Runner(checklist, variables, by=by, listeners=[recorder, printer],
                     confirm=confirm if yes_actions else None, status_of=status_of,
-                    environ=environ, clock=clock)
+                    environ=environ, clock=clock, max_concurrency=max_concurrency,
+                    handshake_cap=handshake_cap, channels_per_host=channels_per_host)
     try:
         await runner.run(keys)
     finally:

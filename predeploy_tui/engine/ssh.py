@@ -384,7 +384,10 @@ class SSHPool:
             except socket.gaierror as exc:
                 raise CheckError(f"cannot resolve {target.address} (for {target.name}): "
                                  f"{exc.strerror}") from None
-            except (asyncssh.KeyExchangeFailed, asyncssh.ConnectionLost) as exc:
+            except (asyncssh.KeyExchangeFailed, asyncssh.ConnectionLost, ConnectionResetError,
+                    ConnectionAbortedError, BrokenPipeError) as exc:
+                # sshd drops a client that accepts none of its host key types; whether the
+                # client sees a clean disconnect or a TCP reset depends on timing.
                 changed = await self._changed_key_type(target, known, tunnel, deadline)
                 raise CheckError(changed or f"SSH to {target.where} failed: {_reason(exc)}") from None
             except asyncssh.Error as exc:

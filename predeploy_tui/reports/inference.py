@@ -17,9 +17,35 @@ from typing import Any
 _THRESHOLD = re.compile(r"\(\s*([<>]=?)\s*(\d+(?:\.\d+)?)\s*(%|(?:[KMGT]i?B|hours?|days?|minutes?|h|d|m)"
                         r"\b)?\s*([^)]*)\)", re.I)
 _MUTATING = re.compile(r"\bgit\s+(push|tag\s+-a|commit|merge|checkout\s+-b)\b|"
-                       r"\b(kubectl|helm)\s+(apply|delete|rollout|install|upgrade|scale)\b|"
                        r"\bdocker\s+push\b|"
                        r"(^|[\s/_.-])(deploy|send|rollback|restore|publish)(?=[\s_.-]|$)", re.I)
+_SQL_WRITES = re.compile(r"\b(UPDATE|DELETE|DROP|INSERT|ALTER|TRUNCATE|CREATE|GRANT|REVOKE)\b",
+                         re.I)
+"""SQL that changes data or schema (tested on the SQL with its strings and comments removed)."""
+_SQL_QUOTED = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\$(\w*)\$.*?\$\1\$|--[^\n]*|/\*.*?\*/",
+                         re.S)
+_WRITING_VERBS: dict[str, tuple[str, ...]] = {
+    "systemctl": ("restart", "stop", "start", "reload", "enable", "disable", "kill", "mask"),
+    "terraform": ("apply", "destroy", "import"),
+    "kubectl": ("apply", "delete", "scale", "create", "patch", "replace", "edit", "drain",
+                "cordon", "uncordon", "taint", "label", "annotate", "set", "rollout restart",
+                "rollout undo", "rollout pause", "rollout resume"),
+    "helm": ("install", "upgrade", "uninstall", "delete", "rollback"),
+    "redis-cli": ("flushall", "flushdb", "set", "del", "unlink", "expire", "config set",
+                  "shutdown"),
+}
+"""Per tool, the subcommands (first positional words) that change something."""
+_WRITING_TOOLS = frozenset({"rm", "rmdir", "mv", "dd", "shred"})
+"""Commands that change something whatever their arguments."""
+_VALUE_OPTIONS = frozenset({"-n", "--namespace", "--context", "--kubeconfig", "--cluster", "--user",
+                            "-s", "--server", "-l", "--selector", "-o", "--output", "-h", "-p",
+                            "-a", "--pass", "-u", "--host", "--port", "-H", "--chdir", "-c"})
+"""Options whose value is the next word, so it is not taken for a subcommand."""
+_PREFIXES = frozenset({"sudo", "env", "time", "nohup", "exec", "xargs", "nice", "ionice"})
+"""Commands that run the command after them."""
+_WRAPPER_VALUE_OPTIONS = frozenset({"-u", "-g", "-n", "-c", "-C", "-U", "-h", "-p"})
+"""Options of those wrappers whose value is the next word."""
+_SEPARATORS = re.compile(r"&&|\|\||[;|\n]|\$\(|`")
 
 def slug(text: str, fallback: str) -> str:
     """An id from a title: lower case, dashes, parentheses dropped, at most 40 characters."""
@@ -83,16 +109,83 @@ def _option(words: list[str], *names: str) -> str | None:
     return None
 
 
+def sql_writes(sql: str) -> str | None:
+    """The first keyword of ``sql`` that changes data or schema (UPDATE, DROP...), if any."""
+    found = _SQL_WRITES.search(_SQL_QUOTED.sub(" ", sql))
+    return found.group(1).upper() if found else None
+
+
+def _simple_commands(script: str) -> list[list[str]]:
+    """The words of each simple command of a script, wrappers like ``sudo`` and ``VAR=x`` off."""
+    out = []
+    for part in _SEPARATORS.split(script):
+        words = _words(part.replace(")", " "))
+        while words and (words[0] in _PREFIXES or re.match(r"^[A-Za-z_]\w*=", words[0])):
+            wrapper, words = words[0], words[1:]
+            # The wrapper's own options (sudo -u deploy, nice -n 10) come before the command.
+            while wrapper in _PREFIXES and words and words[0].startswith("-"):
+                words = words[2:] if words[0] in _WRAPPER_VALUE_OPTIONS else words[1:]
+        if words:
+            out.append(words)
+    return out
+
+
+def _positional(words: list[str]) -> list[str]:
+    """The words after the command that are not options or option values."""
+    out, skip = [], False
+    for word in words[1:]:
+        if skip:
+            skip = False
+        elif word.startswith("-"):
+            skip = word in _VALUE_OPTIONS
+        else:
+            out.append(word.lower())
+    return out
+
+
+def mutation(lang: str, code: str) -> str | None:
+    """What in a code block changes something (``rm``, ``kubectl apply``, SQL ``DROP``), if any."""
+    if lang in ("sql", "psql", "postgresql"):
+        keyword = sql_writes(code)
+        return f"SQL {keyword}" if keyword else None
+    commands, _ = commands_of(lang, code)
+    script = "\n".join(commands)
+    for words in _simple_commands(script):
+        tool = words[0].rsplit("/", 1)[-1]
+        if tool in _WRITING_TOOLS:
+            return f"`{tool}`"
+        if tool == "psql":
+            sql = _option(words, "-c", "--command")
+            keyword = sql_writes(sql) if sql else None
+            if keyword:
+                return f"`psql -c` with SQL {keyword}"
+        said = " ".join(_positional(words)[:2])
+        for verb in _WRITING_VERBS.get(tool, ()):
+            if said == verb or said.startswith(verb + " "):
+                return f"`{tool} {verb}`"
+    found = _MUTATING.search(script)
+    return f"`{' '.join(found.group(0).strip(' /_.-').split())}`" if found else None
+
+
+def _action_note(what: str) -> str:
+    return (f"guessed: an action, because the command changes something ({what}; runs only "
+            "after confirmation)")
+
+
 def infer(lang: str, code: str, title: str, hosts: dict[str, dict[str, str]]) -> Check:
     """The check for a code block; ssh targets are added to ``hosts``."""
     commands, _ = commands_of(lang, code)
     script = "\n".join(commands)
+    changes = mutation(lang, code)
     if lang in ("sql", "psql", "postgresql"):
         query = "\n".join(c.rstrip() for c in code.strip().split("\n")
                           if not c.strip().startswith("--"))
         fields: dict[str, Any] = {"type": "postgres", "query": query.strip() or "SELECT 1"}
         notes = ["guessed: postgres from the SQL block; set dsn or service (PG* environment "
                  "variables are used otherwise)"]
+        if changes:
+            # Tested before the query is treated as a check: a check runs read-only.
+            return Check(fields, [_action_note(changes), *notes], action=True)
         if "pg_stat_statements" in query.lower():
             fields["baseline"] = True
             notes.append("guessed: pg_stat_statements rows are kept as a baseline for "
@@ -101,10 +194,8 @@ def infer(lang: str, code: str, title: str, hosts: dict[str, dict[str, str]]) ->
     if not commands:
         return Check({"type": "shell", "run": code.strip() or "true"},
                       ["guessed: shell, the block holds no command line"])
-    if _MUTATING.search(script):
-        return Check({"type": "shell", "run": script},
-                      ["guessed: an action, because the command changes something (runs only "
-                       "after confirmation)"], action=True)
+    if changes:
+        return Check({"type": "shell", "run": script}, [_action_note(changes)], action=True)
     first = _words(commands[0])
     tool = first[0].rsplit("/", 1)[-1] if first else ""
     same_tool = all((_words(c) or [""])[0] == (first or [""])[0] for c in commands)

@@ -21,6 +21,8 @@ from servers import sshd as openssh
 from servers.dns import DNSServer
 from servers.https import HTTPSServers
 
+from predeploy_tui.cli import main
+from predeploy_tui.core import store
 from predeploy_tui.core.checklist import Checklist, load_checklist
 from predeploy_tui.core.results import CheckResult, Status
 from predeploy_tui.engine.base import ItemFinished, ItemStarted, RunEvent
@@ -62,6 +64,10 @@ async def test_forty_sleeps_over_four_hosts_run_concurrently(ssh_env: openssh.SS
              f"run: 'PD_HOST={host}; {command}', timeout: 20s}}}}"
              for i, host in enumerate(ssh_env.aliases * 10)]
     events: list[RunEvent] = []
+    # The caps are raised on purpose: with the defaults (16 at once, 4 channels per host) the
+    # 40 sleeps would run 4 hosts x 4 channels = 16 at a time, in 3 waves (about 3 s). The issue
+    # asks for under 3 s, which needs 10 channels per host, as an operator would set for such a
+    # run (`predeploy run --concurrency 40 --channels-per-host 10`).
     runner = Runner(checklist(tmp_path, items), {}, by="tester", listeners=[events.append],
                     max_concurrency=40, channels_per_host=10, handshake_cap=10)
     # When they all run
@@ -219,3 +225,25 @@ def test_secrets_never_reach_the_session_file_or_the_printed_output(
     for secret in forbidden:
         assert secret not in saved, secret
         assert secret not in printed, secret
+
+
+def test_run_command_caps_reach_the_runner(ssh_env: openssh.SSHServer, tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    # Given 8 sleeps over two hosts, which the default caps (16, 4 per host) would run at once
+    command = "echo $PD_HOST $(date +%s.%N); sleep 0.4; date +%s.%N"
+    items = [f"{{id: c{i}, title: c {i}, check: {{type: ssh, host: {host}, "
+             f"run: 'PD_HOST={host}; {command}', timeout: 20s}}}}"
+             for i, host in enumerate(["web1", "web2"] * 4)]
+    checklist(tmp_path, items)
+    session = tmp_path / "caps.toml"
+    # When `predeploy run` is told 3 at once, 2 channels per host
+    code = main(["run", str(tmp_path / "checklist.yaml"), "--session", str(session),
+                 "--deployer", "tester", "--concurrency", "3", "--channels-per-host", "2",
+                 "--handshakes", "1"])
+    # Then no host ever had more than 2 commands running, nor the run more than 3
+    assert code == 0, capsys.readouterr()
+    saved = store.load(session)
+    per_host = spans({key: state.runs[-1] for key, state in saved.items.items()})
+    assert sorted(per_host) == ["web1", "web2"]
+    assert all(most_at_once(times) <= 2 for times in per_host.values())
+    assert 2 <= most_at_once([t for times in per_host.values() for t in times]) <= 3

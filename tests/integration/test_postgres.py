@@ -196,3 +196,30 @@ async def test_server_stopped_mid_run(server: pg.PostgresServer) -> None:
     assert out.summary.startswith("PostgreSQL connection failed:")
     assert "administrator command" in out.summary or "closed the connection" in out.summary
     assert out.elapsed < 9
+
+
+async def test_several_statements_cannot_escape_read_only(server: pg.PostgresServer) -> None:
+    # COMMIT ends the read-only transaction the check opened; the CREATE after it would run in a
+    # new, writable one unless the connection itself makes every transaction read-only.
+    sneaky = "COMMIT; CREATE TABLE sneaky_marker (id int)"
+    check = await run_check("postgres", params(server, sneaky))
+    assert check.status is Status.ERROR, check.summary
+    assert "read-only transaction" in check.summary
+    exists = "SELECT count(*) FROM pg_tables WHERE tablename = 'sneaky_marker'"
+    seen = await run_check("postgres", params(server, exists), expect={"eq": 0})
+    assert seen.status is Status.PASS, seen.summary
+    # A DSN that brings its own options keeps them, and is still read-only.
+    own = f"{server.dsn} options='-c search_path=pg_catalog'"
+    assert (await run_check("postgres", {**params(server, sneaky), "dsn": own})).status \
+        is Status.ERROR
+    kept = await run_check("postgres", {**params(server, "SHOW search_path"), "dsn": own},
+                           expect={"equals": "pg_catalog"})
+    assert kept.status is Status.PASS, kept.summary
+    guarded = await run_check("postgres", params(server, "SHOW default_transaction_read_only"),
+                              expect={"equals": "on"})
+    assert guarded.status is Status.PASS, guarded.summary
+    # The same statements as an action write.
+    action = await run_check("postgres", params(server, sneaky), is_action=True)
+    assert action.status is Status.PASS, action.summary
+    created = await run_check("postgres", params(server, exists), expect={"eq": 1})
+    assert created.status is Status.PASS, created.summary

@@ -6,6 +6,8 @@ import contextlib
 import io
 from pathlib import Path
 
+import pytest
+
 from predeploy_tui.cli import main
 from predeploy_tui.core import store
 from predeploy_tui.core.compare import compare
@@ -76,3 +78,14 @@ def test_diff_command(tmp_path: Path) -> None:
     assert SLOW in text
     assert "New failures (1):" in text
     assert main(["diff", str(tmp_path / "old.toml"), str(tmp_path / "x.toml")]) == 2
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "-5"])
+def test_diff_refuses_a_slower_pct_that_is_not_a_finite_positive_number(
+        saved: Path, value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["diff", str(saved), str(saved), f"--slower-pct={value}"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.count("\n") == 1, captured.err
+    assert "--slower-pct must be a finite number, 0 or more" in captured.err
+    assert "Traceback" not in captured.err
+    assert captured.out == ""

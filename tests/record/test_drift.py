@@ -6,6 +6,8 @@ import contextlib
 import io
 from pathlib import Path
 
+import pytest
+
 from predeploy_tui.cli import main
 from predeploy_tui.core import store
 from predeploy_tui.core.checklist import load_checklist
@@ -79,3 +81,52 @@ def test_verify_reports_drift_without_failing(tmp_path: Path) -> None:
     assert "+ release.changelog" in text
     assert "- local.uname" in text
     assert "~ local.memory" in text
+
+
+RUN_CHECKLIST = """\
+id: drifty
+title: Drift under a run
+sections:
+  - id: app
+    title: App
+    groups:
+      - title: Checks
+        items:
+          - id: first
+            title: First check
+            critical: true
+            check: {type: shell, run: 'echo first'}
+"""
+ADDED_ITEM = """\
+          - id: added
+            title: Added later, and failing
+            critical: true
+            check: {type: shell, run: 'echo added; exit 1'}
+"""
+
+
+def test_run_of_a_session_whose_checklist_gained_an_item_keeps_its_result(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Given a session run to GO, and then a critical item added to its checklist
+    checklist = tmp_path / "drifty.yaml"
+    checklist.write_text(RUN_CHECKLIST)
+    path = tmp_path / "s.toml"
+    assert main(["run", str(checklist), "--session", str(path), "--deployer", "Ana"]) == 0
+    checklist.write_text(RUN_CHECKLIST + ADDED_ITEM)
+    capsys.readouterr()
+    # When only the new item is run on the session
+    code = main(["run", str(path), "--item", "app.added", "--deployer", "Ana"])
+    # Then the drift is applied and said, the result is in the file and the verdict counts it
+    captured = capsys.readouterr()
+    assert "+ app.added (added: pending)" in captured.err
+    session = store.load(path)
+    assert list(session.items) == ["app.first", "app.added"]
+    added = session.items["app.added"]
+    assert added.status is Status.FAIL
+    assert added.runs
+    assert added.runs[-1].output.strip() == "added"
+    assert session.items["app.first"].status is Status.PASS
+    assert session.checklist_sha256 == load_checklist(checklist).sha256
+    assert code == 3, captured.out
+    assert "NO GO" in captured.out
+    assert "app.added" in captured.out

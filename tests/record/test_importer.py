@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -11,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from predeploy_tui.cli import main
-from predeploy_tui.core.checklist import parse_checklist
-from predeploy_tui.reports.importer import ImportProblem, to_yaml
+from predeploy_tui.core.checklist import ChecklistError, parse_checklist
+from predeploy_tui.reports.importer import MAX_ITEMS, ImportProblem, to_yaml
 
 SEED = Path("/work/shared/seeds/pre-deployment-checklist.md")
 SEED_TEXT = SEED.read_text() if SEED.exists() else ""
@@ -153,3 +154,113 @@ def test_huge_and_deep_markdown() -> None:
     assert len(list(parse_checklist(to_yaml(many, "many.md").encode(), "m.yaml").items())) == 3000
     with pytest.raises(ImportProblem, match="larger than"):
         to_yaml("- [ ] x\n" * 700_000, "huge.md")
+
+
+def test_twenty_thousand_items_are_refused_early_and_clearly(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    many = "# Huge\n\n" + "\n".join(f"- [ ] item {i}" for i in range(20_000)) + "\n"
+    started = time.monotonic()
+    with pytest.raises(ImportProblem) as caught:
+        to_yaml(many, "huge.md")
+    # Generous bound: refused while counting, not after building and validating 20,000 items
+    # (which took tens of seconds and ended in a message about YAML aliases).
+    assert time.monotonic() - started < 5
+    message = str(caught.value)
+    assert message.startswith(f"huge.md:{3 + MAX_ITEMS}: more than {MAX_ITEMS} checklist items")
+    assert "alias" not in message
+    md = tmp_path / "huge.md"
+    md.write_text(many)
+    assert main(["import", str(md)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert f"more than {MAX_ITEMS} checklist items" in err
+
+
+def test_the_item_limit_itself_still_imports() -> None:
+    # Items that each become a check with a matcher and a description: the most YAML values an
+    # item makes, so the limit is known to stay inside the loader's value limit.
+    many = "".join(f"- [ ] Coverage {i} (>80%)\n  ```bash\n  # coverage\n  pytest --cov p{i}\n"
+                   "  ```\n" for i in range(MAX_ITEMS))
+    text = to_yaml(many, "limit.md")  # validated by the importer itself
+    assert text.count("\n  - id: ") + text.count("\n          - id: ") == MAX_ITEMS + 1
+
+
+def test_value_limit_of_plain_yaml_does_not_blame_aliases() -> None:
+    plain = "id: big\ntitle: Big\nsections: []\nextra: [" + ", ".join(["1"] * 100_001) + "]\n"
+    with pytest.raises(ChecklistError) as caught:
+        parse_checklist(plain.encode(), "big.yaml")
+    messages = [p.message for p in caught.value.problems]
+    assert any("more than 100000 values" in m for m in messages), messages
+    assert not any("alias" in m for m in messages), messages
+    bomb = "id: big\ntitle: Big\nsections: []\na: &a [" + ", ".join(["1"] * 400) + "]\n" \
+        + "b: &b [" + ", ".join(["*a"] * 400) + "]\n"
+    with pytest.raises(ChecklistError) as caught:
+        parse_checklist(bomb.encode(), "bomb.yaml")
+    assert any("aliases expand" in p.message for p in caught.value.problems)
+
+
+MUTATING_BLOCKS = [
+    ("bash", "rm -rf /var/cache/app"),
+    ("bash", "sudo -u deploy mv release current"),
+    ("bash", "dd if=backup.img of=/dev/sdb bs=4M"),
+    ("bash", "sudo systemctl restart nginx"),
+    ("bash", "systemctl stop worker"),
+    ("bash", "systemctl start worker"),
+    ("bash", "terraform apply -auto-approve"),
+    ("bash", "terraform destroy"),
+    ("bash", "kubectl apply -f deploy.yaml"),
+    ("bash", "kubectl -n prod delete pod api-0"),
+    ("bash", "kubectl scale deploy/api --replicas=3"),
+    ("bash", "kubectl rollout restart deploy/api"),
+    ("bash", "helm install api ./chart"),
+    ("bash", "helm upgrade api ./chart"),
+    ("bash", "helm uninstall api"),
+    ("sql", "UPDATE users SET active = false"),
+    ("sql", "DELETE FROM sessions"),
+    ("sql", "DROP TABLE old_events;"),
+    ("sql", "INSERT INTO audit VALUES (1)"),
+    ("sql", "ALTER TABLE users ADD COLUMN x int"),
+    ("sql", "TRUNCATE jobs"),
+    ("sql", "-- make the index\nCREATE INDEX i ON t (a)"),
+    ("bash", 'psql -c "DELETE FROM sessions WHERE expired"'),
+    ("bash", "psql --command='DROP TABLE tmp'"),
+    ("bash", "redis-cli -h cache FLUSHALL"),
+    ("bash", "redis-cli FLUSHDB"),
+    ("bash", "redis-cli SET maintenance on"),
+    ("bash", "redis-cli -n 2 DEL session:1"),
+]
+READ_ONLY_BLOCKS = [
+    ("bash", "systemctl status nginx"),
+    ("bash", "terraform plan"),
+    ("bash", "kubectl get pods"),
+    ("bash", "kubectl rollout status deploy/api"),
+    ("bash", "helm list"),
+    ("bash", "ls -la --rm"),
+    ("sql", "SELECT 'DROP' AS word, created_at, last_update FROM t -- DELETE later"),
+    ("bash", 'psql -c "SELECT count(*) FROM users"'),
+    ("bash", "redis-cli -h cache info replication"),
+    ("bash", "redis-cli GET maintenance"),
+]
+
+
+def _block(lang: str, code: str) -> str:
+    body = "\n".join(f"  {line}" for line in code.split("\n"))
+    return f"# Ops\n\n- [ ] The step\n  ```{lang}\n{body}\n  ```\n"
+
+
+@pytest.mark.parametrize(("lang", "code"), MUTATING_BLOCKS, ids=[c for _, c in MUTATING_BLOCKS])
+def test_mutating_commands_become_actions(lang: str, code: str) -> None:
+    text = to_yaml(_block(lang, code), "ops.md")
+    item = next(iter(parse_checklist(text.encode(), "ops.yaml").items()))
+    assert item.kind == "action", text
+    assert "# guessed: an action, because the command changes something" in text
+    if lang == "sql":
+        assert item.check is not None
+        assert item.check.type == "postgres"
+
+
+@pytest.mark.parametrize(("lang", "code"), READ_ONLY_BLOCKS, ids=[c for _, c in READ_ONLY_BLOCKS])
+def test_reading_commands_stay_checks(lang: str, code: str) -> None:
+    text = to_yaml(_block(lang, code), "ops.md")
+    item = next(iter(parse_checklist(text.encode(), "ops.yaml").items()))
+    assert item.kind == "check", text

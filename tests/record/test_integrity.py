@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import io
+import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import replace
@@ -202,3 +203,34 @@ def test_unreadable_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert "bad.toml:2" in err
     assert "Traceback" not in err
     assert main(["verify", str(tmp_path / "missing.toml")]) == 2
+
+
+def _strip_hash(text: str, table: str, empty: bool) -> str:
+    """``text`` with the content_sha256 of ``[table]`` emptied or deleted, as a tamperer would."""
+    head, sep, rest = text.partition(f"\n[{table}]\n")
+    assert sep, table
+    line = re.search(r"^content_sha256 = \"[0-9a-f]{64}\"\n", rest, re.M)
+    assert line is not None
+    return head + sep + rest[:line.start()] + ('content_sha256 = ""\n' if empty else "") \
+        + rest[line.end():]
+
+
+@pytest.mark.parametrize("empty", [True, False], ids=["emptied", "deleted"])
+def test_decision_without_its_hash_is_not_intact(saved: Path, empty: bool) -> None:
+    saved.write_text(_strip_hash(saved.read_text(), "decision", empty))
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(["verify", str(saved)])
+    text = out.getvalue()
+    assert code == 1, text
+    assert "records no content hash: cannot be verified" in text
+    assert text.rstrip().endswith("NOT INTACT")
+
+
+def test_sign_off_without_its_hash_is_not_intact(saved: Path) -> None:
+    saved.write_text(_strip_hash(saved.read_text(), "[signoffs]", empty=True))
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(["verify", str(saved)])
+    assert code == 1, out.getvalue()
+    assert "records no content hash" in out.getvalue()

@@ -131,3 +131,33 @@ def test_export_of_a_missing_file_is_one_line(tmp_path: Path,
                                               capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["export", str(tmp_path / "nope.toml")]) == 2
     assert capsys.readouterr().err.count("\n") == 1
+
+
+def unwritable_targets(tmp_path: Path) -> dict[str, tuple[Path, str]]:
+    """-o targets that cannot be written, with the reason the message must give."""
+    (tmp_path / "a-file").write_text("x")
+    return {
+        "folder": (tmp_path, "it is a folder"),
+        "proc": (Path("/proc/predeploy-report"), ""),
+        "missing parent": (tmp_path / "no" / "such" / "report.md", "does not exist"),
+        "file as parent": (tmp_path / "a-file" / "report.md", "is not a folder"),
+    }
+
+
+@pytest.mark.parametrize("target", ["folder", "proc", "missing parent", "file as parent"])
+@pytest.mark.parametrize("command", ["export", "import"])
+def test_output_that_cannot_be_written_is_one_line(
+        saved: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], target: str,
+        command: str) -> None:
+    out, why = unwritable_targets(tmp_path)[target]
+    markdown = tmp_path / "list.md"
+    markdown.write_text("# Release\n\n- [ ] Backups verified\n")
+    source = saved if command == "export" else markdown
+    assert main([command, str(source), "-o", str(out), *(["--force"] if command == "import"
+                                                             else [])]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert err.count("\n") == 1, err
+    assert f"{out}: cannot write: " in err
+    assert why in err
+    assert not (tmp_path / "no").exists()  # a missing folder is refused, never created

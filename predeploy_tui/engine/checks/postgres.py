@@ -3,7 +3,10 @@
 The connection comes from a DSN, a ``service`` from pg_service.conf or the PG* environment
 variables; libpq waits forever without ``connect_timeout``, so both it and ``statement_timeout``
 are derived from the time the check has left. A check runs in a read-only transaction that is
-rolled back; only a confirmed action may write (and commits).
+rolled back, on a connection whose every transaction starts read-only (so ``COMMIT; DELETE ...``
+cannot escape it); only a confirmed action may write (and commits). A query that turns
+``default_transaction_read_only`` off again can still write: a read-only database role is the
+guard for that.
 """
 
 from __future__ import annotations
@@ -75,7 +78,28 @@ async def _connect(ctx: CheckContext) -> Any:
         kwargs["service"] = str(params["service"])
     if params.get("password"):
         kwargs["password"] = str(params["password"])
-    return await psycopg.AsyncConnection.connect(str(params.get("dsn") or ""), **kwargs)
+    dsn = str(params.get("dsn") or "")
+    if not ctx.is_action:
+        # The read-only transaction alone is escaped by a query of several statements
+        # ("COMMIT; DELETE ..."): every transaction of the connection starts read-only too.
+        kwargs["options"] = _read_only_options(dsn)
+    return await psycopg.AsyncConnection.connect(dsn, **kwargs)
+
+
+READ_ONLY_OPTION = "-c default_transaction_read_only=on"
+"""The libpq ``options`` setting that makes every transaction of a connection read-only."""
+
+
+def _read_only_options(dsn: str) -> str:
+    """The DSN's own ``options`` (if any) with :data:`READ_ONLY_OPTION` added last, so it wins."""
+    from psycopg import ProgrammingError
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        given = str(conninfo_to_dict(dsn).get("options") or "").strip()
+    except ProgrammingError:
+        given = ""  # connect reports the malformed DSN itself, with libpq's words
+    return f"{given} {READ_ONLY_OPTION}".strip()
 
 
 async def _query(ctx: CheckContext, conn: Any, query: str,
