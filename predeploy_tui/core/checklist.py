@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Iterator, Mapping
@@ -279,7 +280,16 @@ class Checklist:
     @property
     def folder(self) -> Path:
         """The folder the checklist lives in; relative paths in checks start here."""
-        return Path(self.path).resolve().parent if self.path else Path.cwd()
+        return self._read_from if self.path else Path.cwd()
+
+    @functools.cached_property
+    def _read_from(self) -> Path:
+        """The resolved folder of ``path``, worked out once: the runner asks for it per check.
+
+        cached_property stores into the instance ``__dict__`` directly, which a frozen dataclass
+        without slots allows.
+        """
+        return Path(self.path).resolve().parent
 
 
 def _walk(item: Item) -> Iterator[Item]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import tomllib
 from collections.abc import Callable
@@ -11,7 +10,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from predeploy_tui.core import tomlfmt
+import toml_rs
+
+from predeploy_tui.core.atomic import remove_leftovers as remove_leftovers
+from predeploy_tui.core.atomic import write_atomic as write_atomic
 from predeploy_tui.core.lock import SessionLock as SessionLock
 from predeploy_tui.core.lock import SessionLocked as SessionLocked
 from predeploy_tui.core.lock import holder_of as holder_of
@@ -25,6 +27,7 @@ from predeploy_tui.core.session import (
     Session,
     SignOff,
 )
+from predeploy_tui.core.session_toml import dumps as dumps
 from predeploy_tui.core.spec import Problem, suggest
 
 
@@ -37,103 +40,21 @@ class SessionFileError(Exception):
 
 
 # ---------------------------------------------------------------------------------------------
-# Writing.
-
-def _result_fields(r: CheckResult) -> dict[str, Any]:
-    return {
-        "status": str(r.status), "summary": r.summary, "exit_code": r.exit_code,
-        "host": r.host, "by": r.by or None, "role": r.role,
-        "started": r.started, "finished": r.finished,
-        "duration": round(r.duration, 6) if r.duration is not None else None,
-        "output_truncated": r.output_truncated or None,
-        "output_sha256": r.output_sha256 or None,
-        "data": json.dumps(r.data, ensure_ascii=False, sort_keys=True, indent=1, default=str)
-        if r.data is not None else None,
-        "output": r.output,
-    }
-
-
-def _write_result(w: tomlfmt.Writer, path: list[str], r: CheckResult) -> None:
-    w.table(path, array=True)
-    w.pairs(_result_fields(r))
-    for host in r.hosts:
-        _write_result(w, [*path, "hosts"], host)
-
-
-def dumps(session: Session) -> str:
-    """The session as TOML text: stable order, one table per item."""
-    w = tomlfmt.Writer()
-    w.comment(f"predeploy session: {session.checklist_title}. This file is the release record:")
-    w.comment("commit it with the release; `predeploy verify` checks it has not changed since sign-off.")
-    w.pairs({"schema": session.schema})
-    w.table(["session"])
-    w.pairs({"checklist": session.checklist_path, "checklist_id": session.checklist_id,
-             "checklist_title": session.checklist_title,
-             "checklist_sha256": session.checklist_sha256, "created": session.created,
-             "updated": session.updated, "secret_variables": list(session.secret_variables)})
-    w.table(["session", "variables"])
-    w.pairs(session.variables)
-    w.table(["session", "flags"])
-    w.pairs(session.flags)
-    w.table(["header"])
-    w.pairs({f: session.header.get(f, "") for f in HEADER_FIELDS})
-    for role in session.signoff_roles:
-        w.table(["roles"], array=True)
-        w.pairs(role)
-    for state in session.items.values():
-        base = ["items", state.key]
-        w.table(base)
-        w.pairs({
-            "title": state.title, "kind": state.kind, "critical": state.critical,
-            "section": state.section, "group": state.group,
-            "depends_on": list(state.depends_on) or None, "fresh_for": state.fresh_for,
-            "status": str(state.status), "by": state.by or None, "at": state.at,
-            "note": state.note or None, "review_note": state.review_note or None,
-            "removed": state.removed or None,
-        })
-        if state.check is not None:
-            w.table([*base, "check"])
-            w.pairs(state.check)
-        if state.waiver is not None:
-            wv = state.waiver
-            w.table([*base, "waiver"])
-            w.pairs({"reason": wv.reason, "approver": wv.approver, "by": wv.by, "at": wv.at,
-                     "expires": wv.expires})
-        for entry in state.history:
-            w.table([*base, "history"], array=True)
-            w.pairs({"status": str(entry.status), "by": entry.by, "at": entry.at,
-                     "note": entry.note or None})
-        for run in state.runs:
-            _write_result(w, [*base, "runs"], run)
-    for s in session.signoffs:
-        w.table(["signoffs"], array=True)
-        w.pairs({"role": s.role, "title": s.title, "name": s.name, "at": s.at,
-                 "comment": s.comment or None, "content_sha256": s.content_sha256 or None,
-                 "signature": s.signature or None, "signer_key": s.signer_key or None})
-        if s.covered:
-            w.table(["signoffs", "covered"])
-            w.pairs(s.covered)
-    d = session.decision
-    w.table(["decision"])
-    w.pairs({"status": d.status, "suggested": d.suggested, "justification": d.justification,
-             "notes": d.notes, "risk": d.risk, "suggested_risk": d.suggested_risk,
-             "completed_by": d.completed_by, "completed_at": d.completed_at,
-             "reviewed_by": d.reviewed_by, "reviewed_at": d.reviewed_at,
-             "review_notes": d.review_notes, "content_sha256": d.content_sha256 or None})
-    if d.covered:
-        w.table(["decision", "covered"])
-        w.pairs(d.covered)
-    return w.text()
-
-
-# ---------------------------------------------------------------------------------------------
 # Reading.
 
 class _Locator:
     """Finds the line of a table or key in TOML text, for error messages."""
 
     def __init__(self, text: str) -> None:
-        self.lines = text.splitlines()
+        self.text = text
+        self._lines: list[str] | None = None
+
+    @property
+    def lines(self) -> list[str]:
+        """The text's lines, split on the first problem only: a good file never pays for it."""
+        if self._lines is None:
+            self._lines = self.text.splitlines()
+        return self._lines
 
     def find(self, table: str | None, key: str | None = None) -> int:
         """The line of ``key`` in ``table``; ``table#n`` is the n-th (0-based) of an array."""
@@ -192,7 +113,11 @@ class _Reader:
     def get(self, d: dict[str, Any], k: str, types: type | tuple[type, ...], table: str | None,
             default: Any = None, required: bool = False) -> Any:
         if table is not None:
-            self.asked.setdefault(id(d), (d, table, set()))[2].add(k)
+            # get() runs for every field of a large file: no tuple or set built when one exists.
+            asked = self.asked.get(id(d))
+            if asked is None:
+                asked = self.asked[id(d)] = (d, table, set())
+            asked[2].add(k)
         if k not in d:
             if required:
                 self.bad(table, None, f"missing key {k!r}" + (f" in [{table}]" if table else ""))
@@ -224,6 +149,9 @@ class _Reader:
         return status
 
     def result(self, d: dict[str, Any], table: str) -> CheckResult:
+        fast = self._well_formed_result(d, table)
+        if fast is not None:
+            return fast
         data_text = self.get(d, "data", str, table)
         data = None
         if data_text is not None:
@@ -246,6 +174,42 @@ class _Reader:
             output_truncated=self.get(d, "output_truncated", bool, table, False),
             output_sha256=self.get(d, "output_sha256", str, table, ""),
         )
+
+    def _well_formed_result(self, d: dict[str, Any], table: str) -> CheckResult | None:
+        """The run when every key is known and of its exact type; None sends it to the checks.
+
+        A saved session has tens of thousands of runs: checking each field through get() is most
+        of the load time, and a file the writer wrote always passes this test at once.
+        """
+        if not _RUN_FIELDS.exact(d):
+            return None
+        get = d.get
+        started, finished = get("started"), get("finished")
+        if (started is not None and started.tzinfo is None) \
+                or (finished is not None and finished.tzinfo is None):
+            return None
+        status = _STORED_STATUSES.get(get("status", "pending"))
+        data_text = get("data")
+        if status is None:
+            return None
+        data = None
+        if data_text is not None:
+            try:
+                data = json.loads(data_text)
+            except json.JSONDecodeError:
+                return None
+        hosts = d.get("hosts")
+        if hosts is not None and not all(type(h) is dict for h in hosts):
+            return None
+        return CheckResult(
+            status=status, summary=get("summary", ""), output=get("output", ""),
+            exit_code=get("exit_code"), started=started, finished=finished,
+            host=get("host"), data=data,
+            hosts=tuple(self.result(h, self._nth(f"{table.partition('#')[0]}.hosts"))
+                        for h in hosts) if hosts else (),
+            by=get("by", ""), role=get("role", "deployer"),
+            output_truncated=get("output_truncated", False),
+            output_sha256=get("output_sha256", ""))
 
     def session(self, doc: dict[str, Any]) -> Session:
         meta = self.get(doc, "session", dict, None, {}, required=True)
@@ -308,8 +272,41 @@ class _Reader:
                 self.bad(None, k, f"unknown top-level key {k!r}")
         return s
 
+    def _well_formed_item(self, key: str, d: dict[str, Any], table: str) -> ItemState | None:
+        """The item when its table is as the writer writes it (no waiver); None: the checks."""
+        if not _ITEM_FIELDS.exact(d):
+            return None
+        get = d.get
+        at = get("at")
+        kind = get("kind", "manual")
+        status = _STORED_STATUSES.get(get("status", "pending"))
+        runs = get("runs", ())
+        if (at is not None and at.tzinfo is None) or kind not in _KINDS or status is None \
+                or status is Status.WAIVED or not all(type(r) is dict for r in runs):
+            return None
+        return ItemState(
+            key=key, title=get("title", key), kind=kind, critical=get("critical", False),
+            section=get("section", ""), group=get("group", ""),
+            depends_on=tuple(get("depends_on", ())), fresh_for=get("fresh_for"),
+            check=get("check"), status=status, by=get("by", ""), at=at, note=get("note", ""),
+            review_note=get("review_note", ""), removed=get("removed", False),
+            runs=[self.result(r, f"{table}.runs#{i}") for i, r in enumerate(runs)],
+            history=self.history(get("history", []), table))
+
+    def history(self, entries: list[Any], table: str) -> list[HistoryEntry]:
+        """An item's ``[[...history]]`` tables."""
+        return [HistoryEntry(self.status(h, f"{table}.history#{i}"),
+                             self.get(h, "by", str, f"{table}.history#{i}", ""),
+                             self.get(h, "at", datetime, f"{table}.history#{i}", None,
+                                      required=True),
+                             self.get(h, "note", str, f"{table}.history#{i}", ""))
+                for i, h in enumerate(entries) if isinstance(h, dict)]
+
     def item(self, key: str, d: dict[str, Any]) -> ItemState:
-        table = f'items."{key}"' if not re.match(r"^[A-Za-z0-9_-]+$", key) else f"items.{key}"
+        table = f'items."{key}"' if not _BARE_KEY.match(key) else f"items.{key}"
+        fast = self._well_formed_item(key, d, table)
+        if fast is not None:
+            return fast
         kind = self.get(d, "kind", str, table, "manual")
         if kind not in ("check", "manual", "action"):
             self.bad(table, "kind", f"unknown kind {kind!r}; expected check, manual or action")
@@ -337,13 +334,7 @@ class _Reader:
             waiver=waiver,
             runs=[self.result(r, f"{table}.runs#{i}")
                   for i, r in enumerate(self.get(d, "runs", list, table, [])) if isinstance(r, dict)],
-            history=[HistoryEntry(self.status(h, f"{table}.history#{i}"),
-                                  self.get(h, "by", str, f"{table}.history#{i}", ""),
-                                  self.get(h, "at", datetime, f"{table}.history#{i}", None,
-                                           required=True),
-                                  self.get(h, "note", str, f"{table}.history#{i}", ""))
-                     for i, h in enumerate(self.get(d, "history", list, table, []))
-                     if isinstance(h, dict)],
+            history=self.history(self.get(d, "history", list, table, []), table),
         )
         if state.fresh_for is not None:
             state.fresh_for = float(state.fresh_for)
@@ -353,15 +344,67 @@ class _Reader:
         return state
 
 
+class _Fields:
+    """The keys a table may hold and the exact type of each; the key orders already seen.
+
+    A file the writer wrote has a handful of key orders per kind of table (optional keys are
+    left out), so one tuple comparison in C checks every value's type.
+    """
+
+    def __init__(self, types: dict[str, type]) -> None:
+        self.types = types
+        """Key -> the exact type its value must have (no bool for int, no int for float)."""
+        self.seen: dict[tuple[str, ...], tuple[type, ...] | None] = {}
+        """Key order -> the types in that order, or None when a key is unknown."""
+
+    def exact(self, d: dict[str, Any]) -> bool:
+        """Whether every key of ``d`` is known and its value of exactly the type it must be."""
+        keys = tuple(d)
+        if keys in self.seen:
+            expected = self.seen[keys]
+        else:
+            types = self.types
+            expected = tuple(types[k] for k in keys) if all(k in types for k in keys) else None
+            if len(self.seen) < 1024:
+                self.seen[keys] = expected
+        return expected is not None and tuple(map(type, d.values())) == expected
+
+
+_RUN_FIELDS = _Fields({
+    "status": str, "summary": str, "output": str, "exit_code": int, "started": datetime,
+    "finished": datetime, "host": str, "data": str, "hosts": list, "by": str, "role": str,
+    "output_truncated": bool, "output_sha256": str, "duration": float})
+"""A ``[[...runs]]`` table as the writer writes it."""
+_ITEM_FIELDS = _Fields({
+    "title": str, "kind": str, "critical": bool, "section": str, "group": str,
+    "depends_on": list, "fresh_for": float, "check": dict, "status": str, "by": str,
+    "at": datetime, "note": str, "review_note": str, "removed": bool, "runs": list,
+    "history": list})
+"""An ``[items.<key>]`` table as the writer writes it, without a waiver."""
+_KINDS = ("check", "manual", "action")
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+_STORED_STATUSES = {s.value: s for s in Status if s is not Status.STALE}
+"""Statuses a file may hold: stale is derived from the time, never stored."""
+
 _WORDS = {"str": "text", "int": "a whole number", "bool": "true or false",
           "datetime": "a date and time", "dict": "a table", "list": "a list",
           "int or float": "a number"}
 
 
-def loads(text: str, path: str = "<session>") -> Session:
-    """Parse session TOML; every problem is reported with its line."""
+def _parse(text: str, path: str) -> dict[str, Any]:
+    """The TOML document: toml-rs on the happy path, tomllib for the located error message.
+
+    tomllib is the reference reader, but it takes seconds on a session of thousands of items;
+    toml-rs (compiled, TOML 1.0 like tomllib, the same values: ``timezone.utc``, CRLF in
+    multi-line strings read as LF) takes a fraction of that. When toml-rs refuses the text,
+    tomllib reads it again and says where and why in the words users and tests know.
+    """
     try:
-        doc = tomllib.loads(text)
+        return toml_rs.loads(text, toml_version="1.0.0")
+    except ValueError:
+        pass  # toml_rs.TOMLDecodeError is a ValueError; tomllib below gives the located message
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         match = re.search(r"\(at line (\d+), column (\d+)\)", message)
@@ -369,6 +412,11 @@ def loads(text: str, path: str = "<session>") -> Session:
         message = re.sub(r"\s*\(at line \d+, column \d+\)", "", message)
         raise SessionFileError([Problem(path, line, col, f"TOML syntax error: {message}")]) \
             from None
+
+
+def loads(text: str, path: str = "<session>") -> Session:
+    """Parse session TOML; every problem is reported with its line."""
+    doc = _parse(text, path)
     schema = doc.get("schema")
     if not isinstance(schema, int) or isinstance(schema, bool):
         raise SessionFileError([Problem(path, _Locator(text).find(None, "schema"), 1,
@@ -400,29 +448,8 @@ def load(path: str | Path) -> Session:
     except UnicodeDecodeError as exc:
         raise SessionFileError([Problem(str(path), data[: exc.start].count(b"\n") + 1, 1,
                                         "the file is not UTF-8 text")]) from None
+    del data  # a large file's bytes need not stay beside its text while it is parsed
     return loads(text, str(path))
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write through a temporary file, fsync, rename and fsync the folder: never half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    data = text.encode("utf-8")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    try:
-        view = memoryview(data)
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
 
 
 def save(session: Session, path: str | Path) -> str:

@@ -56,12 +56,15 @@ def suggest(session: Session, now: datetime, stale_signoffs: Collection[str] = (
       is missing (or stale: made before a later change).
     - CONDITIONAL GO: only non-critical items failed, warned or are not done, or items were waived.
     - GO: everything required passed.
+    Items the checklist no longer has (``removed``, kept by drift for the record) do not count.
     ``require_signoffs`` is off for a headless run that judges the checks alone.
     """
     no_go: list[Reason] = []
     conditional: list[Reason] = []
     issues = 0
     for state, status in session.effective(now):
+        if state.removed:
+            continue  # no longer in the checklist: kept for the record, no part of this release
         title = f"{state.title}"
         if status is Status.WAIVED:
             approver = state.waiver.approver if state.waiver else "?"

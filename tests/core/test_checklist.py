@@ -219,3 +219,20 @@ def test_schema_durations_match_the_loader(value: object, ok: bool) -> None:
     except ChecklistError:
         loader_ok = False
     assert (schema_ok, loader_ok) == (ok, ok)
+
+
+def test_folder_is_resolved_once_per_checklist(tmp_path: Path) -> None:
+    """The runner asks for the folder per check: it is resolved once, where the file was read."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    link = tmp_path / "current"
+    link.symlink_to(first)
+    checklist = parse_checklist(CHECKLIST.encode(), str(link / "tiny.yaml"))
+    assert checklist.folder == first.resolve()
+    # The link moves on; the checklist already read keeps the folder it was read from.
+    link.unlink()
+    link.symlink_to(second)
+    assert checklist.folder == first.resolve()
+    assert parse_checklist(CHECKLIST.encode(), str(link / "tiny.yaml")).folder == second.resolve()
+    assert parse_checklist(CHECKLIST.encode(), "").folder == Path.cwd()

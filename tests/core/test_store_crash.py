@@ -115,6 +115,8 @@ def test_sigkill_during_saves_never_leaves_a_broken_file(tmp_path: Path) -> None
     assert last >= 20, "the saver hardly ran: the test proved little"
     leftovers = [p.name for p in path.parent.iterdir() if p.name != path.name]
     assert all(p.endswith(".tmp") for p in leftovers), leftovers
+    # Each new saver removes the temp file its killed predecessor left: at most the last one stays.
+    assert len(leftovers) <= 1, leftovers
 
 
 HOLDER = textwrap.dedent('''

@@ -33,6 +33,21 @@ def test_all_passed_and_signed_is_go_with_low_risk() -> None:
     assert verdict.exit_code == 0
 
 
+def test_items_removed_from_the_checklist_do_not_count() -> None:
+    """Drift keeps a removed item with its record; its failure is no reason against this release."""
+    session = green()
+    session.record_result("code.tests", result(Status.FAIL, LATER), LATER)
+    assert suggest(session, LATER).status == NO_GO
+    session.items["code.tests"].removed = True
+    verdict = suggest(session, LATER)
+    assert (verdict.status, verdict.risk, verdict.reasons) == (GO, "low", ())
+    # A removed item that is still pending (never run) does not hold the release either.
+    pending = sign_all(tiny_session())
+    for state in pending.items.values():
+        state.removed = True
+    assert suggest(pending, T0).status == GO
+
+
 # -- NO GO -------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("status", "words"), [

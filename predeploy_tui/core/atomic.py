@@ -1,0 +1,75 @@
+"""Provides atomic file writes: a temporary file, fsync, rename; leftovers of killed saves removed."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+_CHUNK = 1 << 20
+"""Characters encoded and written at a time: a large file never has a second, encoded copy."""
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write through a temporary file, fsync, rename and fsync the folder: never half a file.
+
+    Temporary files that an earlier save left behind when it was killed are removed first.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        for start in range(0, len(text), _CHUNK):
+            view = memoryview(text[start:start + _CHUNK].encode("utf-8"))
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def remove_leftovers(path: Path) -> list[Path]:
+    """Remove ``.<name>.<pid>.tmp`` files beside ``path`` whose process is gone; returns them.
+
+    A save killed between writing and renaming (SIGKILL, power loss) leaves its temporary file.
+    Another live process's file is never touched: it may be in the middle of its own save.
+    """
+    prefix = f".{path.name}."
+    removed: list[Path] = []
+    try:
+        names = os.listdir(path.parent)
+    except OSError:
+        return removed
+    for name in names:
+        if not (name.startswith(prefix) and name.endswith(".tmp")):
+            continue
+        pid_text = name[len(prefix):-len(".tmp")]
+        if not pid_text.isdigit() or int(pid_text) == os.getpid() or _alive(int(pid_text)):
+            continue
+        leftover = path.with_name(name)
+        try:
+            leftover.unlink()
+        except FileNotFoundError:
+            continue  # another save removed it first
+        removed.append(leftover)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process with this id exists (one of another user counts as alive)."""
+    if pid <= 0:
+        return True  # not a process id we can judge: keep the file
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
