@@ -1,8 +1,10 @@
 """Provides the session recorder: a run listener that writes results into a session and saves it.
 
 A started check marks the item ``running`` (so a crash leaves it visibly interrupted), a finished
-one records its result; each change is saved atomically, at once or coalesced over
-``save_delay`` seconds (the UI uses at most one second).
+one records its result; each change is saved atomically. With ``save_delay`` the saves are
+throttled: a change after a quiet spell is saved at once, and a burst of changes (a hundred
+checks finishing together) is saved at most once per ``save_delay`` seconds, so a kill loses at
+most that long and a big run does not rewrite the file for every event.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ class SessionRecorder:
     """Writes run events into a session and saves the file."""
 
     def __init__(self, session: Session, path: Path | None, *, clock: Callable[[], datetime],
-                 save_delay: float = 0.0, by: str = "", role: str = "deployer") -> None:
+                 save_delay: float = 0.0, by: str = "", role: str = "deployer",
+                 on_saved: Callable[[], None] | None = None) -> None:
         self.session = session
         self.path = path
         self._clock = clock
@@ -34,6 +37,8 @@ class SessionRecorder:
         self._role = role
         self._dirty = False
         self._timer: asyncio.TimerHandle | None = None
+        self._last_save = float("-inf")
+        self._on_saved = on_saved
         self.saves = 0
         """How many times the file was written (for tests and the status bar)."""
 
@@ -68,7 +73,11 @@ class SessionRecorder:
         except RuntimeError:
             self.flush()
             return
-        self._timer = loop.call_later(self._save_delay, self._timed_flush)
+        wait = self._last_save + self._save_delay - loop.time()
+        if wait <= 0:
+            self.flush()
+            return
+        self._timer = loop.call_later(wait, self._timed_flush)
 
     def _timed_flush(self) -> None:
         self._timer = None
@@ -79,12 +88,17 @@ class SessionRecorder:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        if not self._dirty or self.path is None:
+        if self._dirty and self.path is not None:
             self._dirty = False
-            return
+            store.save(self.session, self.path)
+            self.saves += 1
+            try:
+                self._last_save = asyncio.get_running_loop().time()
+            except RuntimeError:
+                pass
         self._dirty = False
-        store.save(self.session, self.path)
-        self.saves += 1
+        if self._on_saved is not None:
+            self._on_saved()
 
     def close(self) -> None:
         """Save what is pending and stop the timer."""

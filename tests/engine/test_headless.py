@@ -20,7 +20,7 @@ from predeploy_tui.core import store
 from predeploy_tui.core.checklist import Checklist, load_checklist
 from predeploy_tui.core.results import Status
 from predeploy_tui.core.session import new_session
-from predeploy_tui.engine.base import ItemFinished, RunEvent
+from predeploy_tui.engine.base import ItemFinished, ItemStarted, RunEvent
 from predeploy_tui.engine.recorder import SessionRecorder
 from predeploy_tui.engine.runner import Runner
 
@@ -203,3 +203,23 @@ def test_rerun_of_a_session_and_refusals(tmp_path: Path) -> None:
                                 capture_output=True, text=True, timeout=60)
     assert locked.returncode == 2
     assert "being edited by" in locked.stderr
+
+
+async def test_recorder_saves_a_lone_result_at_once_and_throttles_a_burst(
+        make_checklist: Make, items: Items, tmp_path: Path) -> None:
+    specs = [f"{{id: c{i}, title: C{i}, check: {{type: shell, run: 'echo {i}'}}}}" for i in range(40)]
+    checklist = make_checklist(items(*specs))
+    session = new_session(checklist, {}, {"deployer": "ann"}, datetime.now(UTC))
+    path = tmp_path / "s.toml"
+    recorder = SessionRecorder(session, path, clock=lambda: datetime.now(UTC), save_delay=60)
+    # Given a quiet recorder, when the first event arrives, then it is on disk at once.
+    recorder(ItemStarted("s.c0", None, datetime.now(UTC)))
+    assert recorder.saves == 1
+    assert store.load(path).items["s.c0"].status is Status.RUNNING
+    # When 80 more events follow inside the throttle window, then none of them costs a save...
+    await Runner(checklist, {}, by="ann", listeners=[recorder]).run()
+    assert recorder.saves == 1
+    # ...and the pending state is written by the timer or by the final flush.
+    recorder.flush()
+    assert recorder.saves == 2
+    assert all(s.status is Status.PASS for s in store.load(path).items.values())
