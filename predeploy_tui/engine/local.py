@@ -13,6 +13,7 @@ import contextlib
 import os
 import re
 import signal
+import weakref
 from collections.abc import Mapping, Sequence
 
 from predeploy_tui.engine.base import CheckError, CommandResult, OutputCallback
@@ -23,6 +24,21 @@ DRAIN_GRACE = 0.5
 """Seconds to keep reading after the command exited: a background child may hold the pipes."""
 CAPTURE_LIMIT = 4_000_000
 """Characters of each stream kept in the result (head and tail); the runner caps further."""
+
+# One spawn at a time per event loop. A fork blocks the loop for a few milliseconds; two hundred
+# checks started together would otherwise fork back to back in one turn of the loop and freeze the
+# UI for a second. Queued on a lock, each fork is followed by whatever else was waiting (a key).
+_SPAWN_GATES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = \
+    weakref.WeakKeyDictionary()
+
+
+def _spawn_gate() -> asyncio.Lock:
+    loop = asyncio.get_running_loop()
+    gate = _SPAWN_GATES.get(loop)
+    if gate is None:
+        gate = _SPAWN_GATES[loop] = asyncio.Lock()
+    return gate
+
 
 _SH_NOT_FOUND = re.compile(r"^(?:/bin/)?sh: (?:\d+: )?(?:exec: )?(\S+): (?:command )?not found", re.M)
 
@@ -134,9 +150,11 @@ class LocalTransport:
         loop = asyncio.get_running_loop()
         began = loop.time()
         try:
-            proc = await asyncio.create_subprocess_exec(
-                *argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE, env=full_env, cwd=cwd, start_new_session=True)
+            async with _spawn_gate():
+                proc = await asyncio.create_subprocess_exec(
+                    *argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+                    stderr=asyncio.subprocess.PIPE, env=full_env, cwd=cwd,
+                    start_new_session=True)
         except FileNotFoundError:
             if cwd is not None and _missing_folder(cwd):
                 raise CheckError(f"working folder not found: {cwd}") from None

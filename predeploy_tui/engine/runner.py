@@ -275,7 +275,8 @@ class Runner:
         result = replace(result, started=result.started or now, finished=result.finished or now,
                          by=self.by, role=self.role,
                          hosts=tuple(h.with_by(self.by, self.role) for h in result.hosts))
-        result = self._redactor.result(result)
+        # Outputs reach here redacted (by _run_on) or empty; summaries and data may not be.
+        result = self._redactor.result(result, output=False)
         self._emit(ItemFinished(key, result))
         return result
 

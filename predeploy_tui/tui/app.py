@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -12,24 +13,24 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
-from textual.app import App, SystemCommand
+from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from predeploy_tui.core import integrity
 from predeploy_tui.core.checklist import Checklist
-from predeploy_tui.core.session import SessionRuleError, SignOff
+from predeploy_tui.core.session import SessionRuleError
 from predeploy_tui.core.verdict import Verdict, suggest
 from predeploy_tui.tui import messages
+from predeploy_tui.tui.record import ReleaseRecord
 from predeploy_tui.tui.runs import RunControl
 from predeploy_tui.tui.saving import SessionSaver
-from predeploy_tui.tui.screens.decision import DecisionForm, DecisionScreen
 from predeploy_tui.tui.screens.dialogs import ConfirmAction, ConfirmQuit
 from predeploy_tui.tui.screens.main import MainScreen
 from predeploy_tui.tui.screens.new_session import NewSessionAnswers, NewSessionScreen
 from predeploy_tui.tui.screens.plan import PlanScreen
-from predeploy_tui.tui.screens.signoff import SignoffScreen
+from predeploy_tui.tui.screens.secrets import SecretsDialog
 from predeploy_tui.tui.state import Clock, OpenSession, utc_now
 
 if TYPE_CHECKING:
@@ -37,8 +38,10 @@ if TYPE_CHECKING:
 
 TICK = 0.1
 """Seconds between UI refreshes while things change (output is appended in these batches)."""
-SAVE_EVERY = 0.5
-"""Seconds between save checks: a change reaches the file within a second."""
+RUN_REDRAW_EVERY = 0.3
+"""Seconds between redraws of the tree and header while checks run (output is not held back)."""
+SAVE_EVERY = 0.25
+"""Seconds between save checks: a change reaches the file within a second (see saving.BUSY_GAP)."""
 
 
 @dataclass
@@ -63,16 +66,12 @@ class NewSessionRequest:
     """Stops what ``prepare`` started, when the app leaves."""
 
 
-class PredeployApp(App[int]):
+class PredeployApp(ReleaseRecord):
     """predeploy: work through a checklist, record everything, decide."""
 
     CSS_PATH = Path(__file__).with_name("app.tcss")
     TITLE = "predeploy"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("s", "signoffs", "Sign", id="app.signoffs",
-                tooltip="Sign off the release as each role"),
-        Binding("d", "decision", "Decide", id="app.decision",
-                tooltip="The suggested verdict, its reasons, and the GO / NO GO decision"),
         Binding("question_mark,f1", "help", "Help", id="app.help",
                 tooltip="Show or hide the keys of this screen"),
         Binding("q", "quit", "Quit", id="app.quit", tooltip="Save and quit (asks if checks run)"),
@@ -94,6 +93,7 @@ class PredeployApp(App[int]):
         self._stale: tuple[int, list[str]] = (-1, [])
         self._generation = 0
         self._view_dirty = self._output_dirty = self._writing = False
+        self._redrawn_at = 0.0
         if opened is not None:
             self._adopt(opened)
 
@@ -129,6 +129,7 @@ class PredeployApp(App[int]):
                                               self.new.major), self._created)
         else:
             self.push_screen(MainScreen())
+            self._ask_secrets()
 
     def _created(self, answers: NewSessionAnswers | None) -> None:
         if answers is None or self.new is None:
@@ -144,6 +145,22 @@ class PredeployApp(App[int]):
         self._adopt(opened)
         self.saver.last_saved = self.clock()
         self.push_screen(MainScreen())
+
+    def _ask_secrets(self) -> None:
+        """A reopened session stores secret variables as ``***``: ask for them before checks run."""
+        opened = self.opened
+        if not opened.can_run or opened.checklist is None:
+            return
+        missing = [v for v in opened.checklist.variables
+                   if v.secret and v.name in opened.session.secret_variables
+                   and not opened.variables.get(v.name)]
+        if missing:
+            self.push_screen(SecretsDialog(missing), self._secrets_given)
+
+    def _secrets_given(self, values: dict[str, str] | None) -> None:
+        if values and self.runs.use_variables(values):
+            self._targets.clear()
+            self._view_dirty = True
 
     def _hang_up(self) -> None:
         """SIGHUP (a dropped SSH session) or SIGTERM: save what we have and leave cleanly."""
@@ -211,46 +228,6 @@ class PredeployApp(App[int]):
             return
         self.changed()
 
-    def sign(self, role: str, name: str, comment: str) -> str | None:
-        """Record a sign-off of the content as it is now."""
-        session = self.opened.session
-        titles = {r["role"]: r["title"] for r in session.signoff_roles}
-        try:
-            session.sign(SignOff(role, titles.get(role, role), name.strip(), self.clock(),
-                                 comment.strip(), integrity.content_hash(session),
-                                 integrity.content_parts(session)), self.clock())
-        except SessionRuleError as exc:
-            return str(exc)
-        self.changed()
-        return None
-
-    def decide(self, form: DecisionForm) -> str | None:
-        """Record the decision; Session.decide enforces the justification rule."""
-        session, now = self.opened.session, self.clock()
-        verdict = self.verdict(now)
-        old = session.decision
-        try:
-            session.decide(type(old)(
-                status=form.status, suggested=verdict.status, justification=form.justification.strip(),
-                notes=form.notes, risk=form.risk, suggested_risk=verdict.risk,
-                completed_by=form.completed_by.strip() or self.opened.person, completed_at=now,
-                reviewed_by=old.reviewed_by, reviewed_at=old.reviewed_at,
-                review_notes=old.review_notes, content_sha256=integrity.content_hash(session),
-                covered=integrity.content_parts(session)), now)
-        except SessionRuleError as exc:
-            return str(exc)
-        self.changed()
-        return None
-
-    def record_review(self, notes: str) -> str | None:
-        """Record "Reviewed by" and when, with the reviewer's notes."""
-        decision = self.opened.session.decision
-        decision.reviewed_by, decision.reviewed_at = self.opened.person, self.clock()
-        decision.review_notes = notes
-        self.opened.session.updated = self.clock()
-        self.changed()
-        return None
-
     # -- running -------------------------------------------------------------------------------
 
     def show_plan(self, keys: Sequence[str] | None, title: str) -> None:
@@ -314,6 +291,8 @@ class PredeployApp(App[int]):
             self.notify(f"{worker.name} failed: {error}", severity="error", timeout=10)
         elif worker.group == "save":
             self.saver.error = f"save failed: {error}"
+        elif worker.group in ("compare", "commit"):
+            self.notify(f"{worker.name} failed: {error}", severity="error", timeout=10)
         self._view_dirty = True
 
     # -- ticking -------------------------------------------------------------------------------
@@ -326,11 +305,18 @@ class PredeployApp(App[int]):
             self._output_dirty = False
             main.flush_output()
         if self._view_dirty:
+            now = time.monotonic()
+            # While checks run, statuses change by the hundred: redrawing the tree and header
+            # for each tick's handful costs the keys their turn, so those redraws are spaced.
+            if self.runs.running and now - self._redrawn_at < RUN_REDRAW_EVERY:
+                return
             self._view_dirty = False
+            self._redrawn_at = now
             main.redraw()
 
     def _save_tick(self) -> None:
-        if not hasattr(self, "opened") or self._writing or not self.saver.dirty:
+        if not hasattr(self, "opened") or self._writing \
+                or not self.saver.due(busy=bool(self.runs.running)):
             return
         self._writing = True
         self.run_worker(self._write, thread=True, group="save", name="save session",
@@ -356,30 +342,10 @@ class PredeployApp(App[int]):
     # -- global screens ------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Sign-off and decision need a session; they stay off while a dialog is open."""
-        if action in ("signoffs", "decision"):
+        """The record's keys need a session; they stay off while a dialog is open."""
+        if action in ("signoffs", "decision", "compare", "commit"):
             return hasattr(self, "opened") and isinstance(self.screen, MainScreen)
         return True
-
-    def action_signoffs(self) -> None:
-        """Open the sign-off screen."""
-        self.push_screen(SignoffScreen(self.opened.session, self.opened.person, self.sign,
-                                       self.opened.can_edit), lambda _: self._redraw())
-
-    def action_decision(self) -> None:
-        """Open the decision screen."""
-        o = self.opened
-        self.push_screen(DecisionScreen(self.verdict(self.clock()), o.session.decision, o.person,
-                                        can_decide=o.can_edit, review=o.mode == "review",
-                                        decide=self.decide, record_review=self.record_review),
-                         self._decided)
-
-    def _decided(self, ref: str | None) -> None:
-        self._redraw()
-        if ref and ref.startswith("signoff:"):
-            self.action_signoffs()
-        elif ref:
-            self.post_message(messages.JumpToItem(ref))
 
     @on(messages.JumpToItem)
     def _jump(self, event: messages.JumpToItem) -> None:

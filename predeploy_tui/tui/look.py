@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import weakref
 from datetime import datetime
 
 from rich.text import Text
+from textual.visual import VisualType
+from textual.widgets import Static
 
 from predeploy_tui.core.results import Status
 
@@ -44,3 +47,17 @@ def duration_text(seconds: float | None) -> str:
         return f"{seconds:.1f} s"
     minutes, rest = divmod(int(seconds), 60)
     return f"{minutes}m{rest:02d}s"
+
+
+_SHOWN: weakref.WeakKeyDictionary[Static, object] = weakref.WeakKeyDictionary()
+_NOTHING = object()
+
+
+def update_static(widget: Static, content: VisualType, *, layout: bool = True) -> None:
+    """Update a Static only when its content differs: each update costs a layout of the screen
+    (which repaints every scrollbar), and the detail and header are redrawn many times a second
+    while checks run. ``layout=False`` for a widget whose size never follows its content."""
+    if _SHOWN.get(widget, _NOTHING) == content:
+        return
+    _SHOWN[widget] = content
+    widget.update(content, layout=layout)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from textual.message import Message
 
@@ -72,3 +73,23 @@ class JumpToItem(Message):
 
     key: str
     """The item key."""
+
+
+@dataclass
+class Compared(Message):
+    """The open session was compared with an earlier one and the result shown."""
+
+    old: Path
+    """The earlier session file."""
+    lines: tuple[str, ...]
+    """What ``core.compare`` said, line by line."""
+
+
+@dataclass
+class SessionCommitted(Message):
+    """The session file was committed to git."""
+
+    path: Path
+    """The session file."""
+    commit: str
+    """The new commit id."""

@@ -28,21 +28,26 @@ if TYPE_CHECKING:
     from predeploy_tui.engine.plan import PlannedCheck
     from predeploy_tui.engine.runner import ActionRequest, Runner
 
-BUFFER_CHUNKS = 2000
-"""Output chunks kept per running item for the screen; the session keeps the real output."""
+BUFFER_CHARS = 200_000
+"""Characters of output kept per running item for the screen; the session keeps the real output."""
 
 
 class OutputBuffer:
-    """The recent output of one item, and how much ever arrived."""
+    """The recent output of one item (bounded in characters), and how many chunks ever arrived."""
 
-    def __init__(self) -> None:
-        self.chunks: deque[str] = deque(maxlen=BUFFER_CHUNKS)
+    def __init__(self, limit: int = BUFFER_CHARS) -> None:
+        self.chunks: deque[str] = deque()
         self.count = 0
+        self.size = 0
+        self.limit = limit
 
     def add(self, text: str) -> None:
-        """Keep a chunk."""
+        """Keep a chunk, dropping the oldest ones beyond the limit (the newest always stays)."""
         self.chunks.append(text)
         self.count += 1
+        self.size += len(text)
+        while self.size > self.limit and len(self.chunks) > 1:
+            self.size -= len(self.chunks.popleft())
 
     def since(self, seen: int) -> tuple[str, bool]:
         """The text after the first ``seen`` chunks, and whether older text had to be dropped."""
@@ -104,6 +109,21 @@ class RunControl:
                 status_of=lambda key: session.item(key).effective_status(self.clock()),
                 clock=self.clock, **self.runner_options)  # type: ignore[arg-type]
         return self._runner
+
+    def use_variables(self, values: dict[str, str]) -> bool:
+        """Add variable values (secrets given after opening); False while a run is in progress.
+
+        The engine copies the variables when it is made, so an idle one is dropped and the next
+        plan or run makes a new one with these values.
+        """
+        if self.runs:
+            return False
+        self.opened.variables.update(values)
+        old, self._runner = self._runner, None
+        if old is not None:
+            self.app.run_worker(old.aclose(), name="close the previous engine", group="close",
+                                exit_on_error=False)
+        return True
 
     def plan(self, keys: Sequence[str] | None = None) -> list[PlannedCheck]:
         """What a run of ``keys`` (None: everything) would do, and where; nothing runs."""

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
 from predeploy_tui.core import store
 from predeploy_tui.core.session import Session
+
+BUSY_GAP = 0.75
+"""Seconds between the starts of two saves while checks run.
+
+Rendering a session that holds 200 outputs takes a third of a second of the interpreter, which the
+UI then shares; results arriving every few milliseconds would otherwise re-render it on every
+tick. With the app's quarter-second tick a change still reaches the file within about a second.
+"""
 
 
 class SessionSaver:
@@ -26,6 +35,18 @@ class SessionSaver:
         self.dirty = False
         self.last_saved: datetime | None = None
         self.error = ""
+        self.last_started = float("-inf")
+        """When the last save began (monotonic seconds)."""
+        self.renders = 0
+        """How many times the session was rendered: what a heavy run costs."""
+
+    def due(self, busy: bool, now: float | None = None) -> bool:
+        """Whether a save should start now: something changed, and while checks run (``busy``)
+        the previous save began at least ``BUSY_GAP`` seconds ago."""
+        if not self.dirty or not self.enabled:
+            return False
+        now = time.monotonic() if now is None else now
+        return not busy or now - self.last_started >= BUSY_GAP
 
     def changed(self) -> None:
         """Note a change; it is written by the next ``render``/``write`` or ``flush``."""
@@ -37,6 +58,8 @@ class SessionSaver:
         if not self.dirty or not self.enabled:
             return None
         self.dirty = False
+        self.last_started = time.monotonic()
+        self.renders += 1
         return store.dumps(self.session)
 
     def write(self, text: str) -> None:

@@ -91,6 +91,7 @@ class ChecklistTree(Tree[str]):
         self._item_nodes: dict[str, TreeNode[str]] = {}
         self._section_nodes: dict[str, TreeNode[str]] = {}
         self._drawn: dict[str, Status] = {}
+        self._section_drawn: dict[str, Text] = {}
 
     def build(self, now: datetime) -> None:
         """(Re)build the tree under the current filter and search, keeping the cursor's item."""
@@ -99,6 +100,7 @@ class ChecklistTree(Tree[str]):
         self._item_nodes.clear()
         self._section_nodes.clear()
         self._drawn.clear()
+        self._section_drawn.clear()
         statuses = {s.key: st for s, st in self.session.effective(now)}
         shown = {k for k, st in statuses.items()
                  if matches(self.session.items[k], st, self.view, self.search)}
@@ -149,7 +151,11 @@ class ChecklistTree(Tree[str]):
                 self._drawn[state.key] = status
                 node.set_label(item_label(state, status))
         for sid, node in self._section_nodes.items():
-            node.set_label(section_label(self.section_titles.get(sid, sid), by_section.get(sid, [])))
+            label = section_label(self.section_titles.get(sid, sid), by_section.get(sid, []))
+            # set_label repaints the line even when nothing changed: compare first.
+            if self._section_drawn.get(sid) != label:
+                self._section_drawn[sid] = label
+                node.set_label(label)
 
     @property
     def current_key(self) -> str | None:

@@ -13,7 +13,7 @@ from textual.widgets import ProgressBar, Static
 from predeploy_tui.core.results import Status
 from predeploy_tui.core.session import Session
 from predeploy_tui.core.verdict import Verdict
-from predeploy_tui.tui.look import STATUS_STYLE, VERDICT_STYLE, local_time
+from predeploy_tui.tui.look import STATUS_STYLE, VERDICT_STYLE, local_time, update_static
 
 _COUNT_ORDER = (Status.PASS, Status.DONE, Status.WARN, Status.FAIL, Status.ERROR, Status.BLOCKED,
                 Status.STALE, Status.WAIVED, Status.NA, Status.SKIPPED, Status.RUNNING,
@@ -43,7 +43,8 @@ class SessionHeader(Vertical):
             head.append("  major", style="bold")
         if notice:
             head.append(f"  {notice}", style="italic")
-        self.query_one("#headline", Static).update(head)
+        # One line each, sized by the stylesheet: new text never needs a layout pass.
+        update_static(self.query_one("#headline", Static), head, layout=False)
         counts = session.counts(now)
         bar = self.query_one("#progress", ProgressBar)
         if run_total:
@@ -69,4 +70,4 @@ class SessionHeader(Vertical):
                 line.append(f" saved {local_time(saved)}", style="dim")
             elif mode == "read-only":
                 line.append(" not saved (read-only)", style="dim")
-        self.query_one("#standing", Static).update(line)
+        update_static(self.query_one("#standing", Static), line, layout=False)

@@ -15,10 +15,21 @@ from textual.widgets import Button, Label, Log, Static, TextArea
 
 from predeploy_tui.core.results import CheckResult, Status
 from predeploy_tui.core.session import ItemState, Session
-from predeploy_tui.tui.look import duration_text, local_time, status_text
+from predeploy_tui.tui.look import duration_text, local_time, status_text, update_static
 
 OUTPUT_LINES = 1000
 """Lines the output widget keeps; the full (capped) output is in the session."""
+
+
+def tail_lines(text: str, count: int = OUTPUT_LINES) -> str:
+    """The last ``count`` lines of ``text``: the log would drop the rest after paying for them."""
+    end = len(text) - 1 if text.endswith("\n") else len(text)
+    cut = end
+    for _ in range(count):
+        cut = text.rfind("\n", 0, cut)
+        if cut < 0:
+            return text
+    return text[cut + 1:]
 
 
 def result_text(result: CheckResult, label: str = "") -> Text:
@@ -36,6 +47,13 @@ def result_text(result: CheckResult, label: str = "") -> Text:
         text.append_text(status_text(host.status))
         text.append(f" {host.summary}")
     return text
+
+
+def _write(log: Log, text: str) -> None:
+    """Add lines to the log in one batch: ``Log.write`` refreshes once per line, which at a
+    thousand lines costs more than a key press may wait."""
+    if text:
+        log.write_lines(text.splitlines())
 
 
 def _show(widget: Widget, shown: bool) -> None:
@@ -98,9 +116,9 @@ class ItemDetail(VerticalScroll):
         self.review = review
         title = self.query_one("#item-title", Static)
         if self.key is None:
-            title.update(Text(key.split(":", 1)[-1] if key else "", style="bold"))
+            update_static(title, Text(key.split(":", 1)[-1] if key else "", style="bold"))
             for selector in ("#item-meta", "#item-check", "#item-result", "#item-history"):
-                self.query_one(selector, Static).update("")
+                update_static(self.query_one(selector, Static), "")
             if not self.has_class("-no-item"):
                 self.add_class("-no-item")
             return
@@ -109,13 +127,13 @@ class ItemDetail(VerticalScroll):
         state = session.items[self.key]
         status = state.effective_status(now)
         head = Text(state.title, style="bold")
-        title.update(head)
-        self.query_one("#item-meta", Static).update(self._meta(session, state, status, now))
+        update_static(title, head)
+        update_static(self.query_one("#item-meta", Static), self._meta(session, state, status, now))
         check = self.query_one("#item-check", Static)
-        check.update(Text(target, style="") if target else "")
-        check.display = bool(target)
-        self.query_one("#item-result", Static).update(self._result(state, status))
-        self.query_one("#item-history", Static).update(self._history(state))
+        update_static(check, Text(target, style="") if target else "")
+        _show(check, bool(target))
+        update_static(self.query_one("#item-result", Static), self._result(state, status))
+        update_static(self.query_one("#item-history", Static), self._history(state))
         manual = state.kind == "manual"
         _show(self.query_one("#run", Button), not manual and can_run and not running)
         _show(self.query_one("#cancel", Button), running)
@@ -129,12 +147,12 @@ class ItemDetail(VerticalScroll):
                 log.clear()
                 self.shown_chunks = 0
                 if running_output is None and state.runs:
-                    log.write(state.runs[-1].output[-200_000:])
+                    _write(log, tail_lines(state.runs[-1].output))
             if running_output:
-                log.write(running_output)
+                _write(log, tail_lines(running_output) if changed_item else running_output)
         _show(log, bool(state.runs) or running)
         note = self.query_one("#item-note", TextArea)
-        self.query_one("#note-label", Label).update("Reviewer note" if review else "Note")
+        update_static(self.query_one("#note-label", Label), "Reviewer note" if review else "Note")
         wanted = state.review_note if review else state.note
         if changed_item or (note.text != wanted and not note.has_focus):
             note.load_text(wanted)
@@ -145,7 +163,7 @@ class ItemDetail(VerticalScroll):
         """Add output of the shown, running item (already batched by the caller)."""
         if text:
             log = self.query_one("#item-output", Log)
-            log.write(text)
+            _write(log, tail_lines(text))
             _show(log, True)
 
     def _meta(self, session: Session, state: ItemState, status: Status, now: datetime) -> Text:

@@ -1,0 +1,188 @@
+"""Provides the app's release-record keys: sign-offs, the decision, review, compare and commit.
+
+Sign-offs and the decision are sealed (``integrity.seal_signoff`` / ``seal_decision``) so that
+``predeploy verify`` catches a later edit of the approval record itself, not only of the content.
+Loading another session and committing run on worker threads: the UI never waits on the disk or git.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from textual.app import App
+from textual.binding import Binding, BindingType
+
+from predeploy_tui.core import integrity
+from predeploy_tui.core.session import Decision, SessionRuleError, SignOff
+from predeploy_tui.tui import messages
+from predeploy_tui.tui.screens.compare import CompareAsk, CompareScreen, newest_other_session
+from predeploy_tui.tui.screens.decision import DecisionForm, DecisionScreen
+from predeploy_tui.tui.screens.signoff import SignoffScreen
+
+if TYPE_CHECKING:
+    from predeploy_tui.core.session import Session
+    from predeploy_tui.core.verdict import Verdict
+    from predeploy_tui.tui.saving import SessionSaver
+    from predeploy_tui.tui.state import Clock, OpenSession
+
+
+class ReleaseRecord(App[int]):
+    """Approvals and the record's life outside the app; mixed into ``PredeployApp``."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("s", "signoffs", "Sign", id="app.signoffs",
+                tooltip="Sign off the release as each role"),
+        Binding("d", "decision", "Decide", id="app.decision",
+                tooltip="The suggested verdict, its reasons, and the GO / NO GO decision"),
+        Binding("D", "compare", "Compare", id="compare", show=False,
+                tooltip="Compare this session with an earlier one: statuses, thresholds, baselines"),
+        Binding("G", "commit", "Commit", id="commit", show=False,
+                tooltip="Save and git-commit the session file (refused if it holds a secret)"),
+    ]
+
+    if TYPE_CHECKING:
+        opened: OpenSession
+        saver: SessionSaver
+        clock: Clock
+
+        def changed(self) -> None: ...
+
+        def verdict(self, now: datetime) -> Verdict: ...
+
+        def _redraw(self) -> None: ...
+
+    # -- sign-offs, decision, review -----------------------------------------------------------
+
+    def sign(self, role: str, name: str, comment: str) -> str | None:
+        """Record a sign-off of the content as it is now, sealed."""
+        session, now = self.opened.session, self.clock()
+        titles = {r["role"]: r["title"] for r in session.signoff_roles}
+        signoff = integrity.seal_signoff(session, SignOff(role, titles.get(role, role), name.strip(),
+                                                          now, comment.strip()))
+        try:
+            session.sign(signoff, now)
+        except SessionRuleError as exc:
+            return str(exc)
+        self.changed()
+        return None
+
+    def decide(self, form: DecisionForm) -> str | None:
+        """Record the decision, sealed; Session.decide enforces the justification rule."""
+        session, now = self.opened.session, self.clock()
+        verdict = self.verdict(now)
+        old = session.decision
+        decision = integrity.seal_decision(session, Decision(
+            status=form.status, suggested=verdict.status, justification=form.justification.strip(),
+            notes=form.notes, risk=form.risk, suggested_risk=verdict.risk,
+            completed_by=form.completed_by.strip() or self.opened.person, completed_at=now,
+            reviewed_by=old.reviewed_by, reviewed_at=old.reviewed_at,
+            review_notes=old.review_notes))
+        try:
+            session.decide(decision, now)
+        except SessionRuleError as exc:
+            return str(exc)
+        self.changed()
+        return None
+
+    def record_review(self, notes: str) -> str | None:
+        """Record "Reviewed by" and when, with the reviewer's notes (outside the decision's seal)."""
+        decision = self.opened.session.decision
+        decision.reviewed_by, decision.reviewed_at = self.opened.person, self.clock()
+        decision.review_notes = notes
+        self.opened.session.updated = self.clock()
+        self.changed()
+        return None
+
+    def action_signoffs(self) -> None:
+        """Open the sign-off screen."""
+        self.push_screen(SignoffScreen(self.opened.session, self.opened.person, self.sign,
+                                       self.opened.can_edit), lambda _: self._redraw())
+
+    def action_decision(self) -> None:
+        """Open the decision screen."""
+        o = self.opened
+        self.push_screen(DecisionScreen(self.verdict(self.clock()), o.session.decision, o.person,
+                                        can_decide=o.can_edit, review=o.mode == "review",
+                                        decide=self.decide, record_review=self.record_review),
+                         self._decided)
+
+    def _decided(self, ref: str | None) -> None:
+        self._redraw()
+        if ref and ref.startswith("signoff:"):
+            self.action_signoffs()
+        elif ref:
+            self.post_message(messages.JumpToItem(ref))
+
+    # -- compare -------------------------------------------------------------------------------
+
+    def action_compare(self) -> None:
+        """Ask for an earlier session file, then show what changed since it."""
+        path = self.opened.path
+        self.push_screen(CompareAsk(newest_other_session(path), path.parent if path else None),
+                         self._compare_with)
+
+    def _compare_with(self, old: Path | None) -> None:
+        if old is None:
+            return
+        self.run_worker(partial(self._load_for_compare, old), thread=True, group="compare",
+                        name=f"compare with {old.name}", description=str(old), exclusive=True,
+                        exit_on_error=False)
+
+    def _load_for_compare(self, old: Path) -> None:
+        from predeploy_tui.core import store
+
+        try:
+            session = store.load(old)
+        except store.SessionFileError as exc:
+            first = exc.problems[0] if exc.problems else exc
+            self.call_from_thread(self.notify, f"cannot compare: {first}", severity="error",
+                                  timeout=10)
+            return
+        except OSError as exc:
+            self.call_from_thread(self.notify, f"cannot read {old}: {exc.strerror}",
+                                  severity="error", timeout=10)
+            return
+        self.call_from_thread(self._show_comparison, old, session)
+
+    def _show_comparison(self, old: Path, earlier: Session) -> None:
+        from predeploy_tui.core.compare import compare
+
+        lines = compare(earlier, self.opened.session).lines()
+        self.post_message(messages.Compared(old, tuple(lines)))
+        self.push_screen(CompareScreen(old, lines))
+
+    # -- commit --------------------------------------------------------------------------------
+
+    async def action_commit(self) -> None:
+        """Save now, then commit the session file with git on a worker thread."""
+        if self.opened.path is None:
+            return
+        for worker in [w for w in self.workers if w.group == "save"]:
+            await worker.wait()
+        # Rendered here, on the loop, so the session is not read while it changes.
+        text = self.saver.render()
+        self.run_worker(partial(self._commit, self.opened.path, text), thread=True,
+                        group="commit", name="commit session", description=str(self.opened.path),
+                        exclusive=True, exit_on_error=False)
+
+    def _commit(self, path: Path, text: str | None) -> None:
+        from predeploy_tui.engine.git import CommitRefused, commit_session
+
+        if text is not None:
+            self.saver.write(text)
+            if self.saver.error:
+                self.call_from_thread(self.notify, f"not committed: {self.saver.error}",
+                                      severity="error", timeout=10)
+                return
+            self.call_from_thread(self.saver.saved, self.clock())
+        try:
+            commit = commit_session(path)
+        except CommitRefused as exc:
+            self.call_from_thread(self.notify, f"not committed: {exc}", severity="error",
+                                  timeout=10)
+            return
+        self.call_from_thread(self.post_message, messages.SessionCommitted(path, commit))
+        self.call_from_thread(self.notify, f"committed {path.name} as {commit[:12]}", timeout=8)

@@ -1,0 +1,126 @@
+"""Tests what keeps the app answering under heavy output: bounded buffers, batched log writes,
+redraws that skip what did not change, and saves only on real changes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rich.text import Text
+from textual.widgets import Log, Static
+
+from predeploy_tui.core.checklist import load_checklist
+from predeploy_tui.core.session import new_session
+from predeploy_tui.tui.runs import OutputBuffer
+from predeploy_tui.tui.saving import BUSY_GAP, SessionSaver
+from predeploy_tui.tui.widgets.item_detail import OUTPUT_LINES, tail_lines
+
+from .conftest import SMALL, AppFactory, Clock, saved, settle
+
+pytestmark = pytest.mark.tui
+
+CHATTY = """\
+id: chatty
+title: Chatty
+variables:
+  token: {prompt: API token, secret: true}
+sections:
+  - id: load
+    title: Load
+    groups:
+      - title: Noise
+        items:
+          - id: noisy
+            title: Prints a lot
+            check: {type: shell, run: 'seq 1 30000', expect: {contains: '30000'}}
+          - id: quiet
+            title: Prints little
+            check: {type: shell, run: 'echo hi'}
+"""
+
+
+def test_output_buffer_is_bounded_in_characters() -> None:
+    buffer = OutputBuffer(limit=1000)
+    for n in range(500):
+        buffer.add(f"{n:09d}\n")
+    assert buffer.size <= 1000
+    assert buffer.count == 500
+    text, dropped = buffer.since(0)
+    assert dropped
+    assert text.endswith("000000499\n")
+    assert buffer.since(498) == ("000000498\n000000499\n", False)
+    assert buffer.since(500) == ("", False)
+    big = OutputBuffer(limit=10)
+    big.add("x" * 100)  # the newest chunk always stays, whatever its size
+    assert big.since(0) == ("x" * 100, False)
+
+
+def test_tail_lines_keeps_the_last_lines() -> None:
+    text = "".join(f"{n}\n" for n in range(5000))
+    tail = tail_lines(text)
+    assert tail.splitlines() == [str(n) for n in range(5000 - OUTPUT_LINES, 5000)]
+    assert tail_lines("a\nb", 1) == "b"
+    assert tail_lines("short\n") == "short\n"
+
+
+def test_saves_are_spaced_while_checks_run(tmp_path: Path, clock: Clock) -> None:
+    session = new_session(load_checklist(SMALL), {"token": "t"}, {"deployer": "Dana"}, clock())
+    saver = SessionSaver(session, tmp_path / "s.toml", clock=clock)
+    assert not saver.due(busy=False, now=100.0)  # nothing changed
+    saver.changed()
+    assert saver.due(busy=True, now=100.0)
+    saver.flush()
+    saver.changed()
+    started = saver.last_started
+    assert saver.due(busy=False, now=started + 0.01)  # idle: at once
+    assert not saver.due(busy=True, now=started + BUSY_GAP / 2)  # busy: spaced out...
+    assert saver.due(busy=True, now=started + BUSY_GAP)  # ...but never longer than the gap
+
+
+async def test_heavy_output_reaches_the_log_in_batches_and_never_the_saver(
+        tmp_path: Path, clock: Clock, open_app: AppFactory) -> None:
+    from .conftest import make_session
+
+    checklist = tmp_path / "chatty.yaml"
+    checklist.write_text(CHATTY)
+    path, _ = make_session(tmp_path, clock, checklist=checklist)
+    app = open_app(path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.screen.items_tree.select_key("load.noisy")
+        await pilot.pause()
+        meta = app.screen.query_one("#item-meta", Static)
+        await pilot.press("r")
+        await settle(pilot, app)
+        log = app.screen.query_one("#item-output", Log)
+        # The widget holds the tail; the session holds the output.
+        assert log.line_count <= OUTPUT_LINES + 1
+        assert "30000" in log.lines[-1] or "30000" in log.lines[-2]
+        # Output chunks never marked the session changed: started + finished, at most.
+        assert app.saver.renders <= 2
+        # A redraw with nothing new leaves the widgets alone.
+        before = meta.visual
+        app.screen.redraw()
+        assert meta.visual is before
+    state = saved(path).items["load.noisy"]
+    assert state.result is not None
+    assert state.result.output.splitlines()[-1] == "30000"
+
+
+async def test_update_static_skips_equal_content() -> None:
+    from textual.app import App, ComposeResult
+
+    from predeploy_tui.tui.look import update_static
+
+    class One(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Static(id="one")
+
+    async with One().run_test() as pilot:
+        widget = pilot.app.query_one("#one", Static)
+        update_static(widget, Text("same", style="bold"))
+        first = widget.visual
+        update_static(widget, Text("same", style="bold"))
+        assert widget.visual is first
+        update_static(widget, Text("other"))
+        assert widget.visual is not first
