@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from predeploy_tui.commands import (
     UsageError,
@@ -13,6 +14,9 @@ from predeploy_tui.commands import (
     parse_vars,
     refuse_without_terminal,
 )
+
+if TYPE_CHECKING:
+    from predeploy_tui.core.checklist import Checklist
 
 HELP = "start a new session of a checklist"
 
@@ -30,15 +34,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-ui", action="store_true", help="create the session file and exit")
 
 
-def create(args: argparse.Namespace) -> tuple[Path, object]:
-    """Create and save the session described by ``args``; returns its path and the session."""
+def create(args: argparse.Namespace, checklist: Checklist | None = None) -> tuple[Path, object]:
+    """Create and save the session described by ``args``; returns its path and the session.
+
+    ``checklist`` is ``args.checklist`` already loaded by the caller, saving a second parse.
+    """
     from predeploy_tui import paths
     from predeploy_tui.core import store
     from predeploy_tui.core.checklist import load_checklist
     from predeploy_tui.core.session import new_session
 
     checklist_path = existing_file(args.checklist, "checklist")
-    checklist = load_checklist(checklist_path)
+    if checklist is None:
+        checklist = load_checklist(checklist_path)
     variables = parse_vars(args.var)
     now = datetime.now(UTC)
     version = variables.get("version") or next(

@@ -32,7 +32,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report")
     p.add_argument("--deployer", help="who runs the checks (default: git user.name, else login)")
     p.add_argument("--concurrency", type=positive_int, default=16, metavar="N",
-                   help="checks running at once, all hosts together (default 16)")
+                   help="local checks running at once (default 16); SSH checks are capped by "
+                        "--channels-per-host and --handshakes instead")
     p.add_argument("--channels-per-host", type=positive_int, default=4, metavar="N",
                    help="commands running at once on one SSH host (default 4)")
     p.add_argument("--handshakes", type=positive_int, default=10, metavar="N",
@@ -161,7 +162,7 @@ def prepare(args: argparse.Namespace, extra_vars: dict[str, str] | None = None) 
     new_args = argparse.Namespace(checklist=str(target), var=[f"{k}={v}" for k, v in values.items()],
                                   deployer=args.deployer, reviewer="", major=False,
                                   session=str(path))
-    path, created = create(new_args)
+    path, created = create(new_args, checklist=checklist)
     return Prepared(checklist, created, path, {**defaults, **values}, keys)
 
 

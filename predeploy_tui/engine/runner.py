@@ -1,6 +1,9 @@
 """Provides the runner: checks run concurrently under caps and timeouts, cancellable, in order of need.
 
-Plain asyncio. A global cap bounds the checks in flight; each check's ``timeout`` bounds everything
+Plain asyncio. A global cap bounds the local checks in flight (processes, threads, clients on this
+machine); a check that runs over SSH (it has a host) takes no global slot but one of its host's slots,
+as many as the SSH pool's channels per host, so 20 hosts x 4 channels run together while local work
+stays capped, and a check's clock starts when it can really start. Each check's ``timeout`` bounds everything
 it does; an item whose prerequisite did not pass is ``blocked``; an action runs only when
 ``confirm`` says yes. Listeners get events (started, output, finished), redacted, on the loop's
 thread, so the UI and the headless printer share one engine. Results are data, never exceptions.
@@ -78,7 +81,11 @@ def cap_output(text: str, cap: int) -> tuple[str, bool]:
 
 
 class Runner:
-    """Runs a checklist's checks and actions; one instance per session (re-runs included)."""
+    """Runs a checklist's checks and actions; one instance per session (re-runs included).
+
+    ``max_concurrency`` caps the checks that run on this machine; checks over SSH are capped by
+    ``channels_per_host`` (checks at once per host) and ``handshake_cap`` (connections being set up).
+    """
 
     def __init__(self, checklist: Checklist, variables: Mapping[str, str], *, by: str,
                  role: str = "deployer", listeners: Sequence[Listener] = (),
@@ -111,6 +118,7 @@ class Runner:
         self._types = CheckTypes(checklist.plugins, checklist.folder)
         self._targets = Targets(checklist, self._template.host)
         self._slots = asyncio.Semaphore(self._max_concurrency)
+        self._host_slots: dict[str, asyncio.Semaphore] = {}
         self._tasks: dict[str, asyncio.Task[CheckResult]] = {}
         self._connections: RunConnections | None = connections
         self._loop_thread: int | None = None
@@ -331,9 +339,21 @@ class Runner:
         return self._finish(item.key, CheckResult(status, summary, started=started,
                                                   finished=finished, hosts=tuple(results)))
 
+    def _slot(self, host: str | None) -> asyncio.Semaphore:
+        if host is None:
+            return self._slots
+        slot = self._host_slots.get(host)
+        if slot is None:
+            slot = self._host_slots[host] = asyncio.Semaphore(max(1, self._channels_per_host))
+        return slot
+
     async def _run_on(self, item: Item, check: ResolvedCheck, check_type: CheckType,
                       host: str | None) -> CheckResult:
-        """One check on one host, under the global cap and the check's timeout."""
+        """One check on one host, under the check's timeout and a slot: global (local) or its host's.
+
+        A remote check waits for one of its host's slots, not for a global one: a slot meant to bound
+        this machine's work would otherwise leave the SSH pool's channels idle.
+        """
         started: datetime | None = None
         stream = LineRedactor(self._redactor)
         streamed: list[str] = []  # evidence of a check that timed out or failed to finish
@@ -348,7 +368,7 @@ class Runner:
         deadline = loop.time() + check.timeout
         obs: Observation | None = None
         try:
-            async with self._slots:
+            async with self._slot(host):
                 started = self._clock()
                 self._emit(ItemStarted(item.key, host, started))
                 deadline = loop.time() + check.timeout

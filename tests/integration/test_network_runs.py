@@ -240,10 +240,11 @@ def test_run_command_caps_reach_the_runner(ssh_env: openssh.SSHServer, tmp_path:
     code = main(["run", str(tmp_path / "checklist.yaml"), "--session", str(session),
                  "--deployer", "tester", "--concurrency", "3", "--channels-per-host", "2",
                  "--handshakes", "1"])
-    # Then no host ever had more than 2 commands running, nor the run more than 3
+    # Then no host ever had more than 2 commands running; --concurrency caps local checks only,
+    # so SSH checks are bounded by the channels per host: at most 2 x 2 hosts (tests/engine/test_caps)
     assert code == 0, capsys.readouterr()
     saved = store.load(session)
     per_host = spans({key: state.runs[-1] for key, state in saved.items.items()})
     assert sorted(per_host) == ["web1", "web2"]
     assert all(most_at_once(times) <= 2 for times in per_host.values())
-    assert 2 <= most_at_once([t for times in per_host.values() for t in times]) <= 3
+    assert 2 <= most_at_once([t for times in per_host.values() for t in times]) <= 4
