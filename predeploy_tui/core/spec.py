@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-import jmespath
-import jmespath.exceptions
 import yaml
 
 from predeploy_tui.core.quantity import (
@@ -210,6 +208,10 @@ def _check_regex(value: Any) -> str | None:
 
 
 def _check_jmespath(value: Any) -> str | None:
+    # Imported here: only checklists that use a jmespath matcher pay for the library.
+    import jmespath
+    import jmespath.exceptions
+
     try:
         jmespath.compile(str(value))
     except jmespath.exceptions.JMESPathError as exc:

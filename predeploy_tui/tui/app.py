@@ -218,6 +218,16 @@ class PredeployApp(ReleaseRecord):
             self._targets[key] = self.runs.target(key)
         return self._targets[key]
 
+    def target_if_ready(self, key: str) -> str | None:
+        """The item's check line if it costs nothing now; None while the engine is not made yet.
+
+        Making the engine imports it (tens of milliseconds), so the first screen paints first
+        and the command line follows right after.
+        """
+        if key in self._targets or self.runs.engine_made:
+            return self.target(key)
+        return None
+
     def edit_note(self, key: str, text: str) -> None:
         """Save the note (the reviewer's note in review mode) as it is typed."""
         if self.opened.mode == "review":

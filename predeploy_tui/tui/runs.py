@@ -96,6 +96,11 @@ class RunControl:
     # -- planning ----------------------------------------------------------------------------
 
     @property
+    def engine_made(self) -> bool:
+        """Whether the engine exists already (planning is then cheap)."""
+        return self._runner is not None
+
+    @property
     def runner(self) -> Runner:
         """The session's engine, made on first use: one for every plan and run of this app."""
         if self._runner is None:

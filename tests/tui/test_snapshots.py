@@ -54,6 +54,11 @@ def test_main_screen_mid_run(snap_compare: Any, session_file: Path, open_app: Ap
         app.runs._listen(ItemStarted("infra.after", None, clock()))
         for i in range(40):
             app.runs._listen(OutputChunk("infra.slow", None, f"migrating table {i:02d} ... done\n"))
+        # The header shows the autosave's time: wait for that save, not a fixed time (slow CI).
+        for _ in range(200):
+            if app.saver.last_saved is not None and not app.saver.dirty:
+                break
+            await pilot.pause(0.05)
         await _still(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=mid_run)

@@ -119,12 +119,24 @@ class MainScreen(Screen[None]):
                                        self.detail.shown_chunks)
                 if key != self.detail.key or full:
                     self.detail.shown_chunks = 0
-        target = app.target(key) if key in app.opened.session.items else ""
+        target = ""
+        if key is not None and key in app.opened.session.items:
+            ready = app.target_if_ready(key)
+            if ready is None:
+                self.call_after_refresh(self._target_later, key)
+            else:
+                target = ready
         self.detail.show(app.opened.session, key, app.clock(), target=target, running_output=text,
                          can_run=app.opened.can_run, can_edit=app.opened.can_edit, running=running,
                          review=app.opened.mode == "review")
         if key is not None and key in app.runs.output:
             self.detail.shown_chunks = app.runs.output[key].count
+
+    def _target_later(self, key: str) -> None:
+        """Show the check line once the first screen is up (the engine is made here)."""
+        if self.items_tree.current_key == key:
+            self.predeploy.target(key)
+            self.show_detail()
 
     def flush_output(self) -> None:
         """Append output that arrived for the shown item (called on the UI's short timer)."""
