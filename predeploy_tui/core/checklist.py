@@ -114,9 +114,9 @@ class CheckSpec:
 
     def as_dict(self) -> dict[str, Any]:
         """The check as plain data, in the checklist's words."""
-        out: dict[str, Any] = {"type": self.type, **_plain(self.params), "timeout": self.timeout}
+        out: dict[str, Any] = {"type": self.type, **plain(self.params), "timeout": self.timeout}
         if self.expect is not None:
-            out["expect"] = _plain(self.expect)
+            out["expect"] = plain(self.expect)
         return out
 
 
@@ -298,11 +298,12 @@ def _walk(item: Item) -> Iterator[Item]:
         yield from _walk(child)
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """Frozen checklist mappings and tuples as plain dicts and lists (for JSON, TOML and SDKs)."""
     if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     return value
 
 

@@ -15,6 +15,7 @@ import threading
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from predeploy_tui.core.checklist import plain
 from predeploy_tui.core.quantity import format_duration
 from predeploy_tui.core.results import Status
 from predeploy_tui.engine.base import CheckContext, CheckError, Observation, ResolvedCheck
@@ -300,7 +301,7 @@ async def _call(p: Mapping[str, Any], call: Call) -> Observation:
         method = getattr(client, xform_name(operation), None)
         if method is None:
             raise CheckError(f"{service} has no operation {operation!r}")
-        return method(**_plain(params))
+        return method(**plain(params))
 
     result = await call(service, invoke)
     result = {k: v for k, v in result.items() if k != "ResponseMetadata"}
@@ -308,14 +309,6 @@ async def _call(p: Mapping[str, Any], call: Call) -> Observation:
     return Observation(output=json.dumps(data, indent=2, sort_keys=True), data=data,
                        summary=f"{target} answered")
 
-
-def _plain(value: Any) -> Any:
-    """Frozen checklist mappings and tuples as the dicts and lists botocore validates."""
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
 
 
 _PROBES: dict[str, Callable[[Mapping[str, Any], Call], Awaitable[Observation]]] = {
