@@ -90,6 +90,8 @@ def test_new_with_explicit_session_path(workdir: Path) -> None:
     ([], "Deployment version is required"),
     (["--var", "version=1.0.0", "--var", "colour=blue"], "unknown variable(s): colour"),
     (["--var", "version"], "expected NAME=VALUE"),
+    (["--var", "version=1.0.0", "--var", "version=1.0.1"], "--var version is given twice"),
+    (["--var", "version=1.0.0", "--deployer", " "], "--deployer needs a name"),
 ])
 def test_new_refuses_bad_variables_with_one_line(workdir: Path, capsys: pytest.CaptureFixture[str],
                                                  args: list[str], fragment: str) -> None:
@@ -285,3 +287,26 @@ def test_run_caps_must_be_positive_whole_numbers(workdir: Path, capsys: pytest.C
     err = one_line_error(capsys.readouterr().err)
     assert f"argument {option}: expected a whole number of 1 or more" in err
     assert not (workdir / "sessions").exists()
+
+
+def test_show_counts_a_sign_off_made_stale_by_a_later_change(
+        workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from predeploy_tui.core import integrity
+    from predeploy_tui.core.session import SignOff
+
+    assert main(["new", "--no-ui", "checklists/tiny.yaml", "--var", "version=1.2.3"]) == 0
+    path = Path(capsys.readouterr().out.strip())
+    session = store.load(path)
+    role = session.signoff_roles[0]
+    session.sign(integrity.seal_signoff(session, SignOff(role["role"], role["title"], "Lee Lead", T0)), T0)
+    store.save(session, path)
+    assert main(["show", str(path)]) == 0
+    assert "sign-off stale" not in capsys.readouterr().out
+    # Given a change after the sign-off, when show runs, then it names the sign-off as stale.
+    session = store.load(path)
+    session.set_note("code.tests", "changed after signing", T0)
+    store.save(session, path)
+    assert main(["show", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert f"[signoff:{role['role']}] sign-off stale" in out
+    assert "Suggested: NO GO" in out

@@ -35,6 +35,8 @@ def parse_vars(pairs: Iterable[str]) -> dict[str, str]:
         name, sep, value = pair.partition("=")
         if not sep or not name.strip():
             raise UsageError(f"--var {pair!r}: expected NAME=VALUE")
+        if name.strip() in out:
+            raise UsageError(f"--var {name.strip()} is given twice; give each variable once")
         out[name.strip()] = value
     return out
 

@@ -45,6 +45,8 @@ def create(args: argparse.Namespace, checklist: Checklist | None = None) -> tupl
     from predeploy_tui.core.session import new_session
 
     checklist_path = existing_file(args.checklist, "checklist")
+    if args.deployer is not None and not args.deployer.strip():
+        raise UsageError("--deployer needs a name")
     if checklist is None:
         checklist = load_checklist(checklist_path)
     variables = parse_vars(args.var)

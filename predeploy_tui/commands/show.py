@@ -31,7 +31,9 @@ def summary(session: object, now: datetime) -> str:
     total = sum(counts.values())
     lines.append(f"Items: {total}  " + "  ".join(f"{status.value} {n}" for status, n in
                                                  sorted(counts.items(), key=lambda kv: -kv[1])))
-    verdict = suggest(session, now)
+    from predeploy_tui.core.integrity import stale_signoffs
+
+    verdict = suggest(session, now, stale_signoffs=stale_signoffs(session))
     lines.append(f"Suggested: {verdict.status} (risk {verdict.risk})")
     for reason in verdict.reasons:
         lines.append(f"  - [{reason.ref}] {reason.text}")

@@ -55,6 +55,15 @@ def open_session(path: Path, *, review: bool = False, read_only: bool = False,
         except store.SessionLocked as exc:
             lock, mode = None, Mode.READ_ONLY
             notices.append(f"read-only: {exc}")
+        else:
+            # Read again under the lock: the previous holder may have saved between our first
+            # read and its release, and our first save must not undo that.
+            try:
+                session = store.load(path)
+            except BaseException:
+                lock.release()
+                raise
+            mode = Mode.REVIEW if review or session.decision.status else Mode.EDIT
     if mode is not Mode.READ_ONLY:
         interrupted = session.interrupt_running(clock())
         if interrupted:
