@@ -133,6 +133,16 @@ class _Reader:
             return default
         return v
 
+    def typed_table(self, d: dict[str, Any], k: str, kind: type, table: str) -> dict[str, Any]:
+        """A table of name = value where every value must be of ``kind`` (flags, variables)."""
+        values = self.get(d, k, dict, table.rpartition(".")[0], {})
+        out = {}
+        for name in list(values):
+            value = self.get(values, name, kind, table)
+            if value is not None:
+                out[name] = value
+        return out
+
     def status(self, d: dict[str, Any], table: str, allowed: tuple[Status, ...] | None = None) \
             -> Status:
         raw = self.get(d, "status", str, table, "pending")
@@ -223,17 +233,26 @@ class _Reader:
             created=self.get(meta, "created", datetime, t, None, required=True),
             updated=self.get(meta, "updated", datetime, t, None, required=True),
             header={f: str(self.get(header, f, str, "header", "")) for f in HEADER_FIELDS},
-            flags={k: v for k, v in self.get(meta, "flags", dict, t, {}).items()
-                   if isinstance(v, bool)},
-            variables={k: str(v) for k, v in self.get(meta, "variables", dict, t, {}).items()},
+            flags=self.typed_table(meta, "flags", bool, "session.flags"),
+            variables=self.typed_table(meta, "variables", str, "session.variables"),
             secret_variables=tuple(self.get(meta, "secret_variables", list, t, [])),
             schema=doc.get("schema", SCHEMA_VERSION),
         )
+        for name in s.secret_variables:
+            if not isinstance(name, str):
+                self.bad(t, "secret_variables", "'secret_variables' should list variable names")
         for i, role in enumerate(self.get(doc, "roles", list, None, [])):
-            if isinstance(role, dict) and isinstance(role.get("role"), str):
-                s.signoff_roles.append(role)
-            else:
-                self.bad(f"roles#{i}", None, "each [[roles]] needs a 'role' name")
+            table = f"roles#{i}"
+            if not isinstance(role, dict):
+                self.bad(table, None, f"role {i + 1} should be a table")
+                continue
+            read = {"role": self.get(role, "role", str, table, "", required=True),
+                    "title": self.get(role, "title", str, table, ""),
+                    "required": self.get(role, "required", bool, table, True)}
+            when = self.get(role, "required_when", str, table)
+            if when is not None:
+                read["required_when"] = when
+            s.signoff_roles.append(read)
         for key, item in self.get(doc, "items", dict, None, {}).items():
             if not isinstance(item, dict):
                 self.bad(None, None, f"item {key!r} should be a table")

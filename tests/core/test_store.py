@@ -204,6 +204,14 @@ HAND_EDITS: list[tuple[str, str, str, str | None, str]] = [
      "unknown status 'stale'"),
     ("unknown-header-field", "[header]", "reviewer", 'reveiwer = "Rae"',
      "unknown key 'reveiwer' (did you mean 'reviewer'?)"),
+    ("flag-not-boolean", "[session.flags]", "major", 'major = "yes"',
+     "'major' should be true or false"),
+    ("variable-not-text", "[session.variables]", "version", "version = 1",
+     "'version' should be text"),
+    ("role-required-not-boolean", "[[roles]]", "required", 'required = "no"',
+     "'required' should be true or false"),
+    ("role-unknown-key", "[[roles]]", "title", 'titel = "Engineering"',
+     "unknown key 'titel' (did you mean 'title'?)"),
 ]
 
 
