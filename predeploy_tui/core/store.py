@@ -238,9 +238,9 @@ class _Reader:
             secret_variables=tuple(self.get(meta, "secret_variables", list, t, [])),
             schema=doc.get("schema", SCHEMA_VERSION),
         )
-        for name in s.secret_variables:
-            if not isinstance(name, str):
-                self.bad(t, "secret_variables", "'secret_variables' should list variable names")
+        names: list[Any] = list(s.secret_variables)  # as read: a hand edit may hold anything
+        if not all(isinstance(name, str) for name in names):
+            self.bad(t, "secret_variables", "'secret_variables' should list variable names")
         for i, role in enumerate(self.get(doc, "roles", list, None, [])):
             table = f"roles#{i}"
             if not isinstance(role, dict):
