@@ -23,6 +23,7 @@ from predeploy_tui.core.checklist import Checklist
 from predeploy_tui.core.session import SessionRuleError
 from predeploy_tui.core.verdict import Verdict, suggest
 from predeploy_tui.tui import messages
+from predeploy_tui.tui.pauses import settle_startup
 from predeploy_tui.tui.record import ReleaseRecord
 from predeploy_tui.tui.runs import RunControl
 from predeploy_tui.tui.saving import SessionSaver
@@ -120,6 +121,7 @@ class PredeployApp(ReleaseRecord):
                 pass  # not the main thread (tests) or not a Unix loop: nothing to hook
         self.set_interval(TICK, self._tick, name="refresh")
         self.set_interval(SAVE_EVERY, self._save_tick, name="autosave")
+        self.call_after_refresh(settle_startup)
         if self.new is not None and not hasattr(self, "opened"):
             if self.new.prepare is not None:
                 self.new.variables.update(await self.new.prepare())

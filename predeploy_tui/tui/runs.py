@@ -21,6 +21,7 @@ from textual.worker import Worker
 from predeploy_tui.core.results import CheckResult, Status
 from predeploy_tui.engine.base import ItemFinished, ItemStarted, OutputChunk, RunEvent
 from predeploy_tui.tui import messages
+from predeploy_tui.tui.pauses import FullCollections
 from predeploy_tui.tui.saving import SessionSaver
 from predeploy_tui.tui.state import Clock, OpenSession
 
@@ -92,6 +93,7 @@ class RunControl:
         self._signalled = False
         self._runner: Runner | None = None
         self._ids = itertools.count(1)
+        self._collections = FullCollections()
 
     # -- planning ----------------------------------------------------------------------------
 
@@ -164,6 +166,7 @@ class RunControl:
         name = f"run {label} #{next(self._ids)}"
         run = Run(name, wanted)
         self.runs[name] = run
+        self._collections.hold()
         return self.app.run_worker(self._host(run), name=name, group="runs",
                                    description=f"{len(wanted)} item(s): {label}",
                                    exit_on_error=False)
@@ -173,11 +176,15 @@ class RunControl:
             await self.runner.run(list(run.keys))
         finally:
             self.runs.pop(run.name, None)
+            if not self.runs:
+                self._collections.release()
             self.app.post_message(messages.RunFinished(run.name, run.keys))
 
     def failed(self, name: str, error: BaseException) -> None:
         """A run's worker died: its unfinished items get an error result, never stay running."""
         run = self.runs.pop(name, None)
+        if not self.runs:
+            self._collections.release()
         keys = run.keys if run else ()
         now = self.clock()
         for key in keys:

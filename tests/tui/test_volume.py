@@ -124,3 +124,50 @@ async def test_update_static_skips_equal_content() -> None:
         assert widget.visual is first
         update_static(widget, Text("other"))
         assert widget.visual is not first
+
+
+async def test_a_burst_of_results_relabels_the_tree_in_one_repaint(
+        session_file: Path, clock: Clock, open_app: AppFactory) -> None:
+    from predeploy_tui.core.results import CheckResult, Status
+
+    app = open_app(session_file)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        tree = app.screen.items_tree
+        keys = [k for k, s in app.opened.session.items.items() if s.kind != "manual"]
+        for key in keys:  # every check's result lands at once, as when a big run ends
+            app.opened.session.record_result(key, CheckResult(Status.PASS, "ok", started=clock(),
+                                                              finished=clock()), clock())
+        queued = tree._message_queue.qsize()
+        tree.refresh_labels(clock())
+        # No message per node (set_label queues one each): the keys stay first in line.
+        assert tree._message_queue.qsize() <= queued + 1
+        for key in keys:
+            node = tree._item_nodes.get(key)
+            if node is not None:
+                assert str(node.label).startswith(Status.PASS.glyph)
+        await pilot.pause()
+        # ...and the screen shows them: the batch's one refresh repainted the lines.
+        title = app.opened.session.items[keys[0]].title
+        line = next(s for s in tree.render_lines(tree.region.reset_offset) if title in s.text)
+        assert Status.PASS.glyph in line.text
+
+
+async def test_full_collections_wait_while_checks_run(session_file: Path,
+                                                      open_app: AppFactory) -> None:
+    import gc
+
+    from predeploy_tui.tui.pauses import RUNNING_THRESHOLD
+
+    before = gc.get_threshold()
+    app = open_app(session_file)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert gc.get_freeze_count() > 0  # startup's objects are out of every scan
+        app.screen.items_tree.select_key("infra.slow")
+        await pilot.press("r")
+        await pilot.pause(0.3)
+        assert gc.get_threshold()[2] == RUNNING_THRESHOLD
+        app.runs.cancel()
+        await settle(pilot, app)
+        assert gc.get_threshold() == before  # the last run's end restores the default

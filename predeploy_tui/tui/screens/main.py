@@ -158,7 +158,9 @@ class MainScreen(Screen[None]):
         app = self.predeploy
         key = self.items_tree.current_key
         state = app.opened.session.items.get(key or "")
-        applies = (state.kind if state else None, key in app.runs.running, bool(app.runs.running))
+        # Not whether this item runs: while a big run ends, the cursor crosses running and
+        # finished items at every key, and each recompose of the footer lays out the screen.
+        applies = (state.kind if state else None, bool(app.runs.running))
         if applies != self._applies:
             self._applies = applies
             self.refresh_bindings()
@@ -176,7 +178,7 @@ class MainScreen(Screen[None]):
             return None if action == "run_item" and (state is None or state.kind == "manual") \
                 else True
         if action == "cancel":
-            return key in app.runs.running
+            return bool(app.runs.running)
         if action == "cancel_all":
             return bool(app.runs.running)
         if action == "manual":
@@ -214,6 +216,9 @@ class MainScreen(Screen[None]):
         key = self.items_tree.current_key
         if key and self.predeploy.runs.cancel([key]):
             self.notify(f"Cancelling {key}")
+        elif key and not any(key in r.keys and key not in r.finished
+                             for r in self.predeploy.runs.runs.values()):
+            self.notify(f"{key} is not running", timeout=2)
 
     def action_cancel_all(self) -> None:
         """Cancel every run."""

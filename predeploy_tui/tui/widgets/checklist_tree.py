@@ -144,18 +144,30 @@ class ChecklistTree(Tree[str]):
     def refresh_labels(self, now: datetime) -> None:
         """Redraw glyphs and section counts from the session (cheap: only labels change)."""
         by_section: dict[str, list[Status]] = {}
+        changed = False
         for state, status in self.session.effective(now):
             by_section.setdefault(state.section, []).append(status)
             node = self._item_nodes.get(state.key)
             if node is not None and self._drawn.get(state.key) is not status:
                 self._drawn[state.key] = status
-                node.set_label(item_label(state, status))
+                self._relabel(node, item_label(state, status))
+                changed = True
         for sid, node in self._section_nodes.items():
             label = section_label(self.section_titles.get(sid, sid), by_section.get(sid, []))
-            # set_label repaints the line even when nothing changed: compare first.
             if self._section_drawn.get(sid) != label:
                 self._section_drawn[sid] = label
-                node.set_label(label)
+                self._relabel(node, label)
+                changed = True
+        if changed:
+            # One repaint of the visible lines for the whole batch, no layout: a label's new
+            # text stays on its one line.
+            self.refresh()
+
+    def _relabel(self, node: TreeNode[str], label: Text) -> None:
+        """Change a node's label without ``set_label``: that queues one repaint message per
+        node, and 200 checks finishing together would put 200 of them ahead of the next key."""
+        node._label = self.process_label(label)
+        node._updates += 1  # part of the tree's line-cache key: the line renders anew
 
     @property
     def current_key(self) -> str | None:
