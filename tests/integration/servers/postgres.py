@@ -15,8 +15,15 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-BIN = Path("/usr/lib/postgresql/15/bin")
-"""Debian's PostgreSQL 15 binaries."""
+
+def _newest_bin() -> Path:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"),
+                   key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0)
+    return found[-1].parent if found else Path("/usr/lib/postgresql/15/bin")
+
+
+BIN = _newest_bin()
+"""Debian's PostgreSQL binaries, the newest installed (15 on Debian 12)."""
 SUPERUSER = "postgres"
 """The bootstrap superuser (trusted over the unix socket only)."""
 USER = "deployer"
