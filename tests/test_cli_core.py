@@ -100,7 +100,7 @@ def test_new_refuses_bad_variables_with_one_line(workdir: Path, capsys: pytest.C
     assert not (workdir / "sessions").exists() or not any((workdir / "sessions").iterdir())
 
 
-def test_new_refuses_an_existing_session_and_leaves_it_alone(
+def test_new_never_overwrites_a_session_a_default_name_takes_the_next_suffix(
         workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["new", "--no-ui", "checklists/tiny.yaml", "--var", "version=1.2.3"]) == 0
     path = workdir / "sessions" / "tiny-1.2.3-staging.toml"
@@ -110,11 +110,27 @@ def test_new_refuses_an_existing_session_and_leaves_it_alone(
     before = path.read_bytes()
     capsys.readouterr()
     assert main(["new", "--no-ui", "checklists/tiny.yaml", "--var", "version=1.2.3",
-                 "--deployer", "Someone Else"]) == 2
-    err = one_line_error(capsys.readouterr().err)
-    assert "already exists" in err
-    assert str(path) in err
+                 "--deployer", "Someone Else"]) == 0
+    second = workdir / "sessions" / "tiny-1.2.3-staging-2.toml"
+    assert capsys.readouterr().out.strip() == str(second)
+    assert store.load(second).header["deployer"] == "Someone Else"
     assert path.read_bytes() == before
+
+
+def test_new_refuses_an_explicit_session_path_that_exists_and_leaves_it_alone(
+        workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["new", "--no-ui", "checklists/tiny.yaml", "--var", "version=1.2.3",
+                 "--session", "mine.toml"]) == 0
+    path = workdir / "mine.toml"
+    before = path.read_bytes()
+    capsys.readouterr()
+    for command in (["new", "--no-ui", "checklists/tiny.yaml"],
+                    ["run", "checklists/tiny.yaml"]):
+        assert main([*command, "--var", "version=1.2.3", "--session", "mine.toml"]) == 2
+        err = one_line_error(capsys.readouterr().err)
+        assert "mine.toml already exists; open it with `predeploy open mine.toml`" in err
+        assert path.read_bytes() == before
+    assert sorted(p.name for p in workdir.iterdir()) == ["checklists", "mine.toml"]
 
 
 def test_new_with_a_broken_checklist_reports_its_lines(workdir: Path,

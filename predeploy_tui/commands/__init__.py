@@ -63,31 +63,3 @@ def existing_file(path: str, what: str) -> Path:
     if not p.is_file():
         raise UsageError(f"{what} {path}: not a file")
     return p
-
-
-def default_person() -> str:
-    """The deployer's name: git's ``user.name``, else the login name."""
-    import getpass
-    import subprocess
-
-    try:
-        out = subprocess.run(["git", "config", "user.name"], capture_output=True, text=True,
-                             timeout=3, check=False)
-        if out.returncode == 0 and out.stdout.strip():
-            return out.stdout.strip()
-    except (OSError, subprocess.TimeoutExpired):
-        pass
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return ""
-
-
-def relative_to_session(checklist: Path, session_path: Path) -> str:
-    """The checklist's path as stored in the session: relative to the session file's folder."""
-    import os
-
-    try:
-        return os.path.relpath(checklist.resolve(), session_path.resolve().parent)
-    except ValueError:
-        return str(checklist.resolve())

@@ -15,14 +15,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     """Start the demo's health server and open the new-session form of the demo checklist."""
     from predeploy_tui import paths
-    from predeploy_tui.commands import (
-        UsageError,
-        default_person,
-        existing_file,
-        refuse_without_terminal,
-    )
+    from predeploy_tui.commands import UsageError, existing_file, refuse_without_terminal
     from predeploy_tui.core.checklist import load_checklist
     from predeploy_tui.demo_server import DemoServer
+    from predeploy_tui.engine.session_file import default_person
     from predeploy_tui.tui.app import NewSessionRequest, PredeployApp
     from predeploy_tui.tui.keymap import KeymapError, load_keymap
     from predeploy_tui.tui.launch import run_app, session_maker

@@ -24,11 +24,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def section_titles(session_path: Path, checklist_path: str) -> dict[str, str]:
     """Section headings from the session's checklist, when it can still be read."""
     from predeploy_tui.core.checklist import ChecklistError, load_checklist
+    from predeploy_tui.engine.session_file import checklist_file
 
-    if not checklist_path:
+    path = checklist_file(session_path, checklist_path)
+    if path is None:
         return {}
-    path = Path(checklist_path)
-    path = path if path.is_absolute() else session_path.parent / path
     try:
         return {s.id: s.title for s in load_checklist(path).sections}
     except ChecklistError:

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 
 from predeploy_tui.commands import (
     UsageError,
-    default_person,
     existing_file,
     parse_vars,
     refuse_without_terminal,
@@ -17,6 +16,7 @@ from predeploy_tui.commands import (
 
 if TYPE_CHECKING:
     from predeploy_tui.core.checklist import Checklist
+    from predeploy_tui.engine.session_file import Opened
 
 HELP = "start a new session of a checklist"
 
@@ -30,71 +30,62 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--reviewer", default="", help="who reviews")
     p.add_argument("--major", action="store_true", help="a major release (product owner must sign)")
     p.add_argument("--session", metavar="PATH",
-                   help="session file (default sessions/<checklist>-<version>-<env>.toml)")
+                   help="session file (default sessions/<checklist>-<version>-<env>.toml, with "
+                        "-2, -3... when taken); a PATH that exists is refused")
     p.add_argument("--no-ui", action="store_true", help="create the session file and exit")
 
 
-def create(args: argparse.Namespace, checklist: Checklist | None = None) -> tuple[Path, object]:
-    """Create and save the session described by ``args``; returns its path and the session.
+def create(checklist: Checklist, checklist_file: Path, *, variables: dict[str, str],
+           deployer: str | None, reviewer: str = "", major: bool = False,
+           session: Path | None = None) -> Opened:
+    """Create, save and lock a session from the command line; the caller releases the lock.
 
-    ``checklist`` is ``args.checklist`` already loaded by the caller, saving a second parse.
+    The file is named as ``engine.session_file`` says: ``session`` if given (refused if it
+    exists), else the default name with the first free ``-N`` suffix.
     """
-    from predeploy_tui import paths
-    from predeploy_tui.core import store
-    from predeploy_tui.core.checklist import load_checklist
-    from predeploy_tui.core.session import new_session
+    from predeploy_tui.engine import session_file
 
-    checklist_path = existing_file(args.checklist, "checklist")
-    if args.deployer is not None and not args.deployer.strip():
+    if deployer is not None and not deployer.strip():
         raise UsageError("--deployer needs a name")
-    if checklist is None:
-        checklist = load_checklist(checklist_path)
-    variables = parse_vars(args.var)
-    now = datetime.now(UTC)
-    version = variables.get("version") or next(
-        (v.default or "" for v in checklist.variables if v.name == "version"), "")
-    env = variables.get("env") or next(
-        (v.default or "" for v in checklist.variables if v.name == "env"), "")
-    path = Path(args.session) if args.session else paths.session_path_for(checklist.id, version, env)
-    if path.exists():
-        raise UsageError(f"{path} already exists; open it with `predeploy open {path}` or choose "
-                         "another --session")
-    header = {"date": datetime.now().astimezone().date().isoformat(), "version": version,
-              "deployer": args.deployer if args.deployer is not None else default_person(),
-              "reviewer": args.reviewer}
-    from predeploy_tui.commands import relative_to_session
-
-    session = new_session(checklist, variables, header, now, flags={"major": args.major},
-                          checklist_path=relative_to_session(checklist_path, path))
-    store.save(session, path)
-    return path, session
+    header = session_file.default_header(
+        checklist, variables, reviewer=reviewer, today=datetime.now().astimezone().date().isoformat(),
+        deployer=deployer if deployer is not None else session_file.default_person())
+    try:
+        return session_file.create(checklist, checklist_file, variables=variables, header=header,
+                                   now=datetime.now(UTC), flags={"major": major}, path=session)
+    except session_file.SessionExists as exc:
+        raise UsageError(str(exc)) from None
 
 
 def main(args: argparse.Namespace) -> int:
     """With --no-ui: create the session and print where it was saved; else open the form."""
+    from predeploy_tui.core.checklist import load_checklist
+
+    checklist_file = existing_file(args.checklist, "checklist")
+    checklist = load_checklist(checklist_file)
+    session_path = Path(args.session) if args.session else None
+    variables = parse_vars(args.var)
     if args.no_ui:
-        path, _ = create(args)
-        print(path)
+        opened = create(checklist, checklist_file, variables=variables, deployer=args.deployer,
+                        reviewer=args.reviewer, major=args.major, session=session_path)
+        opened.release()
+        print(opened.path)
         return 0
     if refuse_without_terminal("new", "`predeploy new --no-ui` or `predeploy run`"):
         return 2
-    from predeploy_tui.core.checklist import load_checklist
+    from predeploy_tui.engine.session_file import SessionExists, default_person
     from predeploy_tui.tui.app import NewSessionRequest, PredeployApp
     from predeploy_tui.tui.keymap import KeymapError, load_keymap
     from predeploy_tui.tui.launch import run_app, session_maker
 
-    checklist_file = existing_file(args.checklist, "checklist")
-    checklist = load_checklist(checklist_file)
     try:
         keymap = load_keymap()
     except KeymapError as exc:
         raise UsageError(str(exc)) from None
-    session_path = Path(args.session) if args.session else None
     if session_path is not None and session_path.exists():
-        raise UsageError(f"{session_path} already exists; open it with `predeploy open "
-                         f"{session_path}` or choose another --session")
+        raise UsageError(str(SessionExists(session_path)))  # said before the form, not after
     request = NewSessionRequest(
         checklist, session_maker(checklist, checklist_file, session_path=session_path),
         deployer=args.deployer if args.deployer is not None else default_person(),
-        reviewer=args.reviewer, variables=parse_vars(args.var), major=args.major)
+        reviewer=args.reviewer, variables=variables, major=args.major)
     return run_app(PredeployApp(new=request, keymap=keymap))

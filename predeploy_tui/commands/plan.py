@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from predeploy_tui.commands import UsageError, existing_file, parse_vars
 
@@ -23,15 +22,16 @@ def main(args: argparse.Namespace) -> int:
     from predeploy_tui.core.checklist import load_checklist
     from predeploy_tui.engine.plan import format_plan
     from predeploy_tui.engine.runner import Runner
+    from predeploy_tui.engine.session_file import checklist_file
     from predeploy_tui.engine.template import TemplateError
 
     target = existing_file(args.target, "checklist or session")
     given = parse_vars(args.var)
     if target.suffix.lower() == ".toml":
         session = store.load(target)
-        path = Path(session.checklist_path)
-        if not path.is_absolute():
-            path = target.resolve().parent / path
+        path = checklist_file(target, session.checklist_path)
+        if path is None:
+            raise UsageError(f"{target}: the session does not name its checklist")
         checklist = load_checklist(path)
         variables = {**session.variables, **given}
     else:

@@ -8,9 +8,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from predeploy_tui.commands import UsageError, default_person, existing_file, parse_vars
+from predeploy_tui.commands import UsageError, existing_file, parse_vars
+
+if TYPE_CHECKING:
+    from predeploy_tui.core.checklist import Checklist
+    from predeploy_tui.core.session import Session
+    from predeploy_tui.engine.session_file import Opened
 
 HELP = "run the checks of a checklist or session without the UI; exit 0 GO, 4 CONDITIONAL, 3 NO GO"
 
@@ -28,7 +33,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="run action items too (they are skipped otherwise)")
     p.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
                    help="a checklist variable (repeatable); secret ones must be given each run")
-    p.add_argument("--session", metavar="PATH", help="where a new session is saved")
+    p.add_argument("--session", metavar="PATH",
+                   help="where a new session is saved (default sessions/<checklist>-<version>-"
+                        "<env>.toml, with -2, -3... when taken); a PATH that exists is refused")
     p.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report")
     p.add_argument("--deployer", help="who runs the checks (default: git user.name, else login)")
     p.add_argument("--concurrency", type=positive_int, default=16, metavar="N",
@@ -57,7 +64,7 @@ def is_session_file(path: Path) -> bool:
     return path.suffix.lower() == ".toml"
 
 
-def select(checklist: Any, sections: Sequence[str], items: Sequence[str]) -> list[str] | None:
+def select(checklist: Checklist, sections: Sequence[str], items: Sequence[str]) -> list[str] | None:
     """The item keys chosen by --section / --item (None: everything); unknown ones are errors."""
     if not sections and not items:
         return None
@@ -86,57 +93,49 @@ def select(checklist: Any, sections: Sequence[str], items: Sequence[str]) -> lis
 
 @dataclass
 class Prepared:
-    """Everything a run needs once the arguments are understood."""
+    """Everything a run needs once the arguments are understood; the session's lock is held."""
 
-    checklist: Any
+    checklist: Checklist
     """The checklist."""
-    session: Any
-    """The session that receives the results."""
-    path: Path
-    """The session file."""
+    opened: Opened
+    """The session that receives the results, its file and its lock (released after the run)."""
     variables: dict[str, str]
     """Variable values for the checks (secret ones in clear)."""
     keys: list[str] | None = None
     """The items chosen with --section / --item (None: every check and action)."""
-    lock: Any = None
-    """The session lock held during the run, for an existing session."""
 
+    @property
+    def session(self) -> Session:
+        """The session that receives the results."""
+        return self.opened.session
 
-def _free_session_path(checklist: Any, variables: dict[str, str]) -> Path:
-    from predeploy_tui import paths
-
-    def default(name: str) -> str:
-        var = checklist.variable(name)
-        return variables.get(name) or (var.default or "" if var else "")
-
-    base = paths.session_path_for(checklist.id, default("version"), default("env"))
-    path, n = base, 2
-    while path.exists():
-        path = base.with_name(f"{base.stem}-{n}{base.suffix}")
-        n += 1
-    return path
+    @property
+    def path(self) -> Path:
+        """The session file."""
+        return self.opened.path
 
 
 def prepare(args: argparse.Namespace, extra_vars: dict[str, str] | None = None) -> Prepared:
-    """Load or create the session and work out the variables; UsageError for bad input."""
-    from predeploy_tui.core import store
+    """Open (locked) or create the session and work out the variables; UsageError for bad input.
+
+    The lock is taken before the session is read or created and held until the caller's last
+    write: a second writer is refused, saying who holds it.
+    """
     from predeploy_tui.core.checklist import load_checklist
+    from predeploy_tui.engine import session_file
 
     target = existing_file(args.target, "session" if args.target.endswith(".toml") else "checklist")
     given = parse_vars(args.var)
     if is_session_file(target):
-        lock = store.SessionLock(target)
-        lock.acquire()
+        opened = session_file.open_existing(target, now=lambda: datetime.now(UTC), interrupt=False)
         try:
-            session = store.load(target)
-            checklist_path = Path(session.checklist_path)
-            if not checklist_path.is_absolute():
-                checklist_path = target.resolve().parent / checklist_path
-            if not checklist_path.exists():
+            session = opened.session
+            checklist_path = session_file.checklist_file(target, session.checklist_path)
+            if checklist_path is None or not checklist_path.exists():
                 raise UsageError(f"{target}: its checklist {session.checklist_path} is not there")
             checklist = load_checklist(checklist_path)
             if checklist.sha256 != session.checklist_sha256:
-                _bring_up_to_date(session, checklist, target, checklist_path,
+                _bring_up_to_date(opened, checklist, checklist_path,
                                   args.deployer or session.header.get("deployer") or "")
             unknown = sorted(set(given) - {v.name for v in checklist.variables})
             if unknown:
@@ -145,12 +144,11 @@ def prepare(args: argparse.Namespace, extra_vars: dict[str, str] | None = None) 
             keys = select(checklist, args.section, args.item)
             check_variables(checklist, variables, keys)
             # A check left "running" by a killed run is marked interrupted before new results.
-            if session.interrupt_running(datetime.now(UTC)):
-                store.save(session, target)
+            opened.interrupt_running(datetime.now(UTC))
         except BaseException:
-            lock.release()
+            opened.release()
             raise
-        return Prepared(checklist, session, target, variables, keys, lock)
+        return Prepared(checklist, opened, variables, keys)
     from predeploy_tui.commands.new import create
 
     checklist = load_checklist(target)
@@ -158,16 +156,12 @@ def prepare(args: argparse.Namespace, extra_vars: dict[str, str] | None = None) 
     defaults = {v.name: v.default or "" for v in checklist.variables}
     keys = select(checklist, args.section, args.item)
     check_variables(checklist, {**defaults, **values}, keys)
-    path = Path(args.session) if args.session else _free_session_path(checklist, values)
-    new_args = argparse.Namespace(checklist=str(target), var=[f"{k}={v}" for k, v in values.items()],
-                                  deployer=args.deployer, reviewer="", major=False,
-                                  session=str(path))
-    path, created = create(new_args, checklist=checklist)
-    return Prepared(checklist, created, path, {**defaults, **values}, keys)
+    created = create(checklist, target, variables=values, deployer=args.deployer,
+                     session=Path(args.session) if args.session else None)
+    return Prepared(checklist, created, {**defaults, **values}, keys)
 
 
-def _bring_up_to_date(session: Any, checklist: Any, target: Path, checklist_path: Path,
-                      by: str) -> None:
+def _bring_up_to_date(opened: Opened, checklist: Checklist, checklist_path: Path, by: str) -> None:
     """Apply the checklist's drift to the session and save it, saying what changed.
 
     Without this, a result for an item added to the checklist would have no place in the
@@ -176,8 +170,8 @@ def _bring_up_to_date(session: Any, checklist: Any, target: Path, checklist_path
     from predeploy_tui.core import store
     from predeploy_tui.core.drift import apply_drift
 
-    found = apply_drift(session, checklist, datetime.now(UTC), by=by)
-    store.save(session, target)
+    found = apply_drift(opened.session, checklist, datetime.now(UTC), by=by)
+    store.save(opened.session, opened.path)
     lines = found.lines()
     sys.stderr.write(f"predeploy: note: {checklist_path} changed since the session began"
                      + ("; the session now follows it:\n" if lines else "; no item changed\n"))
@@ -185,7 +179,7 @@ def _bring_up_to_date(session: Any, checklist: Any, target: Path, checklist_path
         sys.stderr.write(f"  {line}\n")
 
 
-def check_variables(checklist: Any, variables: dict[str, str], keys: Sequence[str] | None) -> None:
+def check_variables(checklist: Checklist, variables: dict[str, str], keys: Sequence[str] | None) -> None:
     """Refuse (exit 2) before anything runs when a check names an unknown or unset variable."""
     from predeploy_tui.engine.runner import Runner
     from predeploy_tui.engine.template import TemplateError
@@ -219,12 +213,10 @@ def main(args: argparse.Namespace) -> int:
 def _session_checklist_is_demo(path: Path) -> bool:
     from predeploy_tui import paths
     from predeploy_tui.core import store
+    from predeploy_tui.engine.session_file import checklist_file
 
-    session = store.load(path)
-    checklist = Path(session.checklist_path)
-    if not checklist.is_absolute():
-        checklist = path.resolve().parent / checklist
-    return checklist.resolve() == paths.demo_checklist().resolve()
+    checklist = checklist_file(path, store.load(path).checklist_path)
+    return checklist is not None and checklist.resolve() == paths.demo_checklist().resolve()
 
 
 async def _main(args: argparse.Namespace, demo: bool) -> int:
@@ -238,6 +230,7 @@ async def _main(args: argparse.Namespace, demo: bool) -> int:
 
 async def _run(args: argparse.Namespace, extra_vars: dict[str, str]) -> int:
     from predeploy_tui.engine.headless import run_headless
+    from predeploy_tui.engine.session_file import default_person
 
     prepared = prepare(args, extra_vars)
     try:
@@ -257,5 +250,4 @@ async def _run(args: argparse.Namespace, extra_vars: dict[str, str]) -> int:
             write_junit(prepared.session, Path(args.junit))
         return verdict.exit_code
     finally:
-        if prepared.lock is not None:
-            prepared.lock.release()
+        prepared.opened.release()

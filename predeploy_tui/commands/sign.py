@@ -7,7 +7,7 @@ import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
-from predeploy_tui.commands import UsageError, default_person, existing_file
+from predeploy_tui.commands import UsageError, existing_file
 
 HELP = "sign off a session for a role (with --key or --agent: an SSH signature too)"
 
@@ -24,19 +24,23 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    """Record the sign-off (and its signature) and save the session."""
+    """Record the sign-off (and its signature) and save the session, holding its lock throughout."""
     from predeploy_tui.core import integrity, store
     from predeploy_tui.core.session import SignOff
     from predeploy_tui.engine import signing
+    from predeploy_tui.engine.session_file import default_person, open_existing
 
     path = existing_file(args.session, "session")
-    with store.locked(path):
-        session = store.load(path)
+    opened = open_existing(path, now=lambda: datetime.now(UTC), interrupt=False)
+    try:
+        session = opened.session
         roles = {r["role"]: r for r in session.signoff_roles}
         if args.role not in roles:
             raise UsageError(f"no sign-off role {args.role!r}; expected one of "
                              + ", ".join(sorted(roles)))
         now = datetime.now(UTC)
+        # Checks a dead writer left running are recorded as interrupted before the seal covers them.
+        opened.interrupt_running(now)
         signoff = integrity.seal_signoff(session, SignOff(
             role=args.role, title=str(roles[args.role].get("title", args.role)),
             name=args.name or default_person(), at=now, comment=args.comment))
@@ -50,6 +54,8 @@ def main(args: argparse.Namespace) -> int:
             signoff.signature, signoff.signer_key = made.armored, made.fingerprint
         session.sign(signoff, now)
         store.save(session, path)
+    finally:
+        opened.release()
     print(f"signed {args.role} as {signoff.name}"
           + (f" with {signoff.signer_key}" if signoff.signer_key else ""))
     return 0

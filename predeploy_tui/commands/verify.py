@@ -27,11 +27,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def _checklist(session_path: Path, stored: str) -> tuple[Any, str]:
     from predeploy_tui.core.checklist import ChecklistError, load_checklist
+    from predeploy_tui.engine.session_file import checklist_file
 
-    if not stored:
+    path = checklist_file(session_path, stored)
+    if path is None:
         return None, "the session does not name its checklist"
-    path = Path(stored)
-    path = path if path.is_absolute() else session_path.parent / path
     if not path.exists():
         return None, f"checklist {stored} not found: drift not checked"
     try:

@@ -14,6 +14,39 @@ def write_atomic(path: Path, text: str) -> None:
 
     Temporary files that an earlier save left behind when it was killed are removed first.
     """
+    tmp = _write_temporary(path, text)
+    os.replace(tmp, path)
+    _sync_folder(path)
+
+
+def write_new(path: Path, text: str) -> bool:
+    """Create ``path`` holding ``text``, whole, only if it does not exist; False if it does.
+
+    The text is written to a temporary file that is then hard-linked to ``path``: the link fails
+    when the name is taken (like ``O_EXCL``), and a reader never sees the file empty or half
+    written. Where the file system has no hard links, an ``O_EXCL`` creation claims the name and
+    the text replaces it atomically.
+    """
+    tmp = _write_temporary(path, text)
+    try:
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return False
+        except OSError:  # no hard links here (some FUSE or FAT file systems)
+            try:
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+            except FileExistsError:
+                return False
+            os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    _sync_folder(path)
+    return True
+
+
+def _write_temporary(path: Path, text: str) -> Path:
+    """``text`` in ``.<name>.<pid>.tmp`` beside ``path``, fsynced; earlier leftovers removed."""
     path.parent.mkdir(parents=True, exist_ok=True)
     remove_leftovers(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -27,7 +60,10 @@ def write_atomic(path: Path, text: str) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-    os.replace(tmp, path)
+    return tmp
+
+
+def _sync_folder(path: Path) -> None:
     dir_fd = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(dir_fd)

@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import TextIO
 
 from predeploy_tui.core.checklist import Checklist
-from predeploy_tui.core.results import CheckResult, Status
+from predeploy_tui.core.results import CheckResult
 from predeploy_tui.core.session import Session
 from predeploy_tui.core.verdict import Verdict, suggest
 from predeploy_tui.engine.base import ItemFinished, RunEvent
-from predeploy_tui.engine.recorder import SessionRecorder
+from predeploy_tui.engine.recorder import SessionRecorder, SessionSaver
 from predeploy_tui.engine.runner import ActionRequest, Runner
 
 
@@ -85,8 +85,9 @@ async def run_headless(checklist: Checklist, session: Session, session_path: Pat
     # checks finishing together costs a few saves, not one per event) and a result is printed only
     # once it is saved, so a killed run has lost nothing it reported.
     printer = ResultPrinter(out)
-    recorder = SessionRecorder(session, session_path, clock=clock, by=by, save_delay=save_delay,
-                               on_saved=printer.release)
+    saver = SessionSaver(session, session_path, clock=clock, delay=save_delay,
+                         on_saved=printer.release)
+    recorder = SessionRecorder(session, clock=clock, by=by, changed=saver.soon)
 
     async def confirm(request: ActionRequest) -> bool:
         where = f" on {request.host}" if request.host else ""
@@ -94,19 +95,17 @@ async def run_headless(checklist: Checklist, session: Session, session_path: Pat
         out.flush()
         return True
 
-    def status_of(key: str) -> Status:
-        state = session.items.get(key)
-        return state.effective_status(clock()) if state is not None else Status.PENDING
-
     runner = Runner(checklist, variables, by=by, listeners=[printer, recorder],
-                    confirm=confirm if yes_actions else None, status_of=status_of,
+                    confirm=confirm if yes_actions else None, status_of=recorder.status_of,
                     environ=environ, clock=clock, max_concurrency=max_concurrency,
                     handshake_cap=handshake_cap, channels_per_host=channels_per_host)
     try:
         await runner.run(keys)
     finally:
         await runner.aclose()
-        recorder.flush()
+        saver.flush()
+    if saver.error:
+        raise OSError(saver.error)
     verdict = suggest(session, clock(), require_signoffs=False)
     out.write("\n".join(verdict_lines(verdict)) + "\n")
     out.flush()

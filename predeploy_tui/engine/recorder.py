@@ -1,70 +1,147 @@
-"""Provides the session recorder: a run listener that writes results into a session and saves it.
+"""Provides the one recorder of check results and the one throttled saver, for the app and ``run``.
 
-A started check marks the item ``running`` (so a crash leaves it visibly interrupted), a finished
-one records its result; each change is saved atomically. With ``save_delay`` the saves are
-throttled: a change after a quiet spell is saved at once, and a burst of changes (a hundred
-checks finishing together) is saved at most once per ``save_delay`` seconds, so a kill loses at
-most that long and a big run does not rewrite the file for every event.
+:class:`SessionRecorder` is the run listener: a started check marks the item ``running`` (so a
+crash leaves it visibly interrupted; a reviewer's re-run never touches the deployer's status), a
+finished one records its result, and each change calls the ``changed`` callback it was given.
+
+:class:`SessionSaver` decides when that change reaches the file and writes it atomically. The rule
+lives here once: a change after a quiet spell is saved at once; in a burst (a hundred checks
+finishing together) a save starts at most every ``delay`` seconds, so a kill loses at most that
+long and a big run does not rewrite the file for every event. ``run`` lets the saver schedule
+itself on the event loop (:meth:`SessionSaver.soon`); the app asks :meth:`SessionSaver.due` on its
+tick and writes on a worker thread (:meth:`render` on the loop, :meth:`write` on the thread).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
 from predeploy_tui.core import store
-from predeploy_tui.core.results import Status
+from predeploy_tui.core.results import CheckResult, Status
 from predeploy_tui.core.session import Session, SessionRuleError
 from predeploy_tui.engine.base import ItemFinished, ItemStarted, RunEvent
 
 log = logging.getLogger(__name__)
 
+Clock = Callable[[], datetime]
+"""Where the time of each change is read (tests inject a frozen one)."""
+
+BUSY_GAP = 0.75
+"""The app's seconds between the starts of two saves while checks run.
+
+Rendering a session that holds 200 outputs takes a third of a second of the interpreter, which the
+UI then shares; results arriving every few milliseconds would otherwise re-render it on every
+tick. With the app's quarter-second tick a change still reaches the file within about a second.
+"""
+
 
 class SessionRecorder:
-    """Writes run events into a session and saves the file."""
+    """Writes run events into a session and says when it changed."""
 
-    def __init__(self, session: Session, path: Path | None, *, clock: Callable[[], datetime],
-                 save_delay: float = 0.0, by: str = "", role: str = "deployer",
-                 on_saved: Callable[[], None] | None = None) -> None:
+    def __init__(self, session: Session, *, clock: Clock, by: str = "", role: str = "deployer",
+                 changed: Callable[[], None] = lambda: None) -> None:
         self.session = session
-        self.path = path
         self._clock = clock
-        self._save_delay = save_delay
         self._by = by or session.header.get("deployer", "")
         self._role = role
-        self._dirty = False
-        self._timer: asyncio.TimerHandle | None = None
-        self._last_save = float("-inf")
-        self._on_saved = on_saved
-        self.saves = 0
-        """How many times the file was written (for tests and the status bar)."""
+        self._changed = changed
 
     def __call__(self, event: RunEvent) -> None:
-        """Record one event and save (now, or after ``save_delay``)."""
-        now = self._clock()
-        try:
-            if isinstance(event, ItemStarted):
-                if self._role == "reviewer":
-                    return  # a reviewer's re-run never touches the deployer's status
-                state = self.session.item(event.key)
-                if state.status is not Status.RUNNING:
-                    self.session.mark_running(event.key, self._by, now)
-            elif isinstance(event, ItemFinished):
-                self.session.record_result(event.key, event.result, now)
-            else:
-                return
-        except SessionRuleError:
-            log.warning("the session has no item %s; event not recorded", event.key)
-            return
-        self._dirty = True
-        self._schedule()
+        """Record a started or finished item; other events are not the session's business."""
+        if isinstance(event, ItemStarted):
+            self.started(event.key)
+        elif isinstance(event, ItemFinished):
+            self.record(event.key, event.result)
 
-    def _schedule(self) -> None:
-        if self._save_delay <= 0:
-            self.flush()
+    def started(self, key: str) -> bool:
+        """Mark ``key`` running (once, however many hosts start); False when nothing changed."""
+        if self._role == "reviewer":
+            return False  # a reviewer's re-run never touches the deployer's status
+        state = self.session.items.get(key)
+        if state is None:
+            log.warning("the session has no item %s; its start is not recorded", key)
+            return False
+        if state.status is Status.RUNNING:
+            return False
+        self.session.mark_running(key, self._by, self._clock())
+        self._changed()
+        return True
+
+    def record(self, key: str, result: CheckResult) -> bool:
+        """Record a finished run of ``key``; False when the session has no such item."""
+        try:
+            self.session.record_result(key, result, self._clock())
+        except SessionRuleError:
+            # An item the checklist gained after the session began: the run must go on.
+            log.warning("the session has no item %s; its result is not recorded", key)
+            return False
+        self._changed()
+        return True
+
+    def status_of(self, key: str) -> Status:
+        """The item's status now, for dependencies (``pending`` when the session lacks it)."""
+        state = self.session.items.get(key)
+        return state.effective_status(self._clock()) if state is not None else Status.PENDING
+
+
+class SessionSaver:
+    """Remembers that the session changed and writes it atomically, throttled.
+
+    The text is rendered on the caller's thread, so the session is never read while it changes;
+    only the write (temp file, fsync, rename) may run elsewhere.
+    """
+
+    def __init__(self, session: Session, path: Path | None, *, clock: Clock, delay: float = BUSY_GAP,
+                 enabled: bool = True, on_saved: Callable[[], None] | None = None) -> None:
+        self.session = session
+        self.path = path
+        self.clock = clock
+        self.delay = delay
+        """Seconds between the starts of two saves in a burst."""
+        self.enabled = enabled and path is not None
+        self.dirty = False
+        self.last_saved: datetime | None = None
+        self.error = ""
+        """Why the last write failed ("" when it did not)."""
+        self.last_started = float("-inf")
+        """When the last save began (monotonic seconds)."""
+        self.renders = 0
+        """How many times the session was rendered: what a heavy run costs."""
+        self.saves = 0
+        """How many times the file was written."""
+        self._on_saved = on_saved
+        self._timer: asyncio.TimerHandle | None = None
+
+    def changed(self) -> None:
+        """Note a change; it is written by the next ``render``/``write`` or ``flush``."""
+        if self.enabled:
+            self.dirty = True
+
+    def wait(self, busy: bool = True, now: float | None = None) -> float:
+        """Seconds until a save of the pending change may start (0: now).
+
+        After a quiet spell of ``delay`` seconds it is at once; while checks run (``busy``) a save
+        starts at most every ``delay`` seconds. With nothing running, every change is due at once.
+        """
+        if not busy:
+            return 0.0
+        now = time.monotonic() if now is None else now
+        return max(0.0, self.last_started + self.delay - now)
+
+    def due(self, busy: bool = True, now: float | None = None) -> bool:
+        """Whether a save should start now: something changed and :meth:`wait` is over."""
+        return self.dirty and self.enabled and self.wait(busy, now) <= 0
+
+    def soon(self) -> None:
+        """Note a change and save it when due, by a timer on the running loop (``run``'s way)."""
+        self.changed()
+        if not self.enabled:
+            self.saved(self.clock())  # nothing to write: what waited on the save may go on
             return
         if self._timer is not None:
             return
@@ -73,33 +150,53 @@ class SessionRecorder:
         except RuntimeError:
             self.flush()
             return
-        wait = self._last_save + self._save_delay - loop.time()
+        wait = self.wait()
         if wait <= 0:
             self.flush()
-            return
-        self._timer = loop.call_later(wait, self._timed_flush)
+        else:
+            self._timer = loop.call_later(wait, self._timed_flush)
 
     def _timed_flush(self) -> None:
         self._timer = None
         self.flush()
 
-    def flush(self) -> None:
-        """Save now if anything is pending."""
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        if self._dirty and self.path is not None:
-            self._dirty = False
-            store.save(self.session, self.path)
-            self.saves += 1
-            try:
-                self._last_save = asyncio.get_running_loop().time()
-            except RuntimeError:
-                pass
-        self._dirty = False
+    def render(self) -> str | None:
+        """The text to write now, or None when nothing changed; clears the dirty mark."""
+        if not self.dirty or not self.enabled:
+            return None
+        self.dirty = False
+        self.last_started = time.monotonic()
+        self.renders += 1
+        return store.dumps(self.session)
+
+    def write(self, text: str) -> None:
+        """Write rendered text atomically (safe on a worker thread); a failure is kept in ``error``."""
+        assert self.path is not None
+        try:
+            store.write_atomic(self.path, text)
+        except OSError as exc:
+            self.error = f"cannot save {self.path}: {exc.strerror}"
+            self.dirty = True
+            return
+        self.error = ""
+        self.saves += 1
+
+    def saved(self, at: datetime) -> None:
+        """Record the time of the last successful write, and tell ``on_saved`` (never after a
+        failed one: what it announces must be on disk)."""
+        if self.error:
+            return
+        self.last_saved = at
         if self._on_saved is not None:
             self._on_saved()
 
-    def close(self) -> None:
-        """Save what is pending and stop the timer."""
-        self.flush()
+    def flush(self) -> bool:
+        """Write now if anything is pending; True when a write happened."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        text = self.render()
+        if text is not None:
+            self.write(text)
+        self.saved(self.clock())
+        return text is not None and not self.error

@@ -20,13 +20,14 @@ from textual.worker import Worker, WorkerState
 
 from predeploy_tui.core import integrity
 from predeploy_tui.core.checklist import Checklist
+from predeploy_tui.core.lock import SessionLocked
 from predeploy_tui.core.session import SessionRuleError
 from predeploy_tui.core.verdict import Verdict, suggest
+from predeploy_tui.engine.recorder import SessionSaver
 from predeploy_tui.tui import messages
 from predeploy_tui.tui.pauses import settle_startup
 from predeploy_tui.tui.record import ReleaseRecord
 from predeploy_tui.tui.runs import RunControl
-from predeploy_tui.tui.saving import SessionSaver
 from predeploy_tui.tui.screens.dialogs import ConfirmAction, ConfirmQuit
 from predeploy_tui.tui.screens.main import MainScreen
 from predeploy_tui.tui.screens.new_session import NewSessionAnswers, NewSessionScreen
@@ -42,7 +43,7 @@ TICK = 0.1
 RUN_REDRAW_EVERY = 0.3
 """Seconds between redraws of the tree and header while checks run (output is not held back)."""
 SAVE_EVERY = 0.25
-"""Seconds between save checks: a change reaches the file within a second (see saving.BUSY_GAP)."""
+"""Seconds between save checks: a change reaches the file within a second (see recorder.BUSY_GAP)."""
 
 
 @dataclass
@@ -138,7 +139,7 @@ class PredeployApp(ReleaseRecord):
             return
         try:
             opened = self.new.create(answers)
-        except (SessionRuleError, OSError) as exc:
+        except (SessionRuleError, SessionLocked, OSError) as exc:  # OSError: SessionExists too
             self.notify(str(exc), severity="error", timeout=10)
             self.push_screen(NewSessionScreen(self.new.checklist, self.clock().date(),
                                               answers.header["deployer"], answers.header["reviewer"],

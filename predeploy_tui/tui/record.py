@@ -25,7 +25,7 @@ from predeploy_tui.tui.screens.signoff import SignoffScreen
 if TYPE_CHECKING:
     from predeploy_tui.core.session import Session
     from predeploy_tui.core.verdict import Verdict
-    from predeploy_tui.tui.saving import SessionSaver
+    from predeploy_tui.engine.recorder import SessionSaver
     from predeploy_tui.tui.state import Clock, OpenSession
 
 

@@ -1,9 +1,11 @@
 """Provides the app's side of running checks: one worker per run, engine events -> messages.
 
 The engine is plain asyncio; each run is hosted by one named Textual worker in the ``runs``
-group. The engine calls the listener on the event loop's thread, so the session is updated
-right there; output only lands in bounded buffers, and one coalesced message tells the UI to
-look, so 200 checks printing thousands of lines never queue thousands of messages.
+group. The engine calls its listeners on the event loop's thread: the engine's
+:class:`~predeploy_tui.engine.recorder.SessionRecorder` (the same one ``predeploy run`` uses)
+updates the session right there and tells the saver; this module only keeps output in bounded
+buffers and posts messages, one coalesced message telling the UI to look at new output, so 200
+checks printing thousands of lines never queue thousands of messages.
 """
 
 from __future__ import annotations
@@ -20,9 +22,9 @@ from textual.worker import Worker
 
 from predeploy_tui.core.results import CheckResult, Status
 from predeploy_tui.engine.base import ItemFinished, ItemStarted, OutputChunk, RunEvent
+from predeploy_tui.engine.recorder import SessionRecorder, SessionSaver
 from predeploy_tui.tui import messages
 from predeploy_tui.tui.pauses import FullCollections
-from predeploy_tui.tui.saving import SessionSaver
 from predeploy_tui.tui.state import Clock, OpenSession
 
 if TYPE_CHECKING:
@@ -94,6 +96,9 @@ class RunControl:
         self._runner: Runner | None = None
         self._ids = itertools.count(1)
         self._collections = FullCollections()
+        self.recorder = SessionRecorder(opened.session, clock=clock, by=opened.person,
+                                        role=opened.role, changed=saver.changed)
+        """Records results into the session; the saver writes them."""
 
     # -- planning ----------------------------------------------------------------------------
 
@@ -109,11 +114,10 @@ class RunControl:
             from predeploy_tui.engine.runner import Runner
 
             assert self.opened.checklist is not None
-            session = self.opened.session
             self._runner = Runner(
                 self.opened.checklist, self.opened.variables, by=self.opened.person,
-                role=self.opened.role, listeners=[self._listen], confirm=self._ask,
-                status_of=lambda key: session.item(key).effective_status(self.clock()),
+                role=self.opened.role, listeners=[self.recorder, self._listen],
+                confirm=self._ask, status_of=self.recorder.status_of,
                 clock=self.clock, **self.runner_options)  # type: ignore[arg-type]
         return self._runner
 
@@ -193,8 +197,7 @@ class RunControl:
                 result = CheckResult(Status.ERROR, f"the run failed: {type(error).__name__}: "
                                      f"{error}", started=now, finished=now,
                                      by=self.opened.person, role=self.opened.role)
-                self.opened.session.record_result(key, result, now)
-        self.saver.changed()
+                self.recorder.record(key, result)
 
     def cancel(self, keys: Sequence[str] | None = None) -> int:
         """Cancel running items (None: every run); returns how many were running."""
@@ -224,7 +227,7 @@ class RunControl:
     # -- engine events -----------------------------------------------------------------------
 
     def _listen(self, event: RunEvent) -> None:
-        session = self.opened.session
+        """The UI's side of an event (the recorder has put it in the session already)."""
         if isinstance(event, OutputChunk):
             buffer = self.output.get(event.key)
             if buffer is None:
@@ -237,17 +240,12 @@ class RunControl:
             if event.key not in self.running:
                 self.running.add(event.key)
                 self.output[event.key] = OutputBuffer()
-                if self.opened.role == "deployer":
-                    session.mark_running(event.key, self.opened.person, self.clock())
-                    self.saver.changed()
             self.app.post_message(messages.CheckStarted(event.key, event.host))
         elif isinstance(event, ItemFinished):
             self.running.discard(event.key)
             for run in self.runs.values():
                 if event.key in run.keys:
                     run.finished.add(event.key)
-            session.record_result(event.key, event.result, self.clock())
-            self.saver.changed()
             self.app.post_message(messages.CheckFinished(event.key, event.result))
 
     def output_seen(self) -> None:

@@ -21,7 +21,7 @@ from predeploy_tui.core.checklist import Checklist, load_checklist
 from predeploy_tui.core.results import Status
 from predeploy_tui.core.session import new_session
 from predeploy_tui.engine.base import ItemFinished, ItemStarted, RunEvent
-from predeploy_tui.engine.recorder import SessionRecorder
+from predeploy_tui.engine.recorder import SessionRecorder, SessionSaver
 from predeploy_tui.engine.runner import Runner
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,7 +43,8 @@ async def test_recorder_saves_each_result_as_it_arrives(make_checklist: Make, it
     now = datetime.now(UTC)
     session = new_session(checklist, {}, {"deployer": "ann"}, now)
     path = tmp_path / "s.toml"
-    recorder = SessionRecorder(session, path, clock=lambda: datetime.now(UTC))
+    saver = SessionSaver(session, path, clock=lambda: datetime.now(UTC), delay=0)
+    recorder = SessionRecorder(session, clock=lambda: datetime.now(UTC), changed=saver.soon)
     on_disk: dict[str, Status] = {}
 
     def check_file(event: RunEvent) -> None:
@@ -62,10 +63,11 @@ async def test_recorder_coalesces_saves(make_checklist: Make, items: Items, tmp_
     checklist = make_checklist(items(*specs))
     session = new_session(checklist, {}, {"deployer": "ann"}, datetime.now(UTC))
     path = tmp_path / "s.toml"
-    recorder = SessionRecorder(session, path, clock=lambda: datetime.now(UTC), save_delay=0.5)
+    saver = SessionSaver(session, path, clock=lambda: datetime.now(UTC), delay=0.5)
+    recorder = SessionRecorder(session, clock=lambda: datetime.now(UTC), changed=saver.soon)
     await Runner(checklist, {}, by="ann", listeners=[recorder]).run()
-    assert recorder.saves <= 2  # 12 events, at most a save or two inside the delay window
-    recorder.flush()
+    assert saver.saves <= 2  # 12 events, at most a save or two inside the delay window
+    saver.flush()
     assert all(s.status is Status.PASS for s in store.load(path).items.values())
 
 
@@ -209,15 +211,16 @@ async def test_recorder_saves_a_lone_result_at_once_and_throttles_a_burst(
     checklist = make_checklist(items(*specs))
     session = new_session(checklist, {}, {"deployer": "ann"}, datetime.now(UTC))
     path = tmp_path / "s.toml"
-    recorder = SessionRecorder(session, path, clock=lambda: datetime.now(UTC), save_delay=60)
+    saver = SessionSaver(session, path, clock=lambda: datetime.now(UTC), delay=60)
+    recorder = SessionRecorder(session, clock=lambda: datetime.now(UTC), changed=saver.soon)
     # Given a quiet recorder, when the first event arrives, then it is on disk at once.
     recorder(ItemStarted("s.c0", None, datetime.now(UTC)))
-    assert recorder.saves == 1
+    assert saver.saves == 1
     assert store.load(path).items["s.c0"].status is Status.RUNNING
     # When 80 more events follow inside the throttle window, then none of them costs a save...
     await Runner(checklist, {}, by="ann", listeners=[recorder]).run()
-    assert recorder.saves == 1
+    assert saver.saves == 1
     # ...and the pending state is written by the timer or by the final flush.
-    recorder.flush()
-    assert recorder.saves == 2
+    saver.flush()
+    assert saver.saves == 2
     assert all(s.status is Status.PASS for s in store.load(path).items.values())

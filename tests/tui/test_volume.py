@@ -11,8 +11,8 @@ from textual.widgets import Log, Static
 
 from predeploy_tui.core.checklist import load_checklist
 from predeploy_tui.core.session import new_session
+from predeploy_tui.engine.recorder import BUSY_GAP, SessionSaver
 from predeploy_tui.tui.runs import OutputBuffer
-from predeploy_tui.tui.saving import BUSY_GAP, SessionSaver
 from predeploy_tui.tui.widgets.item_detail import OUTPUT_LINES, tail_lines
 
 from .conftest import SMALL, AppFactory, Clock, saved, settle

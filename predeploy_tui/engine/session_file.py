@@ -1,0 +1,202 @@
+"""Provides the one way to open or create a session file: its lock is held before the first write.
+
+Every writer of a session (``predeploy new``, ``run``, ``sign``, ``demo`` and the app) opens or
+creates it here and keeps the returned lock until its last write, so a second writer is refused
+with who holds the lock (``SessionLocked``; the app opens read-only instead). A session is read
+only once its lock is held, so nothing a previous holder saved is undone.
+
+A file that exists is never overwritten:
+
+- an explicitly named path (``--session PATH``) that exists is refused with a message naming
+  ``predeploy open PATH``;
+- a default-named path (``sessions/<checklist>-<version>-<env>.toml``) takes the first free
+  ``-N`` suffix: ``...-2.toml``, ``...-3.toml``.
+
+Creation is atomic: the name's lock is taken, then the file is created whole only if the name is
+free (``core.atomic.write_new``: a hard link, failing like ``O_EXCL``), so two creators never pick
+the same file and nobody can write it before its creator holds the lock.
+
+A session names its checklist by a path relative to the session file's folder;
+:func:`checklist_file` is the one place that turns it back into a path.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from predeploy_tui import paths
+from predeploy_tui.core import store
+from predeploy_tui.core.atomic import write_new
+from predeploy_tui.core.checklist import Checklist, ChecklistError, load_checklist
+from predeploy_tui.core.lock import SessionLock, SessionLocked
+from predeploy_tui.core.session import Session, new_session
+
+MAX_SUFFIX = 10_000
+"""The highest ``-N`` tried for a default-named session before giving up."""
+
+
+class SessionExists(FileExistsError):
+    """An explicitly named session file exists already: it is opened, never overwritten."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        super().__init__(f"{path} already exists; open it with `predeploy open {path}` or choose "
+                         "another --session")
+
+
+@dataclass
+class Opened:
+    """A session read (or created) under its lock, which the caller releases after its last write."""
+
+    session: Session
+    """The session as it is on disk now."""
+    path: Path
+    """Its file."""
+    lock: SessionLock
+    """The held lock."""
+    interrupted: list[str] = field(default_factory=list)
+    """Items a dead writer left ``running``, now recorded as interrupted."""
+
+    def interrupt_running(self, now: datetime) -> list[str]:
+        """Record the checks a dead writer left running as interrupted, and save at once."""
+        keys = self.session.interrupt_running(now)
+        if keys:
+            store.save(self.session, self.path)
+            self.interrupted += keys
+        return keys
+
+    def release(self) -> None:
+        """Give the lock up (the last write is done)."""
+        self.lock.release()
+
+
+def open_existing(path: Path, *, now: Callable[[], datetime], interrupt: bool = True) -> Opened:
+    """Lock ``path``, then read it; SessionLocked naming the holder when another writer has it.
+
+    With ``interrupt``, checks that were running when the last writer died are recorded as
+    interrupted (and saved) at once; otherwise the caller does it with
+    :meth:`Opened.interrupt_running` once its input is known to be good.
+    """
+    lock = SessionLock(path)
+    lock.acquire()
+    try:
+        opened = Opened(store.load(path), path, lock)
+        if interrupt:
+            opened.interrupt_running(now())
+    except BaseException:
+        lock.release()
+        raise
+    return opened
+
+
+def create(checklist: Checklist, checklist_path: Path, *, variables: Mapping[str, str],
+           header: Mapping[str, str], now: datetime, flags: Mapping[str, bool] | None = None,
+           path: Path | None = None) -> Opened:
+    """Create a session of ``checklist`` and save it, locked; see the module for the policy.
+
+    ``path`` is the name given explicitly (``--session``); None takes the default name with the
+    first free ``-N`` suffix. Bad variables raise SessionRuleError before any file is made;
+    an explicit path that exists raises SessionExists, one being created or edited
+    SessionLocked.
+    """
+    explicit = path is not None
+    base = path if path is not None else default_path(checklist, variables, header)
+    session = new_session(checklist, dict(variables), dict(header), now, flags=dict(flags or {}),
+                          checklist_path=relative_to_session(checklist_path, base))
+    text = store.dumps(session)
+    for n in range(1, MAX_SUFFIX + 1):
+        candidate = base if n == 1 else base.with_name(f"{base.stem}-{n}{base.suffix}")
+        if not explicit and candidate.exists():
+            continue  # taken: no need to lock it to know
+        lock = SessionLock(candidate)
+        try:
+            lock.acquire()
+        except SessionLocked:
+            if explicit:
+                raise
+            continue  # someone is creating or editing this name: take the next
+        try:
+            made = write_new(candidate, text)
+        except BaseException:
+            lock.release()
+            raise
+        if made:
+            return Opened(session, candidate, lock)
+        lock.release()
+        if explicit:
+            raise SessionExists(candidate)
+    raise SessionExists(base.with_name(f"{base.stem}-{MAX_SUFFIX}{base.suffix}"))
+
+
+def default_path(checklist: Checklist, variables: Mapping[str, str],
+                 header: Mapping[str, str]) -> Path:
+    """``sessions/<checklist>-<version>-<env>.toml`` before any ``-N`` suffix."""
+    version = header.get("version") or variable_value(checklist, variables, "version")
+    return paths.session_path_for(checklist.id, version,
+                                  variable_value(checklist, variables, "env"))
+
+
+def default_header(checklist: Checklist, variables: Mapping[str, str], *, deployer: str,
+                   reviewer: str, today: str) -> dict[str, str]:
+    """The header of a session started from the command line (the app's form asks instead)."""
+    return {"date": today, "version": variable_value(checklist, variables, "version"),
+            "deployer": deployer, "reviewer": reviewer}
+
+
+def variable_value(checklist: Checklist, variables: Mapping[str, str], name: str) -> str:
+    """A variable's given value, else its default, else ""."""
+    given = variables.get(name)
+    if given:
+        return given
+    var = checklist.variable(name)
+    return (var.default or "") if var is not None else ""
+
+
+def relative_to_session(checklist: Path, session_path: Path) -> str:
+    """The checklist's path as stored in the session: relative to the session file's folder."""
+    try:
+        return os.path.relpath(checklist.resolve(), session_path.resolve().parent)
+    except ValueError:
+        return str(checklist.resolve())
+
+
+def checklist_file(session_path: Path, stored: str) -> Path | None:
+    """The checklist a session names (relative to the session file's folder); None if none."""
+    if not stored:
+        return None
+    path = Path(stored)
+    return path if path.is_absolute() else session_path.resolve().parent / path
+
+
+def checklist_of(session_path: Path, stored: str) -> tuple[Checklist | None, str]:
+    """The session's checklist loaded, or None and why checks cannot run."""
+    path = checklist_file(session_path, stored)
+    if path is None:
+        return None, "no checklist recorded: evidence only, checks cannot run"
+    try:
+        return load_checklist(path), ""
+    except ChecklistError as exc:
+        first = exc.problems[0] if exc.problems else exc
+        return None, f"checklist unavailable ({first}): checks cannot run"
+
+
+def default_person() -> str:
+    """The deployer's name: git's ``user.name``, else the login name."""
+    import getpass
+    import subprocess
+
+    try:
+        out = subprocess.run(["git", "config", "user.name"], capture_output=True, text=True,
+                             timeout=3, check=False)
+        if out.returncode == 0 and out.stdout.strip():
+            return out.stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        pass
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return ""
