@@ -141,7 +141,7 @@ class SessionSaver:
         """Note a change and save it when due, by a timer on the running loop (``run``'s way)."""
         self.changed()
         if not self.enabled:
-            self.saved(self.clock())  # nothing to write: what waited on the save may go on
+            self._announce()  # nothing is ever written: what waits on a save may go on
             return
         if self._timer is not None:
             return
@@ -187,6 +187,9 @@ class SessionSaver:
         if self.error:
             return
         self.last_saved = at
+        self._announce()
+
+    def _announce(self) -> None:
         if self._on_saved is not None:
             self._on_saved()
 
@@ -196,7 +199,10 @@ class SessionSaver:
             self._timer.cancel()
             self._timer = None
         text = self.render()
-        if text is not None:
-            self.write(text)
+        if text is None:
+            if not self.dirty:
+                self._announce()  # nothing pending: everything recorded is on disk
+            return False
+        self.write(text)
         self.saved(self.clock())
-        return text is not None and not self.error
+        return not self.error
