@@ -103,7 +103,7 @@ def open_app(clock: Clock) -> Iterator[AppFactory]:
 
     yield factory
     for app in apps:
-        if hasattr(app, "opened") and app.opened.lock is not None:
+        if app.has_session and app.opened.lock is not None:
             app.opened.lock.release()
 
 
