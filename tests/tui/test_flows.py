@@ -122,8 +122,8 @@ async def test_note_is_saved_as_typed(session_file: Path, open_app: AppFactory) 
         await pilot.press("e")
         assert isinstance(app.focused, TextArea)
         await pilot.press(*"db ok")
-        await pilot.pause(1.0)  # the autosave writes within a second
-        assert saved(session_file).items["infra.ok"].note == "db ok"
+        # The autosave writes it: awaited as saves happen, not for a fixed time.
+        await app.until(lambda: saved(session_file).items["infra.ok"].note == "db ok")
         await pilot.press("escape")
         assert app.focused is app.screen.items_tree
 
@@ -198,7 +198,7 @@ async def test_quitting_with_checks_running_asks(session_file: Path, open_app: A
         await pilot.pause()
         app.screen.items_tree.select_key("infra.slow")
         await pilot.press("r")
-        await pilot.pause(0.5)
+        await app.until(lambda: "infra.slow" in app.runs.running)
         await pilot.press("q")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmQuit)
@@ -208,7 +208,7 @@ async def test_quitting_with_checks_running_asks(session_file: Path, open_app: A
         await pilot.press("q")
         await pilot.pause()
         await pilot.press("y")
-        await pilot.pause(0.5)
+        await app.until(lambda: app.return_code is not None)  # saved, unlocked, exiting
     state = saved(session_file).items["infra.slow"]
     assert state.status is Status.ERROR
     assert state.result is not None
@@ -229,7 +229,9 @@ async def test_a_locked_session_opens_read_only(session_file: Path, clock: Clock
         assert app.screen.check_action("manual", ()) is False
         app.screen.items_tree.select_key("release.notes")
         await pilot.press("t", "r")
-        await pilot.pause(0.7)
+        await pilot.pause()
+        assert not app.runs.runs  # no run was started...
+        await app.workers.wait_for_complete()
         assert app.opened.session.items["release.notes"].status is Status.PENDING
     assert session_file.read_bytes() == before
 
@@ -245,8 +247,8 @@ async def test_keymap_remaps_a_binding(session_file: Path, open_app: AppFactory)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         await pilot.press("r")  # no longer bound
-        await pilot.pause(0.3)
-        assert not app.runs.running
+        await pilot.pause()
+        assert not app.runs.runs  # not even queued
         await pilot.press("ctrl+t")
         await settle(pilot, app)
         assert saved(session_file).items["infra.ok"].status is Status.PASS
