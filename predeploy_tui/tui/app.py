@@ -304,7 +304,8 @@ class PredeployApp(App[int]):
 
     def _tick(self) -> None:
         main = self.screen_stack[1] if len(self.screen_stack) > 1 else None
-        if not isinstance(main, MainScreen):
+        # While the app shuts down its screens lose their widgets before this timer stops.
+        if not isinstance(main, MainScreen) or not self.is_running:
             return
         if self._output_dirty:
             self._output_dirty = False

@@ -215,6 +215,32 @@ async def test_quitting_with_checks_running_asks(session_file: Path, open_app: A
     assert state.result.summary == "cancelled"
 
 
+async def test_a_redraw_due_while_the_app_shuts_down_is_dropped(session_file: Path,
+                                                                 open_app: AppFactory) -> None:
+    # Given a redraw pending when the app exits, and a refresh tick that fires after shutdown
+    # began taking the screens' widgets away (the tick's timer stops only later)
+    app = open_app(session_file)
+    close_all = app._close_all
+    ticked: list[bool] = []
+
+    async def widgets_gone_then_tick() -> None:
+        main = app.screen_stack[1]
+        assert isinstance(main, MainScreen)
+        await main.header.remove_children()
+        app._view_dirty = True
+        app._tick()
+        ticked.append(True)
+        await close_all()
+
+    app._close_all = widgets_gone_then_tick  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("q")
+    # Then the tick left the half-dismantled screen alone, and the app closed cleanly
+    assert ticked == [True]
+    assert app.return_code == 0
+
+
 async def test_a_locked_session_opens_read_only(session_file: Path, clock: Clock) -> None:
     with store.locked(session_file):
         opened = open_session(session_file, clock=clock)
