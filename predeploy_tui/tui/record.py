@@ -45,7 +45,8 @@ class ReleaseRecord:
     ]
     """The app's keys for the record; each action calls the method of its name."""
 
-    ACTIONS: ClassVar[tuple[str, ...]] = ("signoffs", "decision", "compare", "commit")
+    ACTIONS: ClassVar[frozenset[str]] = frozenset(
+        b.action for b in BINDINGS if isinstance(b, Binding))
     """The actions behind ``BINDINGS``: they need a session and the main screen."""
 
     def __init__(self, app: App[Any], opened: OpenSession, saver: SessionSaver, clock: Clock, *,

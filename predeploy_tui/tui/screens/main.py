@@ -82,6 +82,7 @@ class MainScreen(Screen[None]):
     detail = getters.query_one("#detail", ItemDetail)
     header = getters.query_one("#header", SessionHeader)
     search_box = getters.query_one("#search", Input)
+    note_box = getters.query_one("#item-note", TextArea)
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "run_item", "Run", id="run.item", tooltip="Run the selected item's check"),
@@ -326,7 +327,7 @@ class MainScreen(Screen[None]):
 
     def action_note(self) -> None:
         """Focus the note editor of the selected item."""
-        self.query_one("#item-note", TextArea).focus()
+        self.note_box.focus()
 
     @on(ItemDetail.NoteEdited)
     def _note(self, event: ItemDetail.NoteEdited) -> None:
