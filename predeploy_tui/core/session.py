@@ -308,6 +308,17 @@ class Session:
         self.item(key).note = note
         self._touch(now)
 
+    def set_review_note(self, key: str, note: str, now: datetime) -> None:
+        """Replace the reviewer's note on an item (outside what sign-offs cover)."""
+        self.item(key).review_note = note
+        self._touch(now)
+
+    def record_review(self, by: str, notes: str, now: datetime) -> None:
+        """Record who reviewed the decision and when, with their notes (outside its seal)."""
+        self.decision.reviewed_by, self.decision.reviewed_at = by, now
+        self.decision.review_notes = notes
+        self._touch(now)
+
     def set_header(self, field_name: str, value: str, now: datetime) -> None:
         """Change a header field."""
         if field_name not in HEADER_FIELDS:

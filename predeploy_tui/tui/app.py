@@ -5,21 +5,19 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
-from textual.app import SystemCommand
+from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from predeploy_tui.core import integrity
-from predeploy_tui.core.checklist import Checklist
 from predeploy_tui.core.lock import SessionLocked
 from predeploy_tui.core.session import SessionRuleError
 from predeploy_tui.core.verdict import Verdict, suggest
@@ -31,6 +29,7 @@ from predeploy_tui.tui.runs import RunControl
 from predeploy_tui.tui.screens.dialogs import ConfirmAction, ConfirmQuit
 from predeploy_tui.tui.screens.main import MainScreen
 from predeploy_tui.tui.screens.new_session import NewSessionAnswers, NewSessionScreen
+from predeploy_tui.tui.screens.new_session import NewSessionRequest as NewSessionRequest
 from predeploy_tui.tui.screens.plan import PlanScreen
 from predeploy_tui.tui.screens.secrets import SecretsDialog
 from predeploy_tui.tui.state import Clock, OpenSession, utc_now
@@ -46,34 +45,13 @@ SAVE_EVERY = 0.25
 """Seconds between save checks: a change reaches the file within a second (see recorder.BUSY_GAP)."""
 
 
-@dataclass
-class NewSessionRequest:
-    """What ``predeploy new`` / ``demo`` knows before the form is filled in."""
-
-    checklist: Checklist
-    """The checklist to start."""
-    create: Callable[[NewSessionAnswers], OpenSession]
-    """Makes, saves and locks the session from the form's answers (raises SessionRuleError)."""
-    deployer: str = ""
-    """Pre-filled deployer."""
-    reviewer: str = ""
-    """Pre-filled reviewer."""
-    variables: dict[str, str] = field(default_factory=dict)
-    """Pre-filled variable values (from --var)."""
-    major: bool = False
-    """Pre-filled major flag."""
-    prepare: Callable[[], Awaitable[dict[str, str]]] | None = None
-    """Started before the form shows (the demo's health server); returns variables to pre-fill."""
-    cleanup: Callable[[], Awaitable[None]] | None = None
-    """Stops what ``prepare`` started, when the app leaves."""
-
-
-class PredeployApp(ReleaseRecord):
+class PredeployApp(App[int]):
     """predeploy: work through a checklist, record everything, decide."""
 
     CSS_PATH = Path(__file__).with_name("app.tcss")
     TITLE = "predeploy"
     BINDINGS: ClassVar[list[BindingType]] = [
+        *ReleaseRecord.BINDINGS,
         Binding("question_mark,f1", "help", "Help", id="app.help",
                 tooltip="Show or hide the keys of this screen"),
         Binding("q", "quit", "Quit", id="app.quit", tooltip="Save and quit (asks if checks run)"),
@@ -96,15 +74,30 @@ class PredeployApp(ReleaseRecord):
         self._generation = 0
         self._view_dirty = self._output_dirty = self._writing = False
         self._redrawn_at = 0.0
+        self._opened: OpenSession | None = None
         if opened is not None:
             self._adopt(opened)
 
+    @property
+    def has_session(self) -> bool:
+        """Whether a session is open (``predeploy new`` shows its form first)."""
+        return self._opened is not None
+
+    @property
+    def opened(self) -> OpenSession:
+        """The open session; only once ``has_session``."""
+        if self._opened is None:
+            raise RuntimeError("no session is open yet")
+        return self._opened
+
     def _adopt(self, opened: OpenSession) -> None:
-        self.opened = opened
+        self._opened = opened
         self.saver = SessionSaver(opened.session, opened.path, clock=self.clock,
                                   enabled=opened.mode != "read-only")
         self.runs = RunControl(self, opened, self.saver, self.clock, self._confirm,
                                self.runner_options)
+        self.record = ReleaseRecord(self, opened, self.saver, self.clock, changed=self.changed,
+                                    verdict=self.verdict, redraw=self._redraw)
         if opened.checklist is not None:
             self.section_titles = {s.id: s.title for s in opened.checklist.sections}
         self.sub_title = str(opened.path or "")
@@ -123,7 +116,7 @@ class PredeployApp(ReleaseRecord):
         self.set_interval(TICK, self._tick, name="refresh")
         self.set_interval(SAVE_EVERY, self._save_tick, name="autosave")
         self.call_after_refresh(settle_startup)
-        if self.new is not None and not hasattr(self, "opened"):
+        if self.new is not None and not self.has_session:
             if self.new.prepare is not None:
                 self.new.variables.update(await self.new.prepare())
             today = self.clock().astimezone().date()
@@ -131,7 +124,7 @@ class PredeployApp(ReleaseRecord):
                                               self.new.reviewer, self.new.variables,
                                               self.new.major), self._created)
         else:
-            self.push_screen(MainScreen())
+            self.push_screen(MainScreen(self))
             self._ask_secrets()
 
     def _created(self, answers: NewSessionAnswers | None) -> None:
@@ -147,7 +140,7 @@ class PredeployApp(ReleaseRecord):
             return
         self._adopt(opened)
         self.saver.last_saved = self.clock()
-        self.push_screen(MainScreen())
+        self.push_screen(MainScreen(self))
 
     def _ask_secrets(self) -> None:
         """A reopened session stores secret variables as ``***``: ask for them before checks run."""
@@ -171,7 +164,7 @@ class PredeployApp(ReleaseRecord):
 
     async def shut_down(self) -> None:
         """Cancel runs, write the session, release the lock, exit."""
-        if hasattr(self, "opened"):
+        if self.has_session:
             await self.runs.close()
             for worker in [w for w in self.workers if w.group == "save"]:
                 await worker.wait()
@@ -184,7 +177,7 @@ class PredeployApp(ReleaseRecord):
 
     async def action_quit(self) -> None:
         """Quit; with checks running, ask first (the answer arrives later, never awaited here)."""
-        running = len(self.runs.running) if hasattr(self, "opened") else 0
+        running = len(self.runs.running) if self.has_session else 0
         if not running:
             await self.shut_down()
             return
@@ -234,7 +227,7 @@ class PredeployApp(ReleaseRecord):
     def edit_note(self, key: str, text: str) -> None:
         """Save the note (the reviewer's note in review mode) as it is typed."""
         if self.opened.mode == "review":
-            self.opened.session.item(key).review_note = text
+            self.opened.session.set_review_note(key, text, self.clock())
         elif self.opened.can_edit:
             self.opened.session.set_note(key, text, self.clock())
         else:
@@ -312,7 +305,8 @@ class PredeployApp(ReleaseRecord):
 
     def _tick(self) -> None:
         main = self.screen_stack[1] if len(self.screen_stack) > 1 else None
-        if not isinstance(main, MainScreen):
+        # While the app shuts down its screens lose their widgets before this timer stops.
+        if not isinstance(main, MainScreen) or not self.is_running:
             return
         if self._output_dirty:
             self._output_dirty = False
@@ -328,7 +322,7 @@ class PredeployApp(ReleaseRecord):
             main.redraw()
 
     def _save_tick(self) -> None:
-        if not hasattr(self, "opened") or self._writing \
+        if not self.has_session or self._writing \
                 or not self.saver.due(busy=bool(self.runs.running)):
             return
         self._writing = True
@@ -356,19 +350,30 @@ class PredeployApp(ReleaseRecord):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The record's keys need a session; they stay off while a dialog is open."""
-        if action in ("signoffs", "decision", "compare", "commit"):
-            return hasattr(self, "opened") and isinstance(self.screen, MainScreen)
+        if action in ReleaseRecord.ACTIONS:
+            return self.has_session and isinstance(self.screen, MainScreen)
         return True
+
+    def action_signoffs(self) -> None:
+        """Open the sign-off screen."""
+        self.record.signoffs()
+
+    def action_decision(self) -> None:
+        """Open the decision screen."""
+        self.record.decision()
+
+    def action_compare(self) -> None:
+        """Compare with an earlier session file."""
+        self.record.compare()
+
+    async def action_commit(self) -> None:
+        """Save now, then git-commit the session file."""
+        await self.record.commit()
 
     @on(messages.JumpToItem)
     def _jump(self, event: messages.JumpToItem) -> None:
-        main = self.screen
-        if isinstance(main, MainScreen):
-            if not main.items_tree.select_key(event.key):
-                main.items_tree.view, main.items_tree.search = "all", ""
-                main.items_tree.build(self.clock())
-                main.call_after_refresh(main.items_tree.select_key, event.key)
-            main.items_tree.focus()
+        if isinstance(self.screen, MainScreen):
+            self.screen.jump_to(event.key)
 
     def _redraw(self) -> None:
         self._view_dirty = True

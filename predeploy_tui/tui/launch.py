@@ -85,7 +85,7 @@ def run_app(app: object) -> int:
     try:
         app.run()
     finally:
-        if hasattr(app, "opened"):
+        if app.has_session:
             try:
                 app.saver.flush()
             finally:

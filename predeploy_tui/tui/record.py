@@ -7,10 +7,11 @@ Loading another session and committing run on worker threads: the UI never waits
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
@@ -29,8 +30,8 @@ if TYPE_CHECKING:
     from predeploy_tui.tui.state import Clock, OpenSession
 
 
-class ReleaseRecord(App[int]):
-    """Approvals and the record's life outside the app; mixed into ``PredeployApp``."""
+class ReleaseRecord:
+    """Approvals and the record's life outside the app, for one open session."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("s", "signoffs", "Sign", id="app.signoffs",
@@ -42,17 +43,25 @@ class ReleaseRecord(App[int]):
         Binding("G", "commit", "Commit", id="commit", show=False,
                 tooltip="Save and git-commit the session file (refused if it holds a secret)"),
     ]
+    """The app's keys for the record; each action calls the method of its name."""
 
-    if TYPE_CHECKING:
-        opened: OpenSession
-        saver: SessionSaver
-        clock: Clock
+    ACTIONS: ClassVar[frozenset[str]] = frozenset(
+        b.action for b in BINDINGS if isinstance(b, Binding))
+    """The actions behind ``BINDINGS``: they need a session and the main screen."""
 
-        def changed(self) -> None: ...
-
-        def verdict(self, now: datetime) -> Verdict: ...
-
-        def _redraw(self) -> None: ...
+    def __init__(self, app: App[Any], opened: OpenSession, saver: SessionSaver, clock: Clock, *,
+                 changed: Callable[[], None], verdict: Callable[[datetime], Verdict],
+                 redraw: Callable[[], None]) -> None:
+        self.app = app
+        self.opened = opened
+        self.saver = saver
+        self.clock = clock
+        self.changed = changed
+        """Called after every change to the session (save soon, redraw)."""
+        self.verdict = verdict
+        """The suggestion at a time, with stale sign-offs counted."""
+        self.redraw = redraw
+        """Called when a screen of the record closes."""
 
     # -- sign-offs, decision, review -----------------------------------------------------------
 
@@ -89,47 +98,45 @@ class ReleaseRecord(App[int]):
 
     def record_review(self, notes: str) -> str | None:
         """Record "Reviewed by" and when, with the reviewer's notes (outside the decision's seal)."""
-        decision = self.opened.session.decision
-        decision.reviewed_by, decision.reviewed_at = self.opened.person, self.clock()
-        decision.review_notes = notes
-        self.opened.session.updated = self.clock()
+        self.opened.session.record_review(self.opened.person, notes, self.clock())
         self.changed()
         return None
 
-    def action_signoffs(self) -> None:
+    def signoffs(self) -> None:
         """Open the sign-off screen."""
-        self.push_screen(SignoffScreen(self.opened.session, self.opened.person, self.sign,
-                                       self.opened.can_edit), lambda _: self._redraw())
+        self.app.push_screen(SignoffScreen(self.opened.session, self.opened.person, self.sign,
+                                           self.opened.can_edit), lambda _: self.redraw())
 
-    def action_decision(self) -> None:
+    def decision(self) -> None:
         """Open the decision screen."""
         o = self.opened
-        self.push_screen(DecisionScreen(self.verdict(self.clock()), o.session.decision, o.person,
-                                        can_decide=o.can_edit, review=o.mode == "review",
-                                        decide=self.decide, record_review=self.record_review),
-                         self._decided)
+        self.app.push_screen(DecisionScreen(self.verdict(self.clock()), o.session.decision,
+                                            o.person, can_decide=o.can_edit,
+                                            review=o.mode == "review", decide=self.decide,
+                                            record_review=self.record_review),
+                             self._decided)
 
     def _decided(self, ref: str | None) -> None:
-        self._redraw()
+        self.redraw()
         if ref and ref.startswith("signoff:"):
-            self.action_signoffs()
+            self.signoffs()
         elif ref:
-            self.post_message(messages.JumpToItem(ref))
+            self.app.post_message(messages.JumpToItem(ref))
 
     # -- compare -------------------------------------------------------------------------------
 
-    def action_compare(self) -> None:
+    def compare(self) -> None:
         """Ask for an earlier session file, then show what changed since it."""
         path = self.opened.path
-        self.push_screen(CompareAsk(newest_other_session(path), path.parent if path else None),
-                         self._compare_with)
+        self.app.push_screen(CompareAsk(newest_other_session(path), path.parent if path else None),
+                             self._compare_with)
 
     def _compare_with(self, old: Path | None) -> None:
         if old is None:
             return
-        self.run_worker(partial(self._load_for_compare, old), thread=True, group="compare",
-                        name=f"compare with {old.name}", description=str(old), exclusive=True,
-                        exit_on_error=False)
+        self.app.run_worker(partial(self._load_for_compare, old), thread=True, group="compare",
+                            name=f"compare with {old.name}", description=str(old),
+                            exclusive=True, exit_on_error=False)
 
     def _load_for_compare(self, old: Path) -> None:
         from predeploy_tui.core import store
@@ -138,35 +145,36 @@ class ReleaseRecord(App[int]):
             session = store.load(old)
         except store.SessionFileError as exc:
             first = exc.problems[0] if exc.problems else exc
-            self.call_from_thread(self.notify, f"cannot compare: {first}", severity="error",
-                                  timeout=10)
+            self.app.call_from_thread(self.app.notify, f"cannot compare: {first}",
+                                      severity="error", timeout=10)
             return
         except OSError as exc:
-            self.call_from_thread(self.notify, f"cannot read {old}: {exc.strerror}",
-                                  severity="error", timeout=10)
+            self.app.call_from_thread(self.app.notify, f"cannot read {old}: {exc.strerror}",
+                                      severity="error", timeout=10)
             return
-        self.call_from_thread(self._show_comparison, old, session)
+        self.app.call_from_thread(self._show_comparison, old, session)
 
     def _show_comparison(self, old: Path, earlier: Session) -> None:
         from predeploy_tui.core.compare import compare
 
         lines = compare(earlier, self.opened.session).lines()
-        self.post_message(messages.Compared(old, tuple(lines)))
-        self.push_screen(CompareScreen(old, lines))
+        self.app.post_message(messages.Compared(old, tuple(lines)))
+        self.app.push_screen(CompareScreen(old, lines))
 
     # -- commit --------------------------------------------------------------------------------
 
-    async def action_commit(self) -> None:
+    async def commit(self) -> None:
         """Save now, then commit the session file with git on a worker thread."""
         if self.opened.path is None:
             return
-        for worker in [w for w in self.workers if w.group == "save"]:
+        for worker in [w for w in self.app.workers if w.group == "save"]:
             await worker.wait()
         # Rendered here, on the loop, so the session is not read while it changes.
         text = self.saver.render()
-        self.run_worker(partial(self._commit, self.opened.path, text), thread=True,
-                        group="commit", name="commit session", description=str(self.opened.path),
-                        exclusive=True, exit_on_error=False)
+        self.app.run_worker(partial(self._commit, self.opened.path, text), thread=True,
+                            group="commit", name="commit session",
+                            description=str(self.opened.path), exclusive=True,
+                            exit_on_error=False)
 
     def _commit(self, path: Path, text: str | None) -> None:
         from predeploy_tui.engine.git import CommitRefused, commit_session
@@ -174,15 +182,16 @@ class ReleaseRecord(App[int]):
         if text is not None:
             self.saver.write(text)
             if self.saver.error:
-                self.call_from_thread(self.notify, f"not committed: {self.saver.error}",
-                                      severity="error", timeout=10)
+                self.app.call_from_thread(self.app.notify, f"not committed: {self.saver.error}",
+                                          severity="error", timeout=10)
                 return
-            self.call_from_thread(self.saver.saved, self.clock())
+            self.app.call_from_thread(self.saver.saved, self.clock())
         try:
             commit = commit_session(path)
         except CommitRefused as exc:
-            self.call_from_thread(self.notify, f"not committed: {exc}", severity="error",
-                                  timeout=10)
+            self.app.call_from_thread(self.app.notify, f"not committed: {exc}",
+                                      severity="error", timeout=10)
             return
-        self.call_from_thread(self.post_message, messages.SessionCommitted(path, commit))
-        self.call_from_thread(self.notify, f"committed {path.name} as {commit[:12]}", timeout=8)
+        self.app.call_from_thread(self.app.post_message, messages.SessionCommitted(path, commit))
+        self.app.call_from_thread(self.app.notify, f"committed {path.name} as {commit[:12]}",
+                                  timeout=8)

@@ -266,6 +266,22 @@ def test_manual_tick_is_recorded_with_who_when_and_note() -> None:
     assert session.updated == LATER
 
 
+def test_review_note_and_review_are_recorded_without_staling_sign_offs() -> None:
+    session = tiny_session()
+    signoff = seal_signoff(session, SignOff("engineering", "Engineering", "Eli", T0))
+    session.sign(signoff, T0)
+    session.set_review_note("ops.comms.email", "checked the list myself", LATER)
+    assert session.items["ops.comms.email"].review_note == "checked the list myself"
+    assert session.items["ops.comms.email"].note == ""
+    assert session.updated == LATER
+    session.record_review("Rui Reviewer", "evidence complete", LATER + timedelta(minutes=1))
+    decision = session.decision
+    assert (decision.reviewed_by, decision.reviewed_at, decision.review_notes) == (
+        "Rui Reviewer", LATER + timedelta(minutes=1), "evidence complete")
+    assert session.updated == LATER + timedelta(minutes=1)
+    assert stale_signoffs(session) == []  # a reviewer's words are outside what was signed
+
+
 def test_decision_against_the_suggestion_needs_a_justification() -> None:
     session = tiny_session()
     with pytest.raises(SessionRuleError, match="justification"):

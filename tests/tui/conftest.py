@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.message import Message
+from textual.pilot import Pilot
 
 from predeploy_tui.core import store
 from predeploy_tui.core.checklist import load_checklist
 from predeploy_tui.core.session import Session, new_session
+from predeploy_tui.tui import messages
 from predeploy_tui.tui.app import PredeployApp
 from predeploy_tui.tui.launch import open_session
+from predeploy_tui.tui.screens.main import MainScreen
 
 DATA = Path(__file__).parent / "data"
 SMALL = DATA / "small.yaml"
@@ -72,18 +77,54 @@ def session_file(tmp_path: Path, clock: Clock) -> Path:
 
 
 class RecordingApp(PredeployApp):
-    """The app, remembering every message posted to it (tests assert on them)."""
+    """The app, remembering every message posted to it (tests assert on them and wait for them)."""
 
     def __init__(self, *args: object, **kw: object) -> None:
         self.posted: list[object] = []
+        self._news = asyncio.Event()
+        self._waiting_on: asyncio.AbstractEventLoop | None = None
         super().__init__(*args, **kw)  # type: ignore[arg-type]
 
     def post_message(self, message: Message) -> bool:
         self.posted.append(message)
+        self._wake()
         return super().post_message(message)
+
+    def _wake(self) -> None:
+        loop = self._waiting_on
+        if loop is None:
+            return
+        try:
+            here = asyncio.get_running_loop()
+        except RuntimeError:
+            here = None
+        if here is loop:
+            self._news.set()
+        else:  # posted from a worker thread: wake the waiter on its own loop
+            loop.call_soon_threadsafe(self._news.set)
 
     def seen(self, kind: type) -> list[object]:
         return [m for m in self.posted if isinstance(m, kind)]
+
+    async def until(self, condition: Callable[[], object], timeout: float = 30.0) -> None:
+        """Wait until ``condition()`` holds, looking again after every message posted to the
+        app and every change of screen; a generous timeout turns a hang into a failure."""
+        if self._waiting_on is None:
+            self._waiting_on = asyncio.get_running_loop()
+            self.screen_change_signal.subscribe(self, lambda _: self._wake())
+        async with asyncio.timeout(timeout):
+            while not condition():
+                self._news.clear()
+                await self._news.wait()
+
+    def started(self) -> set[str]:
+        """The items whose check has started."""
+        return {m.key for m in self.seen(messages.CheckStarted)}  # type: ignore[attr-defined]
+
+    def everything_saved(self) -> bool:
+        """No change is waiting for the autosave and no save is being written."""
+        return not self.saver.dirty and not any(
+            w.group == "save" and not w.is_finished for w in self.workers)
 
 
 AppFactory = Callable[..., RecordingApp]
@@ -103,7 +144,7 @@ def open_app(clock: Clock) -> Iterator[AppFactory]:
 
     yield factory
     for app in apps:
-        if hasattr(app, "opened") and app.opened.lock is not None:
+        if app.has_session and app.opened.lock is not None:
             app.opened.lock.release()
 
 
@@ -112,7 +153,17 @@ def saved(path: Path) -> Session:
     return store.load(path)
 
 
-async def settle(pilot: object, app: PredeployApp, seconds: float = 0.0) -> None:
-    """Let runs finish, the UI redraw and the autosave write (within a second)."""
+async def settle(pilot: Pilot[Any], app: RecordingApp) -> None:
+    """Let runs finish, then wait for the autosave and redraw (see ``saved_and_drawn``)."""
     await app.workers.wait_for_complete()
-    await pilot.pause(seconds or 0.7)  # type: ignore[attr-defined]
+    await saved_and_drawn(pilot, app)
+
+
+async def saved_and_drawn(pilot: Pilot[Any], app: RecordingApp) -> None:
+    """Wait until the autosave wrote every change, then redraw the main screen now rather
+    than on the next tick: awaited events, no fixed pause."""
+    await app.until(app.everything_saved)
+    await pilot.pause()
+    if isinstance(app.screen, MainScreen):
+        app.screen.redraw()
+        await pilot.pause()

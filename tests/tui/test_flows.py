@@ -122,8 +122,8 @@ async def test_note_is_saved_as_typed(session_file: Path, open_app: AppFactory) 
         await pilot.press("e")
         assert isinstance(app.focused, TextArea)
         await pilot.press(*"db ok")
-        await pilot.pause(1.0)  # the autosave writes within a second
-        assert saved(session_file).items["infra.ok"].note == "db ok"
+        # The autosave writes it: awaited as saves happen, not for a fixed time.
+        await app.until(lambda: saved(session_file).items["infra.ok"].note == "db ok")
         await pilot.press("escape")
         assert app.focused is app.screen.items_tree
 
@@ -198,7 +198,7 @@ async def test_quitting_with_checks_running_asks(session_file: Path, open_app: A
         await pilot.pause()
         app.screen.items_tree.select_key("infra.slow")
         await pilot.press("r")
-        await pilot.pause(0.5)
+        await app.until(lambda: "infra.slow" in app.runs.running)
         await pilot.press("q")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmQuit)
@@ -208,11 +208,37 @@ async def test_quitting_with_checks_running_asks(session_file: Path, open_app: A
         await pilot.press("q")
         await pilot.pause()
         await pilot.press("y")
-        await pilot.pause(0.5)
+        await app.until(lambda: app.return_code is not None)  # saved, unlocked, exiting
     state = saved(session_file).items["infra.slow"]
     assert state.status is Status.ERROR
     assert state.result is not None
     assert state.result.summary == "cancelled"
+
+
+async def test_a_redraw_due_while_the_app_shuts_down_is_dropped(session_file: Path,
+                                                                 open_app: AppFactory) -> None:
+    # Given a redraw pending when the app exits, and a refresh tick that fires after shutdown
+    # began taking the screens' widgets away (the tick's timer stops only later)
+    app = open_app(session_file)
+    close_all = app._close_all
+    ticked: list[bool] = []
+
+    async def widgets_gone_then_tick() -> None:
+        main = app.screen_stack[1]
+        assert isinstance(main, MainScreen)
+        await main.header.remove_children()
+        app._view_dirty = True
+        app._tick()
+        ticked.append(True)
+        await close_all()
+
+    app._close_all = widgets_gone_then_tick  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("q")
+    # Then the tick left the half-dismantled screen alone, and the app closed cleanly
+    assert ticked == [True]
+    assert app.return_code == 0
 
 
 async def test_a_locked_session_opens_read_only(session_file: Path, clock: Clock) -> None:
@@ -229,7 +255,9 @@ async def test_a_locked_session_opens_read_only(session_file: Path, clock: Clock
         assert app.screen.check_action("manual", ()) is False
         app.screen.items_tree.select_key("release.notes")
         await pilot.press("t", "r")
-        await pilot.pause(0.7)
+        await pilot.pause()
+        assert not app.runs.runs  # no run was started...
+        await app.workers.wait_for_complete()
         assert app.opened.session.items["release.notes"].status is Status.PENDING
     assert session_file.read_bytes() == before
 
@@ -245,8 +273,8 @@ async def test_keymap_remaps_a_binding(session_file: Path, open_app: AppFactory)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         await pilot.press("r")  # no longer bound
-        await pilot.pause(0.3)
-        assert not app.runs.running
+        await pilot.pause()
+        assert not app.runs.runs  # not even queued
         await pilot.press("ctrl+t")
         await settle(pilot, app)
         assert saved(session_file).items["infra.ok"].status is Status.PASS

@@ -71,9 +71,7 @@ async def test_run_all_leaves_actions_out_unless_ticked(session_file: Path,
         assert isinstance(app.screen, PlanScreen)
         assert "release.tag" in {p.key for p in app.screen.planned if p.kind == "action"}
         await pilot.press("ctrl+r")
-        await pilot.pause(0.5)
-        started = {m.key for m in app.seen(messages.CheckStarted)}
-        assert {"infra.ok", "infra.broken", "infra.slow"} <= started
+        await app.until(lambda: {"infra.ok", "infra.broken", "infra.slow"} <= app.started())
         assert app.runs.progress[1] == 4
         app.runs.cancel(["infra.slow"])
         await settle(pilot, app)
@@ -91,8 +89,9 @@ async def test_cancel_a_running_check(session_file: Path, open_app: AppFactory) 
         await pilot.pause()
         app.screen.items_tree.select_key("infra.slow")
         await pilot.press("r")
-        await pilot.pause(0.6)
+        await app.until(lambda: "infra.slow" in app.started())
         assert "infra.slow" in app.runs.running
+        await app.until(app.everything_saved)  # spaced while checks run, so awaited
         assert saved(session_file).items["infra.slow"].status is Status.RUNNING
         await pilot.press("c")
         await settle(pilot, app)
@@ -112,8 +111,7 @@ async def test_an_action_asks_first(session_file: Path, open_app: AppFactory, an
         app.screen.items_tree.select_key("release.tag")
         await pilot.pause()
         await pilot.press("r")
-        await pilot.pause(0.3)
-        assert isinstance(app.screen, ConfirmAction)
+        await app.until(lambda: isinstance(app.screen, ConfirmAction))
         assert app.screen.command == "echo tagged 2.0.0"
         assert app.screen.host is None
         assert not app.seen(messages.CheckStarted)  # nothing runs before the answer
@@ -139,8 +137,9 @@ async def test_live_output_reaches_the_log_in_batches(session_file: Path,
         app.runs._listen(ItemStarted("infra.slow", None, app.clock()))
         for i in range(3000):
             app.runs._listen(OutputChunk("infra.slow", None, f"line {i}\n"))
-        await pilot.pause(0.4)
         assert len(app.seen(messages.OutputArrived)) == 1  # one notice for 3000 chunks
+        await pilot.pause()
+        app.screen.flush_output()  # what the short timer does, now rather than in 0.1 s
         log = app.screen.query_one("#item-output", Log)
         assert log.line_count <= 1000 + 1
         assert "line 2999" in log.lines[-2] or "line 2999" in log.lines[-1]

@@ -17,7 +17,7 @@ from predeploy_tui.core import store
 from predeploy_tui.core.results import CheckResult, Status
 from predeploy_tui.engine.base import ItemStarted, OutputChunk
 
-from .conftest import AppFactory, Clock, RecordingApp
+from .conftest import AppFactory, Clock, RecordingApp, saved_and_drawn
 
 pytestmark = pytest.mark.tui
 
@@ -28,7 +28,8 @@ async def _still(pilot: Pilot[Any]) -> None:
     for widget in pilot.app.screen.query("Input, TextArea"):
         assert isinstance(widget, Input | TextArea)
         widget.cursor_blink = False
-    await pilot.pause(0.3)
+    assert isinstance(pilot.app, RecordingApp)
+    await saved_and_drawn(pilot, pilot.app)
 
 
 def _with_results(path: Path, clock: Clock) -> None:
@@ -50,15 +51,14 @@ def test_main_screen_mid_run(snap_compare: Any, session_file: Path, open_app: Ap
 
     async def mid_run(pilot: Pilot[Any]) -> None:
         app.screen.items_tree.select_key("infra.slow")
-        app.runs._listen(ItemStarted("infra.slow", None, clock()))
-        app.runs._listen(ItemStarted("infra.after", None, clock()))
-        for i in range(40):
-            app.runs._listen(OutputChunk("infra.slow", None, f"migrating table {i:02d} ... done\n"))
+        # The engine's events, given to its two listeners: the recorder and the app's screen side.
+        for event in (ItemStarted("infra.slow", None, clock()), ItemStarted("infra.after", None, clock()),
+                      *(OutputChunk("infra.slow", None, f"migrating table {i:02d} ... done\n")
+                        for i in range(40))):
+            app.runs.recorder(event)
+            app.runs._listen(event)
         # The header shows the autosave's time: wait for that save, not a fixed time (slow CI).
-        for _ in range(200):
-            if app.saver.last_saved is not None and not app.saver.dirty:
-                break
-            await pilot.pause(0.05)
+        await app.until(lambda: app.saver.last_saved is not None and app.everything_saved())
         await _still(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=mid_run)

@@ -166,7 +166,7 @@ async def test_full_collections_wait_while_checks_run(session_file: Path,
         assert gc.get_freeze_count() > 0  # startup's objects are out of every scan
         app.screen.items_tree.select_key("infra.slow")
         await pilot.press("r")
-        await pilot.pause(0.3)
+        await app.until(lambda: "infra.slow" in app.started())
         assert gc.get_threshold()[2] == RUNNING_THRESHOLD
         app.runs.cancel()
         await settle(pilot, app)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, cast
+from collections.abc import Sequence
+from datetime import datetime
+from typing import ClassVar, Protocol
 
 from textual import getters, on
 from textual.app import ComposeResult
@@ -13,16 +15,64 @@ from textual.widgets import Footer, Input, TextArea
 
 from predeploy_tui.core.results import Status
 from predeploy_tui.core.session import SessionRuleError
+from predeploy_tui.core.verdict import Verdict
+from predeploy_tui.engine.recorder import SessionSaver
+from predeploy_tui.tui.runs import RunControl
 from predeploy_tui.tui.screens.dialogs import WaiveDialog, parse_expiry
+from predeploy_tui.tui.state import Clock, OpenSession
 from predeploy_tui.tui.widgets.checklist_tree import FILTERS, ChecklistTree
 from predeploy_tui.tui.widgets.header import SessionHeader
 from predeploy_tui.tui.widgets.item_detail import ItemDetail
 
-if TYPE_CHECKING:
-    from predeploy_tui.tui.app import PredeployApp
-
-
 _FAILED = (Status.FAIL, Status.ERROR, Status.BLOCKED, Status.STALE)
+
+
+class Desk(Protocol):
+    """What the main screen works with: the open session, its runs and saves, and a few verbs.
+
+    The app provides it; the screen never imports the app.
+    """
+
+    @property
+    def opened(self) -> OpenSession:
+        """The open session."""
+
+    @property
+    def runs(self) -> RunControl:
+        """The runs in progress and their output."""
+
+    @property
+    def saver(self) -> SessionSaver:
+        """When the session was last saved, and why a save failed."""
+
+    @property
+    def clock(self) -> Clock:
+        """Where the time is read."""
+
+    @property
+    def section_titles(self) -> dict[str, str]:
+        """Section titles by id."""
+
+    def verdict(self, now: datetime) -> Verdict:
+        """The suggestion at ``now``."""
+
+    def target(self, key: str) -> str:
+        """The item's check as it will run."""
+
+    def target_if_ready(self, key: str) -> str | None:
+        """The item's check if it costs nothing now."""
+
+    def changed(self) -> None:
+        """The session changed: save soon, redraw."""
+
+    def edit_note(self, key: str, text: str) -> None:
+        """Save the item's note as it is typed."""
+
+    def start_run(self, keys: Sequence[str], label: str) -> None:
+        """Run ``keys`` now."""
+
+    def show_plan(self, keys: Sequence[str] | None, title: str) -> None:
+        """Show what would run, then run what is chosen."""
 
 
 class MainScreen(Screen[None]):
@@ -32,6 +82,7 @@ class MainScreen(Screen[None]):
     detail = getters.query_one("#detail", ItemDetail)
     header = getters.query_one("#header", SessionHeader)
     search_box = getters.query_one("#search", Input)
+    note_box = getters.query_one("#item-note", TextArea)
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "run_item", "Run", id="run.item", tooltip="Run the selected item's check"),
@@ -62,25 +113,24 @@ class MainScreen(Screen[None]):
                 tooltip="Leave the search or the note"),
     ]
 
-    @property
-    def predeploy(self) -> PredeployApp:
-        """The app, typed."""
-        return cast("PredeployApp", self.app)
+    def __init__(self, desk: Desk) -> None:
+        super().__init__()
+        self.desk = desk
 
     def compose(self) -> ComposeResult:
-        opened = self.predeploy.opened
+        opened = self.desk.opened
         yield SessionHeader(id="header")
         with Horizontal(id="body"):
             with Vertical(id="tree-pane"):
                 yield Input(placeholder="Search titles", id="search")
-                yield ChecklistTree(opened.session, self.predeploy.section_titles, id="tree")
+                yield ChecklistTree(opened.session, self.desk.section_titles, id="tree")
             yield ItemDetail(id="detail")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self._applies: tuple[object, ...] = ()
         self.search_box.display = False
-        self.items_tree.build(self.predeploy.clock())
+        self.items_tree.build(self.desk.clock())
         self.items_tree.focus()
         self.call_after_refresh(self._first_item)
 
@@ -95,58 +145,66 @@ class MainScreen(Screen[None]):
 
     def redraw(self, full: bool = False) -> None:
         """Bring header, tree labels and detail up to date with the session."""
-        app = self.predeploy
-        now = app.clock()
-        opened = app.opened
-        done, total = app.runs.progress
-        self.header.show(opened.session, now, app.verdict(now), path=opened.path,
-                         saved=app.saver.last_saved, mode=str(opened.mode), notice=opened.notice,
-                         run_done=done, run_total=total, save_error=app.saver.error)
+        desk = self.desk
+        now = desk.clock()
+        opened = desk.opened
+        done, total = desk.runs.progress
+        self.header.show(opened.session, now, desk.verdict(now), path=opened.path,
+                         saved=desk.saver.last_saved, mode=str(opened.mode), notice=opened.notice,
+                         run_done=done, run_total=total, save_error=desk.saver.error)
         self.items_tree.refresh_labels(now)
         self.show_detail(full)
         self._bindings_for_item()
 
     def show_detail(self, full: bool = False) -> None:
         """Redraw the detail of the item under the cursor, appending new output."""
-        app = self.predeploy
+        desk = self.desk
         key = self.items_tree.current_key
-        running = key in app.runs.running
+        running = key in desk.runs.running
         text = None
-        if key is not None and (running or key in app.runs.output):
-            buffer = app.runs.output.get(key)
+        if key is not None and (running or key in desk.runs.output):
+            buffer = desk.runs.output.get(key)
             if buffer is not None:
                 text, _ = buffer.since(0 if full or key != self.detail.key else
                                        self.detail.shown_chunks)
                 if key != self.detail.key or full:
                     self.detail.shown_chunks = 0
         target = ""
-        if key is not None and key in app.opened.session.items:
-            ready = app.target_if_ready(key)
+        if key is not None and key in desk.opened.session.items:
+            ready = desk.target_if_ready(key)
             if ready is None:
                 self.call_after_refresh(self._target_later, key)
             else:
                 target = ready
-        self.detail.show(app.opened.session, key, app.clock(), target=target, running_output=text,
-                         can_run=app.opened.can_run, can_edit=app.opened.can_edit, running=running,
-                         review=app.opened.mode == "review")
-        if key is not None and key in app.runs.output:
-            self.detail.shown_chunks = app.runs.output[key].count
+        self.detail.show(desk.opened.session, key, desk.clock(), target=target, running_output=text,
+                         can_run=desk.opened.can_run, can_edit=desk.opened.can_edit, running=running,
+                         review=desk.opened.mode == "review")
+        if key is not None and key in desk.runs.output:
+            self.detail.shown_chunks = desk.runs.output[key].count
 
     def _target_later(self, key: str) -> None:
         """Show the check line once the first screen is up (the engine is made here)."""
         if self.items_tree.current_key == key:
-            self.predeploy.target(key)
+            self.desk.target(key)
             self.show_detail()
 
     def flush_output(self) -> None:
         """Append output that arrived for the shown item (called on the UI's short timer)."""
         key = self.detail.key
-        buffer = self.predeploy.runs.output.get(key) if key else None
+        buffer = self.desk.runs.output.get(key) if key else None
         if buffer is None or buffer.count == self.detail.shown_chunks:
             return
         text, _ = buffer.since(self.detail.shown_chunks)
         self.detail.shown_chunks = buffer.count
         self.detail.append_output(text)
+
+    def jump_to(self, key: str) -> None:
+        """Select an item, showing every item first when the filter or search hides it."""
+        if not self.items_tree.select_key(key):
+            self.items_tree.view, self.items_tree.search = "all", ""
+            self.items_tree.build(self.desk.clock())
+            self.call_after_refresh(self.items_tree.select_key, key)
+        self.items_tree.focus()
 
     @on(ChecklistTree.ItemSelected)
     def _selected(self) -> None:
@@ -155,12 +213,12 @@ class MainScreen(Screen[None]):
 
     def _bindings_for_item(self) -> None:
         """Refresh the footer only when what applies changed: a refresh recomposes it."""
-        app = self.predeploy
+        desk = self.desk
         key = self.items_tree.current_key
-        state = app.opened.session.items.get(key or "")
+        state = desk.opened.session.items.get(key or "")
         # Not whether this item runs: while a big run ends, the cursor crosses running and
         # finished items at every key, and each recompose of the footer lays out the screen.
-        applies = (state.kind if state else None, bool(app.runs.running))
+        applies = (state.kind if state else None, bool(desk.runs.running))
         if applies != self._applies:
             self._applies = applies
             self.refresh_bindings()
@@ -169,24 +227,24 @@ class MainScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Hide keys that do not apply to the selected item or the mode."""
-        app = self.predeploy
+        desk = self.desk
         key = self.items_tree.current_key if self.is_mounted else None
-        state = app.opened.session.items.get(key or "")
+        state = desk.opened.session.items.get(key or "")
         if action in ("run_item", "run_section", "run_all"):
-            if not app.opened.can_run:
+            if not desk.opened.can_run:
                 return False
             return None if action == "run_item" and (state is None or state.kind == "manual") \
                 else True
         if action == "cancel":
-            return bool(app.runs.running)
+            return bool(desk.runs.running)
         if action == "cancel_all":
-            return bool(app.runs.running)
+            return bool(desk.runs.running)
         if action == "manual":
-            return app.opened.can_edit and state is not None and state.kind == "manual"
+            return desk.opened.can_edit and state is not None and state.kind == "manual"
         if action == "waive":
-            return (app.opened.can_edit and state is not None) or None
+            return (desk.opened.can_edit and state is not None) or None
         if action == "note":
-            return state is not None and app.opened.mode != "read-only"
+            return state is not None and desk.opened.mode != "read-only"
         return True
 
     # -- actions -------------------------------------------------------------------------------
@@ -194,41 +252,41 @@ class MainScreen(Screen[None]):
     def action_run_item(self) -> None:
         """Run the selected item's check."""
         key = self.items_tree.current_key
-        if key and key in self.predeploy.opened.session.items:
-            self.predeploy.start_run([key], key)
+        if key and key in self.desk.opened.session.items:
+            self.desk.start_run([key], key)
 
     def action_run_section(self) -> None:
         """Run every check in the selected item's section (actions only when chosen in the plan)."""
         key = self.items_tree.current_key or ""
-        items = self.predeploy.opened.session.items
+        items = self.desk.opened.session.items
         section = key.removeprefix("section:") if key.startswith("section:") \
             else key.split(":")[1] if key.startswith("group:") \
             else items[key].section if key in items else ""
         keys = [s.key for s in items.values() if s.section == section and s.kind != "manual"]
-        self.predeploy.show_plan(keys, f"Run section {self.predeploy.section_titles.get(section, section)}")
+        self.desk.show_plan(keys, f"Run section {self.desk.section_titles.get(section, section)}")
 
     def action_run_all(self) -> None:
         """Show the plan, then run what was chosen."""
-        self.predeploy.show_plan(None, "Run all")
+        self.desk.show_plan(None, "Run all")
 
     def action_cancel(self) -> None:
         """Cancel the selected item's run."""
         key = self.items_tree.current_key
-        if key and self.predeploy.runs.cancel([key]):
+        if key and self.desk.runs.cancel([key]):
             self.notify(f"Cancelling {key}")
         elif key and not any(key in r.keys and key not in r.finished
-                             for r in self.predeploy.runs.runs.values()):
+                             for r in self.desk.runs.runs.values()):
             self.notify(f"{key} is not running", timeout=2)
 
     def action_cancel_all(self) -> None:
         """Cancel every run."""
-        count = self.predeploy.runs.cancel()
+        count = self.desk.runs.cancel()
         self.notify(f"Cancelling {count} check(s)")
 
     def action_next(self, which: str) -> None:
         """Move to the next pending or failed item."""
         statuses = (Status.PENDING, Status.RUNNING) if which == "pending" else _FAILED
-        key = self.items_tree.next_matching(statuses, self.predeploy.clock())
+        key = self.items_tree.next_matching(statuses, self.desk.clock())
         if key is None:
             self.notify(f"No {which} items" + ("" if self.items_tree.view == "all" else
                                                f" in the {self.items_tree.view} view"))
@@ -238,7 +296,7 @@ class MainScreen(Screen[None]):
     def action_filter(self) -> None:
         """Cycle the tree filter."""
         self.items_tree.view = FILTERS[(FILTERS.index(self.items_tree.view) + 1) % len(FILTERS)]
-        self.items_tree.build(self.predeploy.clock())
+        self.items_tree.build(self.desk.clock())
         view = self.items_tree.view
         self.items_tree.border_title = None if view == "all" else f"showing: {view}"
         self.notify(f"Showing {self.items_tree.view} items", timeout=2)
@@ -251,7 +309,7 @@ class MainScreen(Screen[None]):
     @on(Input.Changed, "#search")
     def _search(self, event: Input.Changed) -> None:
         self.items_tree.search = event.value.strip()
-        self.items_tree.build(self.predeploy.clock())
+        self.items_tree.build(self.desk.clock())
 
     @on(Input.Submitted, "#search")
     def _search_done(self) -> None:
@@ -269,40 +327,40 @@ class MainScreen(Screen[None]):
 
     def action_note(self) -> None:
         """Focus the note editor of the selected item."""
-        self.query_one("#item-note", TextArea).focus()
+        self.note_box.focus()
 
     @on(ItemDetail.NoteEdited)
     def _note(self, event: ItemDetail.NoteEdited) -> None:
-        self.predeploy.edit_note(event.key, event.text)
+        self.desk.edit_note(event.key, event.text)
 
     def action_manual(self, status: str) -> None:
         """Tick the manual item done, failed or not applicable."""
         key = self.items_tree.current_key
-        if key is None or key not in self.predeploy.opened.session.items:
+        if key is None or key not in self.desk.opened.session.items:
             return
         try:
-            self.predeploy.opened.session.set_manual(key, Status(status), self.predeploy.opened.person,
-                                               self.predeploy.clock())
+            self.desk.opened.session.set_manual(key, Status(status), self.desk.opened.person,
+                                               self.desk.clock())
         except SessionRuleError as exc:
             self.notify(str(exc), severity="error")
             return
-        self.predeploy.changed()
+        self.desk.changed()
 
     def action_waive(self) -> None:
         """Ask for the waiver's reason, approver and expiry."""
         key = self.items_tree.current_key
-        session = self.predeploy.opened.session
+        session = self.desk.opened.session
         if key is None or key not in session.items:
             return
 
         def apply(reason: str, approver: str, expires: str) -> str | None:
-            now = self.predeploy.clock()
+            now = self.desk.clock()
             try:
-                session.waive(key, reason, approver, self.predeploy.opened.person, now,
+                session.waive(key, reason, approver, self.desk.opened.person, now,
                               parse_expiry(expires, now))
             except (SessionRuleError, ValueError) as exc:
                 return str(exc)
-            self.predeploy.changed()
+            self.desk.changed()
             return None
 
-        self.predeploy.push_screen(WaiveDialog(session.items[key].title, apply))
+        self.app.push_screen(WaiveDialog(session.items[key].title, apply))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import ClassVar
@@ -15,6 +16,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Select, Static, Switch
 
 from predeploy_tui.core.checklist import Checklist, Variable
+from predeploy_tui.tui.state import OpenSession
 
 
 @dataclass
@@ -47,6 +49,28 @@ def check_answers(checklist: Checklist, answers: NewSessionAnswers) -> dict[str,
         if problem:
             problems[f"var:{var.name}"] = problem
     return problems
+
+
+@dataclass
+class NewSessionRequest:
+    """What ``predeploy new`` / ``demo`` knows before the form is filled in."""
+
+    checklist: Checklist
+    """The checklist to start."""
+    create: Callable[[NewSessionAnswers], OpenSession]
+    """Makes, saves and locks the session from the form's answers (raises SessionRuleError)."""
+    deployer: str = ""
+    """Pre-filled deployer."""
+    reviewer: str = ""
+    """Pre-filled reviewer."""
+    variables: dict[str, str] = field(default_factory=dict)
+    """Pre-filled variable values (from --var)."""
+    major: bool = False
+    """Pre-filled major flag."""
+    prepare: Callable[[], Awaitable[dict[str, str]]] | None = None
+    """Started before the form shows (the demo's health server); returns variables to pre-fill."""
+    cleanup: Callable[[], Awaitable[None]] | None = None
+    """Stops what ``prepare`` started, when the app leaves."""
 
 
 class NewSessionScreen(Screen[NewSessionAnswers]):
