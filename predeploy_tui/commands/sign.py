@@ -32,13 +32,13 @@ def main(args: argparse.Namespace) -> int:
     path = existing_file(args.session, "session")
     with store.locked(path):
         session = store.load(path)
-        roles = {r["role"]: r for r in session.signoff_roles}
+        roles = {r.role: r for r in session.signoff_roles}
         if args.role not in roles:
             raise UsageError(f"no sign-off role {args.role!r}; expected one of "
                              + ", ".join(sorted(roles)))
         now = datetime.now(UTC)
         signoff = integrity.seal_signoff(session, SignOff(
-            role=args.role, title=str(roles[args.role].get("title", args.role)),
+            role=args.role, title=roles[args.role].title,
             name=args.name or default_person(), at=now, comment=args.comment))
         if args.key or args.agent:
             try:

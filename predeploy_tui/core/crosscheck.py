@@ -12,6 +12,7 @@ from typing import Any
 
 from predeploy_tui.core.checkspec import CHECK_TYPES
 from predeploy_tui.core.spec import LocatedDict, LocatedList, Reader, suggest
+from predeploy_tui.core.vocab import ItemKind
 
 VARIABLE_REF = re.compile(r"\$\{([^}]*)\}")
 """A ``${name}`` or ``${env:NAME}`` reference in a check's text."""
@@ -50,8 +51,8 @@ def cross_checks(raw: LocatedDict, r: Reader, plugins: list[str]) -> None:
                 hint = suggest(target, sorted(hosts))
                 if hint:
                     r.problem(check.mark_of("host"), f"unknown host {target!r}{hint}")
-        if item.get("kind") in ("check", "action") and "check" not in item:
-            article = "an" if item["kind"] == "action" else "a"
+        if item.get("kind") in (ItemKind.CHECK, ItemKind.ACTION) and "check" not in item:
+            article = "an" if item["kind"] == ItemKind.ACTION else "a"
             r.problem(item.mark_of("kind"), f"{article} {item['kind']} item needs a 'check' "
                                             "(the command to run)")
         deps = item.get("depends_on")

@@ -72,7 +72,7 @@ def dumps(session: Session) -> str:
     w.pairs({f: session.header.get(f, "") for f in HEADER_FIELDS})
     for role in session.signoff_roles:
         w.table(["roles"], array=True)
-        w.pairs(role)
+        w.pairs(role.as_dict())
     for state in session.items.values():
         base = ["items", state.key]
         header = "items." + tomlfmt.key(state.key)

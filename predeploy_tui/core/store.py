@@ -14,6 +14,7 @@ import toml_rs
 
 from predeploy_tui.core.atomic import remove_leftovers as remove_leftovers
 from predeploy_tui.core.atomic import write_atomic as write_atomic
+from predeploy_tui.core.checklist import SignoffRole
 from predeploy_tui.core.lock import SessionLock as SessionLock
 from predeploy_tui.core.lock import SessionLocked as SessionLocked
 from predeploy_tui.core.lock import holder_of as holder_of
@@ -29,6 +30,7 @@ from predeploy_tui.core.session import (
 )
 from predeploy_tui.core.session_toml import dumps as dumps
 from predeploy_tui.core.spec import Problem, suggest
+from predeploy_tui.core.vocab import ItemKind, Role, VerdictStatus, words
 
 
 class SessionFileError(Exception):
@@ -158,6 +160,15 @@ class _Reader:
             self.bad(table, "status", f"status {raw!r} is not allowed here")
         return status
 
+    def role(self, d: dict[str, Any], table: str) -> Role:
+        """A run's role: deployer (the default) or reviewer."""
+        raw = self.get(d, "role", str, table, Role.DEPLOYER)
+        role = _ROLES.get(raw)
+        if role is None:
+            self.bad(table, "role", f"unknown role {raw!r}; expected {words(Role)}")
+            return Role.DEPLOYER
+        return role
+
     def result(self, d: dict[str, Any], table: str) -> CheckResult:
         fast = self._well_formed_result(d, table)
         if fast is not None:
@@ -180,7 +191,7 @@ class _Reader:
             host=self.get(d, "host", str, table), data=data,
             hosts=tuple(self.result(h, self._nth(f"{table.partition('#')[0]}.hosts"))
                         for h in hosts if isinstance(h, dict)),
-            by=self.get(d, "by", str, table, ""), role=self.get(d, "role", str, table, "deployer"),
+            by=self.get(d, "by", str, table, ""), role=self.role(d, table),
             output_truncated=self.get(d, "output_truncated", bool, table, False),
             output_sha256=self.get(d, "output_sha256", str, table, ""),
         )
@@ -199,8 +210,9 @@ class _Reader:
                 or (finished is not None and finished.tzinfo is None):
             return None
         status = _STORED_STATUSES.get(get("status", "pending"))
+        role = _ROLES.get(get("role", Role.DEPLOYER))
         data_text = get("data")
-        if status is None:
+        if status is None or role is None:
             return None
         data = None
         if data_text is not None:
@@ -217,7 +229,7 @@ class _Reader:
             host=get("host"), data=data,
             hosts=tuple(self.result(h, self._nth(f"{table.partition('#')[0]}.hosts"))
                         for h in hosts) if hosts else (),
-            by=get("by", ""), role=get("role", "deployer"),
+            by=get("by", ""), role=role,
             output_truncated=get("output_truncated", False),
             output_sha256=get("output_sha256", ""))
 
@@ -246,13 +258,11 @@ class _Reader:
             if not isinstance(role, dict):
                 self.bad(table, None, f"role {i + 1} should be a table")
                 continue
-            read = {"role": self.get(role, "role", str, table, "", required=True),
-                    "title": self.get(role, "title", str, table, ""),
-                    "required": self.get(role, "required", bool, table, True)}
-            when = self.get(role, "required_when", str, table)
-            if when is not None:
-                read["required_when"] = when
-            s.signoff_roles.append(read)
+            s.signoff_roles.append(SignoffRole(
+                role=self.get(role, "role", str, table, "", required=True),
+                title=self.get(role, "title", str, table, ""),
+                required=self.get(role, "required", bool, table, True),
+                required_when=self.get(role, "required_when", str, table)))
         for key, item in self.get(doc, "items", dict, None, {}).items():
             if not isinstance(item, dict):
                 self.bad(None, None, f"item {key!r} should be a table")
@@ -282,9 +292,13 @@ class _Reader:
             completed_at=self.get(d, "completed_at", datetime, t),
             reviewed_at=self.get(d, "reviewed_at", datetime, t),
             covered=dict(self.get(d, "covered", dict, t, {})))
-        if s.decision.status and s.decision.status not in ("GO", "CONDITIONAL GO", "NO GO"):
-            self.bad(t, "status", f"unknown decision {s.decision.status!r}; expected GO, "
-                                  "CONDITIONAL GO or NO GO")
+        if s.decision.status and s.decision.status not in _VERDICTS:
+            self.bad(t, "status", f"unknown decision {s.decision.status!r}; expected "
+                                  + words(VerdictStatus))
+        else:
+            s.decision.status = _VERDICTS.get(s.decision.status, "")
+        if s.decision.suggested in _VERDICTS:
+            s.decision.suggested = _VERDICTS[s.decision.suggested]
         known = {"schema", "session", "header", "roles", "items", "signoffs", "decision"}
         for k in doc:
             if k not in known:
@@ -297,10 +311,10 @@ class _Reader:
             return None
         get = d.get
         at = get("at")
-        kind = get("kind", "manual")
+        kind = _KINDS.get(get("kind", ItemKind.MANUAL))
         status = _STORED_STATUSES.get(get("status", "pending"))
         runs = get("runs", ())
-        if (at is not None and at.tzinfo is None) or kind not in _KINDS or status is None \
+        if (at is not None and at.tzinfo is None) or kind is None or status is None \
                 or status is Status.WAIVED or not all(type(r) is dict for r in runs):
             return None
         return ItemState(
@@ -326,9 +340,10 @@ class _Reader:
         fast = self._well_formed_item(key, d, table)
         if fast is not None:
             return fast
-        kind = self.get(d, "kind", str, table, "manual")
-        if kind not in ("check", "manual", "action"):
-            self.bad(table, "kind", f"unknown kind {kind!r}; expected check, manual or action")
+        raw_kind = self.get(d, "kind", str, table, ItemKind.MANUAL)
+        kind = _KINDS.get(raw_kind, ItemKind.MANUAL)
+        if raw_kind not in _KINDS:
+            self.bad(table, "kind", f"unknown kind {raw_kind!r}; expected {words(ItemKind)}")
         waiver = None
         wd = self.get(d, "waiver", dict, table)
         if wd is not None:
@@ -400,7 +415,9 @@ _ITEM_FIELDS = _Fields({
     "at": datetime, "note": str, "review_note": str, "removed": bool, "runs": list,
     "history": list})
 """An ``[items.<key>]`` table as the writer writes it, without a waiver."""
-_KINDS = ("check", "manual", "action")
+_KINDS = {k.value: k for k in ItemKind}
+_ROLES = {r.value: r for r in Role}
+_VERDICTS = {v.value: v for v in VerdictStatus}
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 _STORED_STATUSES = {s.value: s for s in Status if s is not Status.STALE}
 """Statuses a file may hold: stale is derived from the time, never stored."""

@@ -14,6 +14,7 @@ from typing import Any
 
 from predeploy_tui.core.checklist import Checklist, Host
 from predeploy_tui.core.results import CheckResult, Status
+from predeploy_tui.core.vocab import ItemKind
 from predeploy_tui.engine.base import CheckError
 from predeploy_tui.engine.inventory import Inventory, InventoryError, load_inventory
 
@@ -30,7 +31,7 @@ class PlannedCheck:
     """The section key."""
     type: str
     """The check type."""
-    kind: str
+    kind: ItemKind
     """check or action (actions run only when confirmed)."""
     host: str | None
     """The SSH host it runs on; None for this machine (or a client-side check)."""
@@ -155,12 +156,12 @@ def format_plan(planned: Sequence[PlannedCheck]) -> str:
         if p.section != section:
             section = p.section
             lines.append(f"[{section}]")
-        mark = "ACTION" if p.kind == "action" else "check "
+        mark = "ACTION" if p.kind == ItemKind.ACTION else "check "
         where = p.host or "local"
         deps = f"  (after {', '.join(p.depends_on)})" if p.depends_on else ""
         lines.append(f"  {mark} {p.key:<40} {p.type:<10} {where:<16} {p.target}{deps}")
     hosts = sorted({p.host for p in planned if p.host})
-    actions = sum(1 for p in planned if p.kind == "action")
+    actions = sum(1 for p in planned if p.kind == ItemKind.ACTION)
     lines.append("")
     lines.append(f"{len(planned)} check runs ({actions} actions, run only when confirmed); "
                  f"hosts: {', '.join(hosts) if hosts else 'none'}; nothing was run.")

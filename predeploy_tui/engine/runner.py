@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 
 from predeploy_tui.core.checklist import Checklist, Item
 from predeploy_tui.core.results import CheckResult, Status
+from predeploy_tui.core.vocab import ItemKind, Role
 from predeploy_tui.engine.base import (
     CheckContext,
     CheckError,
@@ -88,7 +89,7 @@ class Runner:
     """
 
     def __init__(self, checklist: Checklist, variables: Mapping[str, str], *, by: str,
-                 role: str = "deployer", listeners: Sequence[Listener] = (),
+                 role: Role = Role.DEPLOYER, listeners: Sequence[Listener] = (),
                  confirm: Callable[[ActionRequest], Awaitable[bool]] | None = None,
                  status_of: Callable[[str], Status] | None = None,
                  max_concurrency: int = 16, handshake_cap: int = 10, channels_per_host: int = 4,
@@ -97,7 +98,7 @@ class Runner:
                  connections: RunConnections | None = None) -> None:
         self.checklist = checklist
         self.by = by
-        self.role = role
+        self.role = Role(role)
         # A variable the caller leaves out takes the checklist's default, as a new session would.
         self._variables = {v.name: v.default for v in checklist.variables if v.default is not None}
         self._variables.update(variables)
@@ -152,8 +153,9 @@ class Runner:
             for key in wanted:
                 self._item(key)
             return [i for i in self._items.values()
-                    if i.key in wanted and i.check is not None and i.kind != "manual"]
-        return [i for i in self._items.values() if i.check is not None and i.kind != "manual"]
+                    if i.key in wanted and i.check is not None and i.kind != ItemKind.MANUAL]
+        return [i for i in self._items.values()
+                if i.check is not None and i.kind != ItemKind.MANUAL]
 
     def plan(self, keys: Sequence[str] | None = None) -> list[PlannedCheck]:
         """What a run of ``keys`` would do, where; nothing runs (unset ${env:...} is fine here)."""
@@ -310,7 +312,7 @@ class Runner:
                 check_type = self._types.get(check.type)
             except (TemplateError, CheckError) as exc:
                 return self._finish(item.key, CheckResult(Status.ERROR, str(exc)))
-            if item.kind == "action" and not await self._ask(item, check, target,
+            if item.kind == ItemKind.ACTION and not await self._ask(item, check, target,
                                                              check_type.describe):
                 return self._finish(item.key, CheckResult(Status.SKIPPED, NOT_CONFIRMED))
             host_tasks = [asyncio.create_task(self._run_on(item, check, check_type, host))
@@ -378,7 +380,7 @@ class Runner:
                             item_key=item.key, check=check, host=host,
                             connections=self._ensure_connections(), output=output,
                             folder=self.checklist.folder, variables=self._variables,
-                            is_action=item.kind == "action", deadline=deadline)
+                            is_action=item.kind == ItemKind.ACTION, deadline=deadline)
                         obs = await check_type.run(ctx)
                     status, summary = judge(obs, check.expect, now=self._clock())
                 except TimeoutError:

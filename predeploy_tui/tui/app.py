@@ -22,6 +22,7 @@ from predeploy_tui.core import integrity
 from predeploy_tui.core.checklist import Checklist
 from predeploy_tui.core.session import SessionRuleError
 from predeploy_tui.core.verdict import Verdict, suggest
+from predeploy_tui.core.vocab import Mode
 from predeploy_tui.tui import messages
 from predeploy_tui.tui.pauses import settle_startup
 from predeploy_tui.tui.record import ReleaseRecord
@@ -101,7 +102,7 @@ class PredeployApp(ReleaseRecord):
     def _adopt(self, opened: OpenSession) -> None:
         self.opened = opened
         self.saver = SessionSaver(opened.session, opened.path, clock=self.clock,
-                                  enabled=opened.mode != "read-only")
+                                  enabled=opened.mode != Mode.READ_ONLY)
         self.runs = RunControl(self, opened, self.saver, self.clock, self._confirm,
                                self.runner_options)
         if opened.checklist is not None:
@@ -232,7 +233,7 @@ class PredeployApp(ReleaseRecord):
 
     def edit_note(self, key: str, text: str) -> None:
         """Save the note (the reviewer's note in review mode) as it is typed."""
-        if self.opened.mode == "review":
+        if self.opened.mode == Mode.REVIEW:
             self.opened.session.item(key).review_note = text
         elif self.opened.can_edit:
             self.opened.session.set_note(key, text, self.clock())

@@ -13,6 +13,7 @@ from textual.widgets import Footer, Input, TextArea
 
 from predeploy_tui.core.results import Status
 from predeploy_tui.core.session import SessionRuleError
+from predeploy_tui.core.vocab import ItemKind, Mode
 from predeploy_tui.tui.screens.dialogs import WaiveDialog, parse_expiry
 from predeploy_tui.tui.widgets.checklist_tree import FILTERS, ChecklistTree
 from predeploy_tui.tui.widgets.header import SessionHeader
@@ -100,7 +101,7 @@ class MainScreen(Screen[None]):
         opened = app.opened
         done, total = app.runs.progress
         self.header.show(opened.session, now, app.verdict(now), path=opened.path,
-                         saved=app.saver.last_saved, mode=str(opened.mode), notice=opened.notice,
+                         saved=app.saver.last_saved, mode=opened.mode, notice=opened.notice,
                          run_done=done, run_total=total, save_error=app.saver.error)
         self.items_tree.refresh_labels(now)
         self.show_detail(full)
@@ -128,7 +129,7 @@ class MainScreen(Screen[None]):
                 target = ready
         self.detail.show(app.opened.session, key, app.clock(), target=target, running_output=text,
                          can_run=app.opened.can_run, can_edit=app.opened.can_edit, running=running,
-                         review=app.opened.mode == "review")
+                         review=app.opened.mode == Mode.REVIEW)
         if key is not None and key in app.runs.output:
             self.detail.shown_chunks = app.runs.output[key].count
 
@@ -175,18 +176,18 @@ class MainScreen(Screen[None]):
         if action in ("run_item", "run_section", "run_all"):
             if not app.opened.can_run:
                 return False
-            return None if action == "run_item" and (state is None or state.kind == "manual") \
+            return None if action == "run_item" and (state is None or state.kind == ItemKind.MANUAL) \
                 else True
         if action == "cancel":
             return bool(app.runs.running)
         if action == "cancel_all":
             return bool(app.runs.running)
         if action == "manual":
-            return app.opened.can_edit and state is not None and state.kind == "manual"
+            return app.opened.can_edit and state is not None and state.kind == ItemKind.MANUAL
         if action == "waive":
             return (app.opened.can_edit and state is not None) or None
         if action == "note":
-            return state is not None and app.opened.mode != "read-only"
+            return state is not None and app.opened.mode != Mode.READ_ONLY
         return True
 
     # -- actions -------------------------------------------------------------------------------
@@ -204,7 +205,7 @@ class MainScreen(Screen[None]):
         section = key.removeprefix("section:") if key.startswith("section:") \
             else key.split(":")[1] if key.startswith("group:") \
             else items[key].section if key in items else ""
-        keys = [s.key for s in items.values() if s.section == section and s.kind != "manual"]
+        keys = [s.key for s in items.values() if s.section == section and s.kind != ItemKind.MANUAL]
         self.predeploy.show_plan(keys, f"Run section {self.predeploy.section_titles.get(section, section)}")
 
     def action_run_all(self) -> None:
