@@ -17,6 +17,7 @@ from typing import Any
 
 import jmespath
 
+from predeploy_tui.core import grouprule
 from predeploy_tui.core.quantity import QuantityError, format_duration, parse_quantity
 from predeploy_tui.core.results import Status
 from predeploy_tui.engine.base import Observation
@@ -388,19 +389,11 @@ def _each(obs: Observation, expect: Mapping[str, Any]) -> tuple[Status, str]:
         limits = expect if any(op in expect for op in OPS) else (expect.get("warn") or {})
         words = " and ".join(f"{OPS[op][0]} {show(_threshold(limits[op], unit), unit)}"
                              for op in OPS if op in limits)
-    need, need_words = _need(expect.get("need", "all"), total)
+    rule = expect.get("need", "all")
     text = f"{passed} of {total} {noun} have {attr} {words}".rstrip()
-    if passed < need:
-        return Status.FAIL, f"{text} (need {need_words})"
-    if passed - warned < need:
+    status = grouprule.judge(rule, total, passed, passed - warned)
+    if status is Status.FAIL:
+        return Status.FAIL, f"{text} (need {grouprule.need(rule, total)[1]})"
+    if status is Status.WARN:
         return Status.WARN, f"{text}; {warned} only just (warning)"
     return Status.PASS, text
-
-
-def _need(spec: Any, total: int) -> tuple[int, str]:
-    if isinstance(spec, Mapping) and "at_least" in spec:
-        n = int(spec["at_least"])
-        return n, f"at least {n}"
-    if spec == "any":
-        return min(1, total) or 1, "any"
-    return total, "all"
