@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import tomllib
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -494,5 +493,3 @@ def save(session: Session, path: str | Path) -> str:
     write_atomic(Path(path), text)
     return text
 
-
-Saver = Callable[[Session], None]
