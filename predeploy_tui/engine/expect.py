@@ -46,6 +46,9 @@ def judge(obs: Observation, expect: Mapping[str, Any] | None, *,
     """
     if obs.status in (Status.ERROR, Status.FAIL):
         return obs.status, obs.summary or str(obs.status)
+    if not obs.complete and expect and _reads_output(expect, obs):
+        return Status.ERROR, ("the output was too long to hold in full (the cut is marked in it), "
+                              "so the expectation cannot judge it")
     if not expect:
         if obs.status is not None:
             return obs.status, obs.summary or str(obs.status)
@@ -118,6 +121,13 @@ def _first_line(text: str, *, strip_perfdata: bool = False, width: int = 120) ->
         if line:
             return line if len(line) <= width else line[: width - 1] + "…"
     return ""
+
+
+def _reads_output(expect: Mapping[str, Any], obs: Observation) -> bool:
+    """Whether judging ``expect`` reads the output text (not the exit code, value or data)."""
+    if any(key in expect for key in ("regex", "contains", "not_contains")):
+        return True
+    return obs.data is None and any(key in expect for key in ("jmespath", "each"))
 
 
 def _texts(value: Any) -> list[str]:

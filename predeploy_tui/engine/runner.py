@@ -34,6 +34,7 @@ from predeploy_tui.engine.base import (
     ResolvedCheck,
     RunEvent,
 )
+from predeploy_tui.engine.capture import cap
 from predeploy_tui.engine.checks import CheckType, generic_description
 from predeploy_tui.engine.connections import RunConnections
 from predeploy_tui.engine.expect import judge
@@ -68,17 +69,6 @@ class ActionRequest:
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def cap_output(text: str, cap: int) -> tuple[str, bool]:
-    """Keep the first and last parts of ``text`` within ``cap`` bytes; whether it was cut."""
-    data = text.encode("utf-8")
-    if cap <= 0 or len(data) <= cap:
-        return text, False
-    half = cap // 2
-    head = data[:half].decode("utf-8", errors="ignore")
-    tail = data[-half:].decode("utf-8", errors="ignore")
-    return f"{head}\n… [{len(data) - 2 * half} bytes cut] …\n{tail}", True
 
 
 class Runner:
@@ -381,7 +371,7 @@ class Runner:
                             connections=self._ensure_connections(), output=output,
                             folder=self.checklist.folder, variables=self._variables,
                             is_action=item.kind == ItemKind.ACTION, deadline=deadline)
-                        obs = await check_type.run(ctx)
+                        obs = ctx.observed(await check_type.run(ctx))
                     status, summary = judge(obs, check.expect, now=self._clock())
                 except TimeoutError:
                     status, summary = Status.ERROR, f"timed out after {check.timeout:g} s"
@@ -403,13 +393,13 @@ class Runner:
             self._emit(OutputChunk(item.key, host, rest))
         output_text = self._redactor.redact(obs.output if obs is not None else "".join(streamed))
         digest = hashlib.sha256(output_text.encode("utf-8")).hexdigest() if output_text else ""
-        kept, truncated = cap_output(output_text, self._output_cap)
+        kept, cut = cap(output_text, self._output_cap)
         return CheckResult(
             status=status, summary=summary, output=kept,
             exit_code=obs.exit_code if obs is not None else None,
             started=started or self._clock(), finished=self._clock(), host=host,
             data=obs.data if obs is not None else None, by=self.by, role=self.role,
-            output_truncated=truncated, output_sha256=digest)
+            output_truncated=cut > 0, output_sha256=digest)
 
 
 async def _settle(tasks: Sequence[asyncio.Task[CheckResult]]) -> None:
