@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from predeploy_tui.core.checkspec import CHECK_TYPES
+from predeploy_tui.core.checkspec import CHECK_TYPES, HOST_TYPES
 from predeploy_tui.core.spec import LocatedDict, LocatedList, Reader, suggest
 from predeploy_tui.core.vocab import ItemKind
 
@@ -46,7 +46,7 @@ def cross_checks(raw: LocatedDict, r: Reader, plugins: list[str]) -> None:
             _variable_refs(check, r, variables)
             target = check.get("host")
             if isinstance(target, str) and "${" not in target and hosts and target not in hosts \
-                    and ctype in ("ssh", "disk", "memory", "gpu"):
+                    and ctype in HOST_TYPES:
                 # ssh_config aliases are allowed too, so only warn-level names close to a known one
                 hint = suggest(target, sorted(hosts))
                 if hint:

@@ -11,6 +11,9 @@ from typing import Any
 
 from predeploy_tui.core.results import Status
 
+NAMED = ("all", "any")
+"""The rules written as a word; the third is ``{at_least: N}``."""
+
 
 def need(rule: Any, total: int) -> tuple[int, str]:
     """How many of ``total`` members must pass under ``rule``, and the words for it.
