@@ -17,12 +17,8 @@ from predeploy_tui.core.crosscheck import VARIABLE_REF as VARIABLE_REF
 from predeploy_tui.core.crosscheck import cross_checks
 from predeploy_tui.core.format import ID as ID
 from predeploy_tui.core.format import ITEM_REF, PLUGIN_FIELDS, format_spec
-from predeploy_tui.core.spec import (
-    MISSING,
-    LocatedDict,
-    Problem,
-    Reader,
-)
+from predeploy_tui.core.located import MISSING, LocatedDict, Reader
+from predeploy_tui.core.problems import Problem
 from predeploy_tui.core.vocab import ItemKind as ItemKind
 from predeploy_tui.core.vocab import VerdictStatus
 from predeploy_tui.core.yamlnodes import duplicate_keys, node_problems, syntax_problem

@@ -11,7 +11,8 @@ import re
 from typing import Any
 
 from predeploy_tui.core.checkspec import CHECK_TYPES, HOST_TYPES
-from predeploy_tui.core.spec import LocatedDict, LocatedList, Reader, suggest
+from predeploy_tui.core.located import LocatedDict, LocatedList, Reader
+from predeploy_tui.core.problems import suggest
 from predeploy_tui.core.vocab import ItemKind
 
 VARIABLE_REF = re.compile(r"\$\{([^}]*)\}")

@@ -17,6 +17,7 @@ from predeploy_tui.core.lock import SessionLock as SessionLock
 from predeploy_tui.core.lock import SessionLocked as SessionLocked
 from predeploy_tui.core.lock import holder_of as holder_of
 from predeploy_tui.core.lock import locked as locked
+from predeploy_tui.core.problems import Problem, suggest
 from predeploy_tui.core.results import CheckResult, HistoryEntry, Status, Waiver
 from predeploy_tui.core.session import (
     HEADER_FIELDS,
@@ -35,7 +36,6 @@ from predeploy_tui.core.session_fields import (
     stored_status,
 )
 from predeploy_tui.core.session_toml import dumps as dumps
-from predeploy_tui.core.spec import Problem, suggest
 from predeploy_tui.core.vocab import VerdictStatus, words
 
 
