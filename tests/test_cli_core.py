@@ -314,7 +314,7 @@ def test_show_counts_a_sign_off_made_stale_by_a_later_change(
     path = Path(capsys.readouterr().out.strip())
     session = store.load(path)
     role = session.signoff_roles[0]
-    session.sign(integrity.seal_signoff(session, SignOff(role["role"], role["title"], "Lee Lead", T0)), T0)
+    session.sign(integrity.seal_signoff(session, SignOff(role.role, role.title, "Lee Lead", T0)), T0)
     store.save(session, path)
     assert main(["show", str(path)]) == 0
     assert "sign-off stale" not in capsys.readouterr().out
@@ -324,5 +324,5 @@ def test_show_counts_a_sign_off_made_stale_by_a_later_change(
     store.save(session, path)
     assert main(["show", str(path)]) == 0
     out = capsys.readouterr().out
-    assert f"[signoff:{role['role']}] sign-off stale" in out
+    assert f"[signoff:{role.role}] sign-off stale" in out
     assert "Suggested: NO GO" in out

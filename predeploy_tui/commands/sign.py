@@ -34,7 +34,7 @@ def main(args: argparse.Namespace) -> int:
     opened = open_existing(path, now=lambda: datetime.now(UTC), interrupt=False)
     try:
         session = opened.session
-        roles = {r["role"]: r for r in session.signoff_roles}
+        roles = {r.role: r for r in session.signoff_roles}
         if args.role not in roles:
             raise UsageError(f"no sign-off role {args.role!r}; expected one of "
                              + ", ".join(sorted(roles)))
@@ -42,7 +42,7 @@ def main(args: argparse.Namespace) -> int:
         # Checks a dead writer left running are recorded as interrupted before the seal covers them.
         opened.interrupt_running(now)
         signoff = integrity.seal_signoff(session, SignOff(
-            role=args.role, title=str(roles[args.role].get("title", args.role)),
+            role=args.role, title=roles[args.role].title,
             name=args.name or default_person(), at=now, comment=args.comment))
         if args.key or args.agent:
             try:

@@ -9,7 +9,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any
 
 import yaml
 
@@ -17,15 +17,12 @@ from predeploy_tui.core.crosscheck import VARIABLE_REF as VARIABLE_REF
 from predeploy_tui.core.crosscheck import cross_checks
 from predeploy_tui.core.format import ID as ID
 from predeploy_tui.core.format import ITEM_REF, PLUGIN_FIELDS, format_spec
-from predeploy_tui.core.spec import (
-    MISSING,
-    LocatedDict,
-    Problem,
-    Reader,
-)
+from predeploy_tui.core.located import MISSING, LocatedDict, Reader
+from predeploy_tui.core.problems import Problem
+from predeploy_tui.core.vocab import ItemKind as ItemKind
+from predeploy_tui.core.vocab import VerdictStatus
 from predeploy_tui.core.yamlnodes import duplicate_keys, node_problems, syntax_problem
 
-ItemKind = Literal["check", "manual", "action"]
 DEFAULT_TIMEOUT = 60.0
 
 
@@ -195,9 +192,16 @@ class SignoffRole:
 
     def is_required(self, flags: Mapping[str, bool]) -> bool:
         """Whether the role is required for a session with these header flags."""
-        if self.required_when is not None:
+        if self.required_when:
             return bool(flags.get(self.required_when, False))
         return self.required
+
+    def as_dict(self) -> dict[str, Any]:
+        """The role as a session file's ``[[roles]]`` table holds it (and sign-offs hash it)."""
+        out: dict[str, Any] = {"role": self.role, "title": self.title, "required": self.required}
+        if self.required_when is not None:
+            out["required_when"] = self.required_when
+        return out
 
 
 @dataclass(frozen=True)
@@ -211,9 +215,9 @@ class Choice:
 
 
 DEFAULT_DECISIONS = (
-    Choice("GO", "All checks passed, proceed with deployment"),
-    Choice("CONDITIONAL GO", "Minor issues noted, proceed with caution"),
-    Choice("NO GO", "Critical issues found, deployment blocked"),
+    Choice(VerdictStatus.GO, "All checks passed, proceed with deployment"),
+    Choice(VerdictStatus.CONDITIONAL_GO, "Minor issues noted, proceed with caution"),
+    Choice(VerdictStatus.NO_GO, "Critical issues found, deployment blocked"),
 )
 DEFAULT_RISKS = (
     Choice("low", "All checks green, standard deployment"),
@@ -429,7 +433,7 @@ def _build(raw: LocatedDict, r: Reader, plugins: list[str], shown: str, sha: str
             c.pop("label", None)
             check = CheckSpec(ctype, _frozen(c), _frozen(expect) if expect is not None else None,
                               float(timeout))
-        kind: ItemKind = item.get("kind", "check" if check else "manual")
+        kind = ItemKind(item.get("kind", ItemKind.CHECK if check else ItemKind.MANUAL))
         deps = tuple(d if d in all_keys else f"{section}.{d}" for d in item.get("depends_on", []))
         return Item(
             key=key, id=item["id"], title=item["title"], kind=kind,

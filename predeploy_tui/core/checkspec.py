@@ -6,6 +6,7 @@ can validate a checklist (and print its JSON Schema) without importing any clien
 
 from __future__ import annotations
 
+from predeploy_tui.core import grouprule
 from predeploy_tui.core.spec import (
     Any_,
     Bool,
@@ -30,6 +31,12 @@ _compare_fields: dict[str, Spec] = {
         ("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<"), ("eq", "=="), ("ne", "!="))
 }
 
+def _group_rule(description: str) -> Spec:
+    """How many members of a group must pass (judged by :mod:`predeploy_tui.core.grouprule`)."""
+    return OneOf(scalar=Text(choices=grouprule.NAMED), mapping=Obj({"at_least": Int(minimum=0)}),
+                 description=description)
+
+
 WARN = Obj(dict(_compare_fields), description="thresholds that give warn instead of pass "
                                                 "when the fail thresholds are met but these are not")
 
@@ -49,8 +56,7 @@ EXPECT = Obj(
         "nagios": Bool("judge by the Nagios plugin convention: exit 0 OK, 1 WARNING, "
                        "2 CRITICAL, 3 UNKNOWN"),
         "each": JMESPath("select a list; the comparisons apply to every element"),
-        "need": OneOf(scalar=Text(choices=("all", "any")), mapping=Obj({"at_least": Int(minimum=0)}),
-                      description="with each: how many elements must pass (all, any, at_least N)"),
+        "need": _group_rule("with each: how many elements must pass (all, any, at_least N)"),
         "label": Text("what the value is, for the summary: 'coverage'"),
         "unit": Text("unit for the summary: '%', 'GB', 'days'"),
         **_compare_fields,
@@ -69,8 +75,7 @@ _common: dict[str, Spec] = {
 _host = {
     "host": Text("an SSH host or host group from the checklist (or an ssh_config alias); "
                  "without it the check runs locally"),
-    "aggregate": OneOf(scalar=Text(choices=("all", "any")), mapping=Obj({"at_least": Int(minimum=0)}),
-                       description="over a host group: all (default), any, or at_least N"),
+    "aggregate": _group_rule("over a host group: all (default), any, or at_least N"),
 }
 
 CHECK_TYPES: dict[str, dict[str, Spec]] = {
@@ -163,7 +168,13 @@ CHECK_TYPES: dict[str, dict[str, Spec]] = {
         "nvidia_smi": Text("on a host: the nvidia-smi to run (default: nvidia-smi on the PATH)"),
     },
 }
-"""Built-in check types and their own fields (the common ones are added by :data:`CHECK`)."""
+"""The registry of built-in check types: each name and its own fields (the common ones are added
+by :func:`check_spec`). A built-in type is this entry plus its module
+``predeploy_tui.engine.checks.<name>``; the engine's list, the host-capable types and the JSON
+Schema all derive from here."""
+
+HOST_TYPES = tuple(name for name, fields in CHECK_TYPES.items() if "host" in fields)
+"""Built-in types that run on an SSH host (or host group) when given ``host``."""
 
 
 def check_spec(plugin_types: dict[str, dict[str, Spec]] | None = None) -> Obj:

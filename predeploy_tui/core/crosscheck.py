@@ -10,8 +10,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from predeploy_tui.core.checkspec import CHECK_TYPES
-from predeploy_tui.core.spec import LocatedDict, LocatedList, Reader, suggest
+from predeploy_tui.core.checkspec import CHECK_TYPES, HOST_TYPES
+from predeploy_tui.core.located import LocatedDict, LocatedList, Reader
+from predeploy_tui.core.problems import suggest
+from predeploy_tui.core.vocab import ItemKind
 
 VARIABLE_REF = re.compile(r"\$\{([^}]*)\}")
 """A ``${name}`` or ``${env:NAME}`` reference in a check's text."""
@@ -45,13 +47,13 @@ def cross_checks(raw: LocatedDict, r: Reader, plugins: list[str]) -> None:
             _variable_refs(check, r, variables)
             target = check.get("host")
             if isinstance(target, str) and "${" not in target and hosts and target not in hosts \
-                    and ctype in ("ssh", "disk", "memory", "gpu"):
+                    and ctype in HOST_TYPES:
                 # ssh_config aliases are allowed too, so only warn-level names close to a known one
                 hint = suggest(target, sorted(hosts))
                 if hint:
                     r.problem(check.mark_of("host"), f"unknown host {target!r}{hint}")
-        if item.get("kind") in ("check", "action") and "check" not in item:
-            article = "an" if item["kind"] == "action" else "a"
+        if item.get("kind") in (ItemKind.CHECK, ItemKind.ACTION) and "check" not in item:
+            article = "an" if item["kind"] == ItemKind.ACTION else "a"
             r.problem(item.mark_of("kind"), f"{article} {item['kind']} item needs a 'check' "
                                             "(the command to run)")
         deps = item.get("depends_on")

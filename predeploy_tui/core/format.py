@@ -11,6 +11,7 @@ from typing import Any
 
 from predeploy_tui.core.checkspec import check_spec
 from predeploy_tui.core.spec import Bool, Duration, ListOf, MapOf, Obj, OneOf, Ref, Spec, Text
+from predeploy_tui.core.vocab import ItemKind
 
 ID = r"[a-z0-9][a-z0-9_-]*"
 """What section, item and sign-off role ids look like."""
@@ -66,7 +67,7 @@ def _item_spec(plugins: dict[str, dict[str, Spec]]) -> Obj:
             "id": Text("unique within its group's section", pattern=ID),
             "title": Text("what is being verified, in the checklist's words"),
             "description": Text("help for the person doing it"),
-            "kind": Text(choices=("check", "manual", "action"),
+            "kind": Text(choices=tuple(ItemKind),
                          description="check (default with a check), manual (default without), "
                                      "action (mutating: confirmed before it runs)"),
             "critical": Bool("NO GO unless this passes"),

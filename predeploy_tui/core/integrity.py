@@ -20,6 +20,7 @@ from typing import Any
 
 from predeploy_tui.core.results import CheckResult
 from predeploy_tui.core.session import HEADER_FIELDS, Decision, ItemState, Session, SignOff
+from predeploy_tui.core.vocab import Role
 
 SEAL_SIGNOFF = "seal:signoff"
 """The ``covered`` entry that seals a sign-off's own record."""
@@ -80,7 +81,7 @@ def item_content(state: ItemState) -> dict[str, Any]:
         "waiver": None if waiver is None else {"reason": waiver.reason, "approver": waiver.approver,
                                                "by": waiver.by, "at": waiver.at,
                                                "expires": waiver.expires},
-        "runs": [_result(r) for r in state.runs if r.role != "reviewer"],
+        "runs": [_result(r) for r in state.runs if r.role != Role.REVIEWER],
         "history": [{"status": str(h.status), "by": h.by, "at": h.at, "note": h.note}
                     for h in state.history],
     }
@@ -97,7 +98,7 @@ def content_parts(session: Session) -> dict[str, str]:
         "checklist": _digest({"id": session.checklist_id, "title": session.checklist_title,
                               "sha256": session.checklist_sha256, "created": session.created,
                               "secret_variables": list(session.secret_variables)}),
-        "roles": _digest(session.signoff_roles),
+        "roles": _digest([role.as_dict() for role in session.signoff_roles]),
     }
     for name in HEADER_FIELDS:
         parts[f"header.{name}"] = _digest(session.header.get(name, ""))

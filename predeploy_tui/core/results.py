@@ -7,6 +7,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from predeploy_tui.core.vocab import Role
+
 
 class Status(StrEnum):
     """Every state an item can be in."""
@@ -89,7 +91,7 @@ class CheckResult:
     """Per-host results when the item fanned out over a host group."""
     by: str = ""
     """Who ran it."""
-    role: str = "deployer"
+    role: Role = Role.DEPLOYER
     """deployer or reviewer: a reviewer's re-runs are kept apart from the deployer's evidence."""
     output_truncated: bool = False
     """The output was longer than the cap and was cut."""
@@ -103,9 +105,9 @@ class CheckResult:
             return None
         return (self.finished - self.started).total_seconds()
 
-    def with_by(self, by: str, role: str = "deployer") -> CheckResult:
+    def with_by(self, by: str, role: Role = Role.DEPLOYER) -> CheckResult:
         """The same result attributed to a person and role."""
-        return replace(self, by=by, role=role)
+        return replace(self, by=by, role=Role(role))
 
 
 @dataclass

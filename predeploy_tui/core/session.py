@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from predeploy_tui.core.checklist import Checklist, Item
+from predeploy_tui.core.checklist import Checklist, Item, SignoffRole
 from predeploy_tui.core.results import (
     MANUAL_STATUSES,
     CheckResult,
@@ -19,6 +19,7 @@ from predeploy_tui.core.results import (
     Status,
     Waiver,
 )
+from predeploy_tui.core.vocab import ItemKind, Role, VerdictStatus, words
 
 SCHEMA_VERSION = 1
 """The session file format version this code writes and reads."""
@@ -39,7 +40,7 @@ class ItemState:
     """The item key: ``section.item``."""
     title: str
     """The item's title as it was when the session began."""
-    kind: str
+    kind: ItemKind
     """check, manual or action."""
     critical: bool = False
     """Copied from the checklist."""
@@ -86,14 +87,14 @@ class ItemState:
     def result(self) -> CheckResult | None:
         """The deployer's latest check result (reviewer re-runs never replace it)."""
         for run in reversed(self.runs):
-            if run.role != "reviewer":
+            if run.role != Role.REVIEWER:
                 return run
         return None
 
     @property
     def reviewer_runs(self) -> list[CheckResult]:
         """Runs made by a reviewer, kept apart from the deployer's evidence."""
-        return [r for r in self.runs if r.role == "reviewer"]
+        return [r for r in self.runs if r.role == Role.REVIEWER]
 
 
 @dataclass
@@ -178,7 +179,7 @@ class Session:
     """Names of variables whose values are secret."""
     items: dict[str, ItemState] = field(default_factory=dict)
     """Item states in checklist order."""
-    signoff_roles: list[dict[str, Any]] = field(default_factory=list)
+    signoff_roles: list[SignoffRole] = field(default_factory=list)
     """The checklist's sign-off roles (role, title, required, required_when), self-contained."""
     signoffs: list[SignOff] = field(default_factory=list)
     """Sign-offs in the order they were made."""
@@ -208,15 +209,9 @@ class Session:
             out[status] = out.get(status, 0) + 1
         return out
 
-    def required_roles(self) -> list[dict[str, Any]]:
+    def required_roles(self) -> list[SignoffRole]:
         """Sign-off roles required for this session (product only for a major release)."""
-        out = []
-        for role in self.signoff_roles:
-            when = role.get("required_when")
-            needed = bool(self.flags.get(when, False)) if when else bool(role.get("required", True))
-            if needed:
-                out.append(role)
-        return out
+        return [role for role in self.signoff_roles if role.is_required(self.flags)]
 
     def signoff(self, role: str) -> SignOff | None:
         """The latest sign-off for a role."""
@@ -234,7 +229,7 @@ class Session:
         """Store a finished check run; a reviewer's run never replaces the deployer's result."""
         state = self.item(key)
         state.runs.append(result)
-        if result.role == "reviewer":
+        if result.role == Role.REVIEWER:
             self._touch(now)
             return
         state.status = result.status
@@ -272,7 +267,7 @@ class Session:
     def set_manual(self, key: str, status: Status, by: str, now: datetime, note: str = "") -> None:
         """A person ticks a manual item done, failed or not applicable (or resets it)."""
         state = self.item(key)
-        if state.kind != "manual":
+        if state.kind != ItemKind.MANUAL:
             raise SessionRuleError(f"{key} is a {state.kind} item; only manual items are ticked "
                                    "by hand (waive it instead)")
         if status not in (*MANUAL_STATUSES, Status.PENDING):
@@ -328,7 +323,7 @@ class Session:
 
     def sign(self, signoff: SignOff, now: datetime) -> None:
         """Record a sign-off for a role of the checklist."""
-        roles = {r["role"] for r in self.signoff_roles}
+        roles = {r.role for r in self.signoff_roles}
         if signoff.role not in roles:
             raise SessionRuleError(f"no sign-off role {signoff.role!r}; expected one of "
                                    + ", ".join(sorted(roles)))
@@ -339,8 +334,8 @@ class Session:
 
     def decide(self, decision: Decision, now: datetime) -> None:
         """Record the decision; one that differs from the suggestion needs a justification."""
-        if decision.status not in ("GO", "CONDITIONAL GO", "NO GO"):
-            raise SessionRuleError("the decision must be GO, CONDITIONAL GO or NO GO")
+        if decision.status not in tuple(VerdictStatus):
+            raise SessionRuleError(f"the decision must be {words(VerdictStatus)}")
         if decision.suggested and decision.status != decision.suggested \
                 and not decision.justification.strip():
             raise SessionRuleError(f"choosing {decision.status} when {decision.suggested} is "
@@ -375,9 +370,7 @@ def new_session(checklist: Checklist, variables: Mapping[str, str], header: Mapp
         checklist_sha256=checklist.sha256, created=now, updated=now,
         header={f: header.get(f, "") for f in HEADER_FIELDS},
         flags={"major": False, **(flags or {})}, variables=stored, secret_variables=secret,
-        signoff_roles=[{"role": r.role, "title": r.title, "required": r.required,
-                        **({"required_when": r.required_when} if r.required_when else {})}
-                       for r in checklist.signoffs],
+        signoff_roles=list(checklist.signoffs),
     )
     if not session.header["version"] and "version" in values:
         session.header["version"] = values["version"]

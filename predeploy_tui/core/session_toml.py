@@ -5,50 +5,22 @@ The writer side of :mod:`predeploy_tui.core.store`, which re-exports :func:`dump
 
 from __future__ import annotations
 
-import json
-
 from predeploy_tui.core import tomlfmt
 from predeploy_tui.core.results import CheckResult
 from predeploy_tui.core.session import HEADER_FIELDS, Session
+from predeploy_tui.core.session_fields import ITEM, RUN
 
 
 def _write_result(w: tomlfmt.Writer, header: str, r: CheckResult) -> None:
     """One ``[[...runs]]`` table and its hosts' tables, ``header`` already written as TOML.
 
-    Runs are the bulk of a large file, so this writes them field by field with no mapping built
-    first: the same lines, in the same order, as ``Writer.pairs`` of the fields would.
+    Runs are the bulk of a large file, so their lines are written with no mapping built first:
+    the same lines, in the same order, as ``Writer.pairs`` of the fields would.
     """
     value = tomlfmt.value
     w.blank()
-    lines = [f"[[{header}]]", "status = " + value(str(r.status))]
-    add = lines.append
-    if r.summary is not None:
-        add("summary = " + value(r.summary))
-    if r.exit_code is not None:
-        add("exit_code = " + value(r.exit_code))
-    if r.host is not None:
-        add("host = " + value(r.host))
-    if r.by:
-        add("by = " + value(r.by))
-    if r.role is not None:
-        add("role = " + value(r.role))
-    if r.started is not None:
-        add("started = " + value(r.started))
-    if r.finished is not None:
-        add("finished = " + value(r.finished))
-    duration = r.duration
-    if duration is not None:
-        add("duration = " + value(round(duration, 6)))
-    if r.output_truncated:
-        add("output_truncated = " + value(r.output_truncated))
-    if r.output_sha256:
-        add("output_sha256 = " + value(r.output_sha256))
-    if r.data is not None:
-        add("data = " + value(json.dumps(r.data, ensure_ascii=False, sort_keys=True, indent=1,
-                                         default=str)))
-    if r.output is not None:
-        add("output = " + value(r.output))
-    w.lines += lines
+    w.lines.append(f"[[{header}]]")
+    w.lines += [name + " = " + value(v) for name, v in RUN.pairs(r)]
     for host in r.hosts:
         _write_result(w, header + ".hosts", host)
 
@@ -72,19 +44,12 @@ def dumps(session: Session) -> str:
     w.pairs({f: session.header.get(f, "") for f in HEADER_FIELDS})
     for role in session.signoff_roles:
         w.table(["roles"], array=True)
-        w.pairs(role)
+        w.pairs(role.as_dict())
     for state in session.items.values():
         base = ["items", state.key]
         header = "items." + tomlfmt.key(state.key)
         w.table(base)
-        w.pairs({
-            "title": state.title, "kind": state.kind, "critical": state.critical,
-            "section": state.section, "group": state.group,
-            "depends_on": list(state.depends_on) or None, "fresh_for": state.fresh_for,
-            "status": str(state.status), "by": state.by or None, "at": state.at,
-            "note": state.note or None, "review_note": state.review_note or None,
-            "removed": state.removed or None,
-        })
+        w.pairs(dict(ITEM.pairs(state)))
         if state.check is not None:
             w.table([*base, "check"])
             w.pairs(state.check)

@@ -7,7 +7,6 @@ rules as JSON Schema from ``predeploy schema``.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -16,6 +15,16 @@ from typing import Any
 
 import yaml
 
+from predeploy_tui.core.located import (
+    MISSING,
+    LocatedDict,
+    LocatedList,
+    Reader,
+    describe,
+    pos,
+    scalar_value,
+)
+from predeploy_tui.core.problems import nearest, suggest
 from predeploy_tui.core.quantity import (
     DURATION_UNITS,
     QUANTITY_UNITS,
@@ -25,98 +34,13 @@ from predeploy_tui.core.quantity import (
 )
 
 
-@dataclass(frozen=True, order=True)
-class Problem:
-    """One thing wrong with an input file, located for a person to find it."""
-
-    path: str
-    """The file the problem is in."""
-    line: int
-    """1-based line."""
-    column: int
-    """1-based column."""
-    message: str
-    """What is wrong and what was expected."""
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.column}: {self.message}"
-
-
-class LocatedDict(dict[str, Any]):
-    """A validated mapping that remembers where it and each of its keys were written."""
-
-    line: int = 0
-    column: int = 0
-    key_marks: dict[str, tuple[int, int]]
-
-    def mark_of(self, key: str) -> tuple[int, int]:
-        """Line and column of ``key`` (or of the mapping when the key is absent)."""
-        return self.key_marks.get(key, (self.line, self.column))
-
-
-class LocatedList(list[Any]):
-    """A validated sequence that remembers where each element was written."""
-
-    line: int = 0
-    column: int = 0
-    marks: list[tuple[int, int]]
-
-
-class Reader:
-    """Collects problems while spec objects walk a YAML node tree."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self.problems: list[Problem] = []
-
-    def problem(self, mark: tuple[int, int], message: str) -> None:
-        """Record a problem at a (line, column) pair."""
-        self.problems.append(Problem(self.path, mark[0], mark[1], message))
-
-    def at(self, node: yaml.Node, message: str) -> None:
-        """Record a problem at the start of a node."""
-        self.problem(pos(node), message)
-
-
-def pos(node: yaml.Node) -> tuple[int, int]:
-    """The 1-based (line, column) where a node starts."""
-    return node.start_mark.line + 1, node.start_mark.column + 1
-
-
-_MISSING = object()
-
-
-def describe(node: yaml.Node) -> str:
-    """A short description of what a node holds, for "got ..." in messages."""
-    if isinstance(node, yaml.MappingNode):
-        return "a mapping"
-    if isinstance(node, yaml.SequenceNode):
-        return "a list"
-    value = scalar_value(node)
-    if value is None:
-        return "nothing (null)"
-    if isinstance(value, bool):
-        return f"the boolean {str(value).lower()}"
-    if isinstance(value, int | float):
-        return f"the number {value}"
-    text = str(value)
-    return f"the text {text[:40]!r}"
-
-
-def scalar_value(node: yaml.Node) -> Any:
-    """Resolve a scalar node to its Python value with YAML 1.1 core rules (as safe_load does)."""
-    constructor = yaml.SafeLoader.__new__(yaml.SafeLoader)
-    yaml.constructor.SafeConstructor.__init__(constructor)
-    return constructor.construct_object(node, deep=True)
-
-
 class Spec:
     """A rule for one value of the format."""
 
     description: str = ""
 
     def read(self, node: yaml.Node, r: Reader) -> Any:
-        """Validate ``node``, recording problems, and return its value (or ``_MISSING``)."""
+        """Validate ``node``, recording problems, and return its value (or ``MISSING``)."""
         raise NotImplementedError
 
     def schema(self) -> dict[str, Any]:
@@ -156,7 +80,7 @@ class Scalar(Spec):
     def read(self, node: yaml.Node, r: Reader) -> Any:
         if not isinstance(node, yaml.ScalarNode):
             r.at(node, f"expected {self.expected()}, got {describe(node)}")
-            return _MISSING
+            return MISSING
         value = scalar_value(node)
         ok = {
             "string": isinstance(value, str),
@@ -170,22 +94,22 @@ class Scalar(Spec):
             value, ok = node.value, True
         if not ok:
             r.at(node, f"expected {self.expected()}, got {describe(node)}")
-            return _MISSING
+            return MISSING
         if self.choices is not None and value not in self.choices:
             hint = suggest(str(value), self.choices)
             r.at(node, f"{value!r} is not one of {', '.join(self.choices)}{hint}")
-            return _MISSING
+            return MISSING
         if self.pattern is not None and not re.fullmatch(self.pattern, str(value)):
             r.at(node, f"{value!r} does not match {self.pattern}")
-            return _MISSING
+            return MISSING
         if self.minimum is not None and value < self.minimum:
             r.at(node, f"{value} is below the minimum {self.minimum}")
-            return _MISSING
+            return MISSING
         if self.check is not None:
             message = self.check(value)
             if message:
                 r.at(node, message)
-                return _MISSING
+                return MISSING
         return self.convert(value) if self.convert else value
 
     def schema(self) -> dict[str, Any]:
@@ -289,13 +213,13 @@ class Duration(Spec):
     def read(self, node: yaml.Node, r: Reader) -> Any:
         if not isinstance(node, yaml.ScalarNode):
             r.at(node, f"expected {self.expected()}, got {describe(node)}")
-            return _MISSING
+            return MISSING
         value = scalar_value(node)
         try:
             return parse_duration(value)
         except QuantityError as exc:
             r.at(node, str(exc))
-            return _MISSING
+            return MISSING
 
     def schema(self) -> dict[str, Any]:
         # The same units, in any case, that quantity.parse_duration reads; never negative.
@@ -315,16 +239,16 @@ class Quantity(Spec):
     def read(self, node: yaml.Node, r: Reader) -> Any:
         if not isinstance(node, yaml.ScalarNode):
             r.at(node, f"expected {self.expected()}, got {describe(node)}")
-            return _MISSING
+            return MISSING
         value = scalar_value(node)
         if isinstance(value, bool) or value is None:
             r.at(node, f"expected {self.expected()}, got {describe(node)}")
-            return _MISSING
+            return MISSING
         try:
             parse_quantity(value)
         except QuantityError as exc:
             r.at(node, str(exc))
-            return _MISSING
+            return MISSING
         return value
 
     def schema(self) -> dict[str, Any]:
@@ -348,7 +272,7 @@ class Any_(Spec):
             return constructor.construct_document(node)
         except yaml.YAMLError as exc:
             r.at(node, f"cannot read this value: {exc}")
-            return _MISSING
+            return MISSING
 
     def schema(self) -> dict[str, Any]:
         return self._with_doc({})
@@ -371,12 +295,12 @@ class ListOf(Spec):
         if not isinstance(node, yaml.SequenceNode):
             if self.single and isinstance(node, yaml.ScalarNode):
                 value = self.item.read(node, r)
-                out = LocatedList([] if value is _MISSING else [value])
+                out = LocatedList([] if value is MISSING else [value])
                 out.line, out.column = pos(node)
                 out.marks = [pos(node)]
                 return out
             r.at(node, f"expected {self.expected()}, got {describe(node)}")
-            return _MISSING
+            return MISSING
         out = LocatedList()
         out.line, out.column = pos(node)
         out.marks = []
@@ -384,7 +308,7 @@ class ListOf(Spec):
             r.at(node, f"expected at least {self.min_items} entries, got {len(node.value)}")
         for child in node.value:
             value = self.item.read(child, r)
-            if value is not _MISSING:
+            if value is not MISSING:
                 out.append(value)
                 out.marks.append(pos(child))
         return out
@@ -412,7 +336,7 @@ class MapOf(Spec):
     def read(self, node: yaml.Node, r: Reader) -> Any:
         if not isinstance(node, yaml.MappingNode):
             r.at(node, f"expected {self.expected()}, got {describe(node)}")
-            return _MISSING
+            return MISSING
         out = LocatedDict()
         out.line, out.column = pos(node)
         out.key_marks = {}
@@ -426,7 +350,7 @@ class MapOf(Spec):
                 r.at(key_node, f"{key!r} is not a valid name (expected {self.key_pattern})")
                 continue
             value = self.value.read(value_node, r)
-            if value is not _MISSING:
+            if value is not MISSING:
                 out[key] = value
                 out.key_marks[key] = pos(key_node)
         return out
@@ -459,15 +383,15 @@ class Obj(Spec):
     def read(self, node: yaml.Node, r: Reader) -> Any:
         if self.shorthand and isinstance(node, yaml.ScalarNode):
             value = self.fields[self.shorthand].read(node, r)
-            if value is _MISSING:
-                return _MISSING
+            if value is MISSING:
+                return MISSING
             out = LocatedDict({self.shorthand: value})
             out.line, out.column = pos(node)
             out.key_marks = {self.shorthand: pos(node)}
             return out
         if not isinstance(node, yaml.MappingNode):
             r.at(node, f"expected a mapping, got {describe(node)}")
-            return _MISSING
+            return MISSING
         fields = dict(self.fields)
         # Without a known variant (type missing or misspelt) the allowed keys are unknown, so
         # "unknown key" for each of the variant's own fields would only bury the real problem.
@@ -498,7 +422,7 @@ class Obj(Spec):
                 continue
             value = spec.read(value_node, r)
             out.key_marks[key] = pos(key_node)
-            if value is not _MISSING:
+            if value is not MISSING:
                 out[key] = value
         for name in self.required:
             # A misspelt required key is already reported with "did you mean"; once is enough.
@@ -550,7 +474,7 @@ class OneOf(Spec):
                 yaml.MappingNode: self.mapping}.get(type(node))
         if spec is None:
             r.at(node, f"expected {self.expected()}, got {describe(node)}")
-            return _MISSING
+            return MISSING
         return spec.read(node, r)
 
     def schema(self) -> dict[str, Any]:
@@ -558,19 +482,6 @@ class OneOf(Spec):
                                                                 self.mapping) if s]})
 
 
-def nearest(word: str, options: Sequence[str] | Mapping[str, Any]) -> str | None:
-    """The option closest to ``word``, when one is close enough to be a likely typo."""
-    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
-    return close[0] if close else None
-
-
-def suggest(word: str, options: Sequence[str] | Mapping[str, Any]) -> str:
-    """", did you mean 'x'?" for the nearest option, or nothing."""
-    close = nearest(word, options)
-    return f" (did you mean {close!r}?)" if close else ""
-
-
-MISSING = _MISSING
 
 
 @dataclass

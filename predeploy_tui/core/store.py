@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import re
 import tomllib
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -14,10 +12,12 @@ import toml_rs
 
 from predeploy_tui.core.atomic import remove_leftovers as remove_leftovers
 from predeploy_tui.core.atomic import write_atomic as write_atomic
+from predeploy_tui.core.checklist import SignoffRole
 from predeploy_tui.core.lock import SessionLock as SessionLock
 from predeploy_tui.core.lock import SessionLocked as SessionLocked
 from predeploy_tui.core.lock import holder_of as holder_of
 from predeploy_tui.core.lock import locked as locked
+from predeploy_tui.core.problems import Problem, suggest
 from predeploy_tui.core.results import CheckResult, HistoryEntry, Status, Waiver
 from predeploy_tui.core.session import (
     HEADER_FIELDS,
@@ -27,8 +27,16 @@ from predeploy_tui.core.session import (
     Session,
     SignOff,
 )
+from predeploy_tui.core.session_fields import (
+    ABSENT,
+    ITEM,
+    RUN,
+    BadValue,
+    Table,
+    stored_status,
+)
 from predeploy_tui.core.session_toml import dumps as dumps
-from predeploy_tui.core.spec import Problem, suggest
+from predeploy_tui.core.vocab import VerdictStatus, words
 
 
 class SessionFileError(Exception):
@@ -143,47 +151,40 @@ class _Reader:
                 out[name] = value
         return out
 
-    def status(self, d: dict[str, Any], table: str, allowed: tuple[Status, ...] | None = None) \
-            -> Status:
-        raw = self.get(d, "status", str, table, "pending")
+    def status(self, d: dict[str, Any], table: str) -> Status:
         try:
-            status = Status(raw)
-            if status is Status.STALE:
-                raise ValueError("stale is derived from the time, never stored")
-        except ValueError:
-            self.bad(table, "status", f"unknown status {raw!r}; expected one of "
-                                      + ", ".join(s.value for s in Status if s is not Status.STALE))
+            return stored_status(self.get(d, "status", str, table, Status.PENDING))
+        except BadValue as exc:
+            self.bad(table, "status", str(exc))
             return Status.PENDING
-        if allowed is not None and status not in allowed:
-            self.bad(table, "status", f"status {raw!r} is not allowed here")
-        return status
+
+    def fields(self, spec: Table, d: dict[str, Any], table: str) -> dict[str, Any]:
+        """The model's values of ``spec``'s fields in ``d``, every problem reported."""
+        out: dict[str, Any] = {}
+        for f in spec.fields:
+            value = self.get(d, f.name, f.accepts or f.exact, table, ABSENT)
+            if f.derived:
+                continue
+            if value is ABSENT:
+                value = f.default
+            elif f.read is not None:
+                try:
+                    value = f.read(value)
+                except BadValue as exc:
+                    self.bad(table, f.name, str(exc))
+                    value = f.default
+            out[f.name] = value
+        return out
 
     def result(self, d: dict[str, Any], table: str) -> CheckResult:
         fast = self._well_formed_result(d, table)
         if fast is not None:
             return fast
-        data_text = self.get(d, "data", str, table)
-        data = None
-        if data_text is not None:
-            try:
-                data = json.loads(data_text)
-            except json.JSONDecodeError as exc:
-                self.bad(table, "data", f"'data' is not valid JSON: {exc.msg}")
+        values = self.fields(RUN, d, table)
         hosts = self.get(d, "hosts", list, table, [])
-        self.get(d, "duration", (int, float), table)  # derived from started/finished on load
-        return CheckResult(
-            status=self.status(d, table), summary=self.get(d, "summary", str, table, ""),
-            output=self.get(d, "output", str, table, ""),
-            exit_code=self.get(d, "exit_code", int, table),
-            started=self.get(d, "started", datetime, table),
-            finished=self.get(d, "finished", datetime, table),
-            host=self.get(d, "host", str, table), data=data,
-            hosts=tuple(self.result(h, self._nth(f"{table.partition('#')[0]}.hosts"))
-                        for h in hosts if isinstance(h, dict)),
-            by=self.get(d, "by", str, table, ""), role=self.get(d, "role", str, table, "deployer"),
-            output_truncated=self.get(d, "output_truncated", bool, table, False),
-            output_sha256=self.get(d, "output_sha256", str, table, ""),
-        )
+        return CheckResult(**values, hosts=tuple(
+            self.result(h, self._nth(f"{table.partition('#')[0]}.hosts"))
+            for h in hosts if isinstance(h, dict)))
 
     def _well_formed_result(self, d: dict[str, Any], table: str) -> CheckResult | None:
         """The run when every key is known and of its exact type; None sends it to the checks.
@@ -191,35 +192,15 @@ class _Reader:
         A saved session has tens of thousands of runs: checking each field through get() is most
         of the load time, and a file the writer wrote always passes this test at once.
         """
-        if not _RUN_FIELDS.exact(d):
+        values = _RUN_EXACT.values(d)
+        if values is None:
             return None
-        get = d.get
-        started, finished = get("started"), get("finished")
-        if (started is not None and started.tzinfo is None) \
-                or (finished is not None and finished.tzinfo is None):
-            return None
-        status = _STORED_STATUSES.get(get("status", "pending"))
-        data_text = get("data")
-        if status is None:
-            return None
-        data = None
-        if data_text is not None:
-            try:
-                data = json.loads(data_text)
-            except json.JSONDecodeError:
-                return None
         hosts = d.get("hosts")
         if hosts is not None and not all(type(h) is dict for h in hosts):
             return None
-        return CheckResult(
-            status=status, summary=get("summary", ""), output=get("output", ""),
-            exit_code=get("exit_code"), started=started, finished=finished,
-            host=get("host"), data=data,
-            hosts=tuple(self.result(h, self._nth(f"{table.partition('#')[0]}.hosts"))
-                        for h in hosts) if hosts else (),
-            by=get("by", ""), role=get("role", "deployer"),
-            output_truncated=get("output_truncated", False),
-            output_sha256=get("output_sha256", ""))
+        return CheckResult(**values, hosts=tuple(
+            self.result(h, self._nth(f"{table.partition('#')[0]}.hosts"))
+            for h in hosts) if hosts else ())
 
     def session(self, doc: dict[str, Any]) -> Session:
         meta = self.get(doc, "session", dict, None, {}, required=True)
@@ -246,13 +227,11 @@ class _Reader:
             if not isinstance(role, dict):
                 self.bad(table, None, f"role {i + 1} should be a table")
                 continue
-            read = {"role": self.get(role, "role", str, table, "", required=True),
-                    "title": self.get(role, "title", str, table, ""),
-                    "required": self.get(role, "required", bool, table, True)}
-            when = self.get(role, "required_when", str, table)
-            if when is not None:
-                read["required_when"] = when
-            s.signoff_roles.append(read)
+            s.signoff_roles.append(SignoffRole(
+                role=self.get(role, "role", str, table, "", required=True),
+                title=self.get(role, "title", str, table, ""),
+                required=self.get(role, "required", bool, table, True),
+                required_when=self.get(role, "required_when", str, table)))
         for key, item in self.get(doc, "items", dict, None, {}).items():
             if not isinstance(item, dict):
                 self.bad(None, None, f"item {key!r} should be a table")
@@ -282,9 +261,13 @@ class _Reader:
             completed_at=self.get(d, "completed_at", datetime, t),
             reviewed_at=self.get(d, "reviewed_at", datetime, t),
             covered=dict(self.get(d, "covered", dict, t, {})))
-        if s.decision.status and s.decision.status not in ("GO", "CONDITIONAL GO", "NO GO"):
-            self.bad(t, "status", f"unknown decision {s.decision.status!r}; expected GO, "
-                                  "CONDITIONAL GO or NO GO")
+        if s.decision.status and s.decision.status not in _VERDICTS:
+            self.bad(t, "status", f"unknown decision {s.decision.status!r}; expected "
+                                  + words(VerdictStatus))
+        else:
+            s.decision.status = _VERDICTS.get(s.decision.status, "")
+        if s.decision.suggested in _VERDICTS:
+            s.decision.suggested = _VERDICTS[s.decision.suggested]
         known = {"schema", "session", "header", "roles", "items", "signoffs", "decision"}
         for k in doc:
             if k not in known:
@@ -293,24 +276,18 @@ class _Reader:
 
     def _well_formed_item(self, key: str, d: dict[str, Any], table: str) -> ItemState | None:
         """The item when its table is as the writer writes it (no waiver); None: the checks."""
-        if not _ITEM_FIELDS.exact(d):
+        values = _ITEM_EXACT.values(d)
+        if values is None:
             return None
-        get = d.get
-        at = get("at")
-        kind = get("kind", "manual")
-        status = _STORED_STATUSES.get(get("status", "pending"))
-        runs = get("runs", ())
-        if (at is not None and at.tzinfo is None) or kind not in _KINDS or status is None \
-                or status is Status.WAIVED or not all(type(r) is dict for r in runs):
+        runs = d.get("runs", ())
+        if values["status"] is Status.WAIVED or not all(type(r) is dict for r in runs):
             return None
+        if values["title"] is None:
+            values["title"] = key
         return ItemState(
-            key=key, title=get("title", key), kind=kind, critical=get("critical", False),
-            section=get("section", ""), group=get("group", ""),
-            depends_on=tuple(get("depends_on", ())), fresh_for=get("fresh_for"),
-            check=get("check"), status=status, by=get("by", ""), at=at, note=get("note", ""),
-            review_note=get("review_note", ""), removed=get("removed", False),
+            key=key, **values, check=d.get("check"),
             runs=[self.result(r, f"{table}.runs#{i}") for i, r in enumerate(runs)],
-            history=self.history(get("history", []), table))
+            history=self.history(d.get("history", []), table))
 
     def history(self, entries: list[Any], table: str) -> list[HistoryEntry]:
         """An item's ``[[...history]]`` tables."""
@@ -326,9 +303,9 @@ class _Reader:
         fast = self._well_formed_item(key, d, table)
         if fast is not None:
             return fast
-        kind = self.get(d, "kind", str, table, "manual")
-        if kind not in ("check", "manual", "action"):
-            self.bad(table, "kind", f"unknown kind {kind!r}; expected check, manual or action")
+        values = self.fields(ITEM, d, table)
+        if values["title"] is None:
+            values["title"] = key
         waiver = None
         wd = self.get(d, "waiver", dict, table)
         if wd is not None:
@@ -339,42 +316,31 @@ class _Reader:
                             at=self.get(wd, "at", datetime, wt, None, required=True),
                             expires=self.get(wd, "expires", datetime, wt))
         state = ItemState(
-            key=key, title=self.get(d, "title", str, table, key), kind=kind,
-            critical=self.get(d, "critical", bool, table, False),
-            section=self.get(d, "section", str, table, ""),
-            group=self.get(d, "group", str, table, ""),
-            depends_on=tuple(self.get(d, "depends_on", list, table, [])),
-            fresh_for=self.get(d, "fresh_for", (int, float), table),
-            check=self.get(d, "check", dict, table),
-            status=self.status(d, table), by=self.get(d, "by", str, table, ""),
-            at=self.get(d, "at", datetime, table), note=self.get(d, "note", str, table, ""),
-            review_note=self.get(d, "review_note", str, table, ""),
-            removed=self.get(d, "removed", bool, table, False),
-            waiver=waiver,
+            key=key, **values, check=self.get(d, "check", dict, table), waiver=waiver,
             runs=[self.result(r, f"{table}.runs#{i}")
                   for i, r in enumerate(self.get(d, "runs", list, table, [])) if isinstance(r, dict)],
             history=self.history(self.get(d, "history", list, table, []), table),
         )
-        if state.fresh_for is not None:
-            state.fresh_for = float(state.fresh_for)
         if state.status is Status.WAIVED and waiver is None:
             self.bad(table, "status", "a waived item needs a [waiver] table with reason and "
                                       "approver")
         return state
 
 
-class _Fields:
-    """The keys a table may hold and the exact type of each; the key orders already seen.
+class _Exact:
+    """A field table's fast test: every key known, every value of exactly its type.
 
     A file the writer wrote has a handful of key orders per kind of table (optional keys are
     left out), so one tuple comparison in C checks every value's type.
     """
 
-    def __init__(self, types: dict[str, type]) -> None:
-        self.types = types
+    def __init__(self, spec: Table) -> None:
+        self.types = spec.types
         """Key -> the exact type its value must have (no bool for int, no int for float)."""
         self.seen: dict[tuple[str, ...], tuple[type, ...] | None] = {}
         """Key order -> the types in that order, or None when a key is unknown."""
+        self._fields = [(f.name, f.default, f.read, f.exact is datetime, f.derived)
+                        for f in spec.fields]
 
     def exact(self, d: dict[str, Any]) -> bool:
         """Whether every key of ``d`` is known and its value of exactly the type it must be."""
@@ -388,22 +354,36 @@ class _Fields:
                 self.seen[keys] = expected
         return expected is not None and tuple(map(type, d.values())) == expected
 
+    def values(self, d: dict[str, Any]) -> dict[str, Any] | None:
+        """The model's values of the table's fields, or None when ``d`` needs the checks."""
+        if not self.exact(d):
+            return None
+        get = d.get
+        out: dict[str, Any] = {}
+        for name, default, read, when, derived in self._fields:
+            value = get(name, ABSENT)
+            if derived:
+                continue
+            if value is ABSENT:
+                out[name] = default
+                continue
+            if when and value.tzinfo is None:
+                return None
+            if read is not None:
+                try:
+                    value = read(value)
+                except BadValue:
+                    return None
+            out[name] = value
+        return out
 
-_RUN_FIELDS = _Fields({
-    "status": str, "summary": str, "output": str, "exit_code": int, "started": datetime,
-    "finished": datetime, "host": str, "data": str, "hosts": list, "by": str, "role": str,
-    "output_truncated": bool, "output_sha256": str, "duration": float})
+
+_RUN_EXACT = _Exact(RUN)
 """A ``[[...runs]]`` table as the writer writes it."""
-_ITEM_FIELDS = _Fields({
-    "title": str, "kind": str, "critical": bool, "section": str, "group": str,
-    "depends_on": list, "fresh_for": float, "check": dict, "status": str, "by": str,
-    "at": datetime, "note": str, "review_note": str, "removed": bool, "runs": list,
-    "history": list})
+_ITEM_EXACT = _Exact(ITEM)
 """An ``[items.<key>]`` table as the writer writes it, without a waiver."""
-_KINDS = ("check", "manual", "action")
+_VERDICTS = {v.value: v for v in VerdictStatus}
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
-_STORED_STATUSES = {s.value: s for s in Status if s is not Status.STALE}
-"""Statuses a file may hold: stale is derived from the time, never stored."""
 
 _WORDS = {"str": "text", "int": "a whole number", "bool": "true or false",
           "datetime": "a date and time", "dict": "a table", "list": "a list",
@@ -477,5 +457,3 @@ def save(session: Session, path: str | Path) -> str:
     write_atomic(Path(path), text)
     return text
 
-
-Saver = Callable[[Session], None]

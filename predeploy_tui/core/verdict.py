@@ -8,10 +8,11 @@ from datetime import datetime
 
 from predeploy_tui.core.results import Status
 from predeploy_tui.core.session import Session
+from predeploy_tui.core.vocab import VerdictStatus
 
-GO = "GO"
-CONDITIONAL_GO = "CONDITIONAL GO"
-NO_GO = "NO GO"
+GO = VerdictStatus.GO
+CONDITIONAL_GO = VerdictStatus.CONDITIONAL_GO
+NO_GO = VerdictStatus.NO_GO
 
 _NOT_PASSED = {Status.FAIL: "failed", Status.ERROR: "could not be checked (error)",
                Status.PENDING: "is still pending", Status.RUNNING: "is still running",
@@ -23,7 +24,7 @@ _NOT_PASSED = {Status.FAIL: "failed", Status.ERROR: "could not be checked (error
 class Reason:
     """One thing that keeps the verdict from GO."""
 
-    verdict: str
+    verdict: VerdictStatus
     """The verdict this reason alone leads to: NO GO or CONDITIONAL GO."""
     ref: str
     """The item key, or ``signoff:<role>``."""
@@ -35,7 +36,7 @@ class Reason:
 class Verdict:
     """The suggestion and why."""
 
-    status: str
+    status: VerdictStatus
     """GO, CONDITIONAL GO or NO GO."""
     risk: str
     """low, medium or high."""
@@ -83,13 +84,13 @@ def suggest(session: Session, now: datetime, stale_signoffs: Collection[str] = (
                     issues += 1
     if require_signoffs:
         for role in session.required_roles():
-            signed = session.signoff(role["role"])
+            signed = session.signoff(role.role)
             if signed is None:
-                no_go.append(Reason(NO_GO, f"signoff:{role['role']}",
-                                    f"sign-off missing: {role['title']}"))
-            elif role["role"] in stale_signoffs:
-                no_go.append(Reason(NO_GO, f"signoff:{role['role']}",
-                                    f"sign-off stale: {role['title']} by {signed.name} was made "
+                no_go.append(Reason(NO_GO, f"signoff:{role.role}",
+                                    f"sign-off missing: {role.title}"))
+            elif role.role in stale_signoffs:
+                no_go.append(Reason(NO_GO, f"signoff:{role.role}",
+                                    f"sign-off stale: {role.title} by {signed.name} was made "
                                     "before a later change"))
     if no_go:
         return Verdict(NO_GO, "high", tuple(no_go + conditional))

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import yaml
 
-from predeploy_tui.core.spec import Problem, Reader
+from predeploy_tui.core.located import Reader
+from predeploy_tui.core.problems import Problem
 
 
 def syntax_problem(exc: yaml.MarkedYAMLError, shown: str) -> Problem:

@@ -9,7 +9,7 @@ becomes an ``error`` result with a readable summary: results are data, never exc
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -38,6 +38,8 @@ class CommandResult:
     """Where it ran; None for local."""
     duration: float = 0.0
     """Seconds."""
+    cut: int = 0
+    """Characters of stdout and stderr that could not be held (see :mod:`engine.capture`)."""
 
     @property
     def output(self) -> str:
@@ -50,8 +52,10 @@ class CommandResult:
 class Transport(Protocol):
     """Somewhere commands run: this machine or an SSH host. One verb, one result type."""
 
-    name: str
-    """``local`` or the host's name."""
+    @property
+    def name(self) -> str:
+        """``local`` or the host's name."""
+        ...
 
     async def run(self, command: str | Sequence[str], *, timeout: float,
                   on_output: OutputCallback | None = None,
@@ -101,6 +105,9 @@ class Observation:
     """A verdict the type reached itself (an HTTP status not expected: fail), or None."""
     summary: str = ""
     """The type's own one-line summary, used when nothing else is compared."""
+    complete: bool = True
+    """False when part of the output could not be held (a cut is marked in it): an expectation
+    that reads the output cannot judge it, and the check is error."""
 
 
 class Connections(Protocol):
@@ -141,16 +148,43 @@ class CheckContext:
     """The item mutates things and was confirmed (postgres runs read-write only then)."""
     deadline: float = 0.0
     """``loop.time()`` by which the check must be done."""
+    output_cut: int = 0
+    """Characters of command output the transports could not hold in this run."""
 
     def transport(self) -> Transport:
         """Where this run's commands go: the SSH host, or this machine."""
-        return self.connections.transport(self.host)
+        return _Noting(self, self.connections.transport(self.host))
+
+    def observed(self, obs: Observation) -> Observation:
+        """``obs`` as matchers must take it: incomplete when a command's output was not all held."""
+        return replace(obs, complete=False) if self.output_cut and obs.complete else obs
 
     def remaining(self) -> float:
         """Seconds left before the deadline (at least a little)."""
         import asyncio
 
         return max(0.05, self.deadline - asyncio.get_running_loop().time())
+
+
+class _Noting:
+    """A transport that notes in its context how much output it could not hold."""
+
+    def __init__(self, ctx: CheckContext, inner: Transport) -> None:
+        self._ctx = ctx
+        self._inner = inner
+
+    @property
+    def name(self) -> str:
+        """The wrapped transport's name."""
+        return self._inner.name
+
+    async def run(self, command: str | Sequence[str], *, timeout: float,
+                  on_output: OutputCallback | None = None,
+                  env: Mapping[str, str] | None = None, cwd: str | None = None) -> CommandResult:
+        result = await self._inner.run(command, timeout=timeout, on_output=on_output, env=env,
+                                       cwd=cwd)
+        self._ctx.output_cut += result.cut
+        return result
 
 
 @dataclass(frozen=True)

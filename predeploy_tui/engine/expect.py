@@ -17,6 +17,7 @@ from typing import Any
 
 import jmespath
 
+from predeploy_tui.core import grouprule
 from predeploy_tui.core.quantity import QuantityError, format_duration, parse_quantity
 from predeploy_tui.core.results import Status
 from predeploy_tui.engine.base import Observation
@@ -45,6 +46,9 @@ def judge(obs: Observation, expect: Mapping[str, Any] | None, *,
     """
     if obs.status in (Status.ERROR, Status.FAIL):
         return obs.status, obs.summary or str(obs.status)
+    if not obs.complete and expect and _reads_output(expect, obs):
+        return Status.ERROR, ("the output was too long to hold in full (the cut is marked in it), "
+                              "so the expectation cannot judge it")
     if not expect:
         if obs.status is not None:
             return obs.status, obs.summary or str(obs.status)
@@ -117,6 +121,13 @@ def _first_line(text: str, *, strip_perfdata: bool = False, width: int = 120) ->
         if line:
             return line if len(line) <= width else line[: width - 1] + "…"
     return ""
+
+
+def _reads_output(expect: Mapping[str, Any], obs: Observation) -> bool:
+    """Whether judging ``expect`` reads the output text (not the exit code, value or data)."""
+    if any(key in expect for key in ("regex", "contains", "not_contains")):
+        return True
+    return obs.data is None and any(key in expect for key in ("jmespath", "each"))
 
 
 def _texts(value: Any) -> list[str]:
@@ -388,19 +399,11 @@ def _each(obs: Observation, expect: Mapping[str, Any]) -> tuple[Status, str]:
         limits = expect if any(op in expect for op in OPS) else (expect.get("warn") or {})
         words = " and ".join(f"{OPS[op][0]} {show(_threshold(limits[op], unit), unit)}"
                              for op in OPS if op in limits)
-    need, need_words = _need(expect.get("need", "all"), total)
+    rule = expect.get("need", "all")
     text = f"{passed} of {total} {noun} have {attr} {words}".rstrip()
-    if passed < need:
-        return Status.FAIL, f"{text} (need {need_words})"
-    if passed - warned < need:
+    status = grouprule.judge(rule, total, passed, passed - warned)
+    if status is Status.FAIL:
+        return Status.FAIL, f"{text} (need {grouprule.need(rule, total)[1]})"
+    if status is Status.WARN:
         return Status.WARN, f"{text}; {warned} only just (warning)"
     return Status.PASS, text
-
-
-def _need(spec: Any, total: int) -> tuple[int, str]:
-    if isinstance(spec, Mapping) and "at_least" in spec:
-        n = int(spec["at_least"])
-        return n, f"at least {n}"
-    if spec == "any":
-        return min(1, total) or 1, "any"
-    return total, "all"

@@ -43,8 +43,6 @@ class ResultPrinter:
         self._out = out
         self.pending: list[str] = []
         """Lines of finished items not yet saved."""
-        self.count = 0
-        """Items printed."""
 
     def __call__(self, event: RunEvent) -> None:
         if not isinstance(event, ItemFinished):
@@ -52,7 +50,6 @@ class ResultPrinter:
         self.pending.append(result_line(event.key, event.result))
         for host in event.result.hosts:
             self.pending.append(f"    {host.status.glyph} {host.host or 'local':<20} {host.summary}")
-        self.count += 1
 
     def release(self) -> None:
         """Print the lines whose results are now saved."""

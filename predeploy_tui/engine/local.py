@@ -17,13 +17,12 @@ import weakref
 from collections.abc import Mapping, Sequence
 
 from predeploy_tui.engine.base import CheckError, CommandResult, OutputCallback
+from predeploy_tui.engine.capture import HOLD_LIMIT, Capture
 
 KILL_GRACE = 0.5
 """Seconds between SIGTERM and SIGKILL of a process group."""
 DRAIN_GRACE = 0.5
 """Seconds to keep reading after the command exited: a background child may hold the pipes."""
-CAPTURE_LIMIT = 4_000_000
-"""Characters of each stream kept in the result (head and tail); the runner caps further."""
 
 # One spawn at a time per event loop. A fork blocks the loop for a few milliseconds; two hundred
 # checks started together would otherwise fork back to back in one turn of the loop and freeze the
@@ -43,45 +42,21 @@ def _spawn_gate() -> asyncio.Lock:
 _SH_NOT_FOUND = re.compile(r"^(?:/bin/)?sh: (?:\d+: )?(?:exec: )?(\S+): (?:command )?not found", re.M)
 
 
-class _Capture:
-    """Decodes one stream as it arrives, forwards it, and keeps head and tail within a limit."""
+class _Capture(Capture):
+    """Decodes one stream as it arrives, forwards it, and holds it by the capping policy."""
 
-    def __init__(self, on_output: OutputCallback | None, limit: int = CAPTURE_LIMIT) -> None:
+    def __init__(self, on_output: OutputCallback | None, limit: int = HOLD_LIMIT) -> None:
+        super().__init__(limit)
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._on_output = on_output
-        self._limit = limit
-        self._head: list[str] = []
-        self._head_len = 0
-        self._tail: list[str] = []
-        self._tail_len = 0
-        self.dropped = 0
 
-    def feed(self, data: bytes, final: bool = False) -> None:
+    def feed_bytes(self, data: bytes, final: bool = False) -> None:
         text = self._decoder.decode(data, final)
         if not text:
             return
         if self._on_output is not None:
             self._on_output(text)
-        half = self._limit // 2
-        if self._head_len < half:
-            take = text[: half - self._head_len]
-            self._head.append(take)
-            self._head_len += len(take)
-            text = text[len(take):]
-        if text:
-            self._tail.append(text)
-            self._tail_len += len(text)
-            while self._tail_len > half and len(self._tail) > 1:
-                gone = self._tail.pop(0)
-                self._tail_len -= len(gone)
-                self.dropped += len(gone)
-
-    def text(self) -> str:
-        head = "".join(self._head)
-        tail = "".join(self._tail)
-        if self.dropped:
-            return f"{head}\n… [{self.dropped} characters not kept] …\n{tail}"
-        return head + tail
+        self.feed(text)
 
 
 async def _pump(stream: asyncio.StreamReader | None, capture: _Capture) -> None:
@@ -90,9 +65,9 @@ async def _pump(stream: asyncio.StreamReader | None, capture: _Capture) -> None:
     while True:
         data = await stream.read(65536)
         if not data:
-            capture.feed(b"", final=True)
+            capture.feed_bytes(b"", final=True)
             return
-        capture.feed(data)
+        capture.feed_bytes(data)
 
 
 def _missing_folder(cwd: str) -> bool:
@@ -185,7 +160,7 @@ class LocalTransport:
                 raise CheckError(f"command not found: {missing.group(1)}")
         return CommandResult(exit_code=code if code is not None and code >= 0 else None,
                              stdout=out.text(), stderr=stderr, host=None,
-                             duration=loop.time() - began)
+                             duration=loop.time() - began, cut=out.cut + err.cut)
 
 
 async def _until_done(proc: asyncio.subprocess.Process, pumps: list[asyncio.Task[None]]) -> None:

@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from predeploy_tui.core import grouprule
 from predeploy_tui.core.checklist import Checklist, Host
 from predeploy_tui.core.results import CheckResult, Status
+from predeploy_tui.core.vocab import ItemKind
 from predeploy_tui.engine.base import CheckError
 from predeploy_tui.engine.inventory import Inventory, InventoryError, load_inventory
 
@@ -30,7 +32,7 @@ class PlannedCheck:
     """The section key."""
     type: str
     """The check type."""
-    kind: str
+    kind: ItemKind
     """check or action (actions run only when confirmed)."""
     host: str | None
     """The SSH host it runs on; None for this machine (or a client-side check)."""
@@ -118,30 +120,26 @@ class Targets:
         return Target((name,))
 
 
-def need_of(rule: Any, total: int) -> tuple[int, str]:
-    """How many hosts must pass under ``rule``, and the words for it."""
-    if isinstance(rule, Mapping) and "at_least" in rule:
-        n = int(rule["at_least"])
-        return n, f"at least {n}"
-    if rule == "any":
-        return min(1, total), "any"
-    return total, "all"
-
-
 def aggregate(results: Sequence[CheckResult], rule: Any) -> tuple[Status, str]:
-    """The status and summary of an item over a host group, from its per-host results."""
+    """The status and summary of an item over a host group, from its per-host results.
+
+    Judged by :func:`grouprule.judge`; too few passing is FAIL when a host failed, else ERROR
+    (the hosts that did not pass could not be checked, or there were too few to check).
+    """
     total = len(results)
     passed = [r for r in results if r.status.passed]
     clean = [r for r in passed if r.status is Status.PASS]
-    need, words = need_of(rule, total)
+    words = grouprule.need(rule, total)[1]
     summary = f"{len(passed)} of {total} hosts passed (need {words})"
-    if len(passed) >= need:
-        status = Status.PASS if len(clean) >= need else Status.WARN
+    status = grouprule.judge(rule, total, len(passed), len(clean))
+    if status is not Status.FAIL:
         warned = [r for r in passed if r.status is Status.WARN]
         if status is Status.WARN and warned:
             summary += f"; {warned[0].host}: {warned[0].summary}"
         return status, summary
     failing = [r for r in results if not r.status.passed]
+    if not failing:
+        return Status.ERROR, f"{summary}; too few hosts to judge"
     status = Status.FAIL if any(r.status is Status.FAIL for r in failing) else Status.ERROR
     first = next((r for r in failing if r.status is status), failing[0])
     return status, f"{summary}; {first.host}: {first.summary}"
@@ -155,12 +153,12 @@ def format_plan(planned: Sequence[PlannedCheck]) -> str:
         if p.section != section:
             section = p.section
             lines.append(f"[{section}]")
-        mark = "ACTION" if p.kind == "action" else "check "
+        mark = "ACTION" if p.kind == ItemKind.ACTION else "check "
         where = p.host or "local"
         deps = f"  (after {', '.join(p.depends_on)})" if p.depends_on else ""
         lines.append(f"  {mark} {p.key:<40} {p.type:<10} {where:<16} {p.target}{deps}")
     hosts = sorted({p.host for p in planned if p.host})
-    actions = sum(1 for p in planned if p.kind == "action")
+    actions = sum(1 for p in planned if p.kind == ItemKind.ACTION)
     lines.append("")
     lines.append(f"{len(planned)} check runs ({actions} actions, run only when confirmed); "
                  f"hosts: {', '.join(hosts) if hosts else 'none'}; nothing was run.")

@@ -24,6 +24,7 @@ from pathlib import Path
 from predeploy_tui.core import store
 from predeploy_tui.core.results import CheckResult, Status
 from predeploy_tui.core.session import Session, SessionRuleError
+from predeploy_tui.core.vocab import Role
 from predeploy_tui.engine.base import ItemFinished, ItemStarted, RunEvent
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ tick. With the app's quarter-second tick a change still reaches the file within 
 class SessionRecorder:
     """Writes run events into a session and says when it changed."""
 
-    def __init__(self, session: Session, *, clock: Clock, by: str = "", role: str = "deployer",
+    def __init__(self, session: Session, *, clock: Clock, by: str = "", role: Role = Role.DEPLOYER,
                  changed: Callable[[], None] = lambda: None) -> None:
         self.session = session
         self._clock = clock
@@ -60,7 +61,7 @@ class SessionRecorder:
 
     def started(self, key: str) -> bool:
         """Mark ``key`` running (once, however many hosts start); False when nothing changed."""
-        if self._role == "reviewer":
+        if self._role == Role.REVIEWER:
             return False  # a reviewer's re-run never touches the deployer's status
         state = self.session.items.get(key)
         if state is None:

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 
 from predeploy_tui.core.checklist import Checklist, Item
 from predeploy_tui.core.results import CheckResult, Status
+from predeploy_tui.core.vocab import ItemKind, Role
 from predeploy_tui.engine.base import (
     CheckContext,
     CheckError,
@@ -33,6 +34,7 @@ from predeploy_tui.engine.base import (
     ResolvedCheck,
     RunEvent,
 )
+from predeploy_tui.engine.capture import cap
 from predeploy_tui.engine.checks import CheckType, generic_description
 from predeploy_tui.engine.connections import RunConnections
 from predeploy_tui.engine.expect import judge
@@ -69,17 +71,6 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def cap_output(text: str, cap: int) -> tuple[str, bool]:
-    """Keep the first and last parts of ``text`` within ``cap`` bytes; whether it was cut."""
-    data = text.encode("utf-8")
-    if cap <= 0 or len(data) <= cap:
-        return text, False
-    half = cap // 2
-    head = data[:half].decode("utf-8", errors="ignore")
-    tail = data[-half:].decode("utf-8", errors="ignore")
-    return f"{head}\n… [{len(data) - 2 * half} bytes cut] …\n{tail}", True
-
-
 class Runner:
     """Runs a checklist's checks and actions; one instance per session (re-runs included).
 
@@ -88,7 +79,7 @@ class Runner:
     """
 
     def __init__(self, checklist: Checklist, variables: Mapping[str, str], *, by: str,
-                 role: str = "deployer", listeners: Sequence[Listener] = (),
+                 role: Role = Role.DEPLOYER, listeners: Sequence[Listener] = (),
                  confirm: Callable[[ActionRequest], Awaitable[bool]] | None = None,
                  status_of: Callable[[str], Status] | None = None,
                  max_concurrency: int = 16, handshake_cap: int = 10, channels_per_host: int = 4,
@@ -97,7 +88,7 @@ class Runner:
                  connections: RunConnections | None = None) -> None:
         self.checklist = checklist
         self.by = by
-        self.role = role
+        self.role = Role(role)
         # A variable the caller leaves out takes the checklist's default, as a new session would.
         self._variables = {v.name: v.default for v in checklist.variables if v.default is not None}
         self._variables.update(variables)
@@ -152,8 +143,9 @@ class Runner:
             for key in wanted:
                 self._item(key)
             return [i for i in self._items.values()
-                    if i.key in wanted and i.check is not None and i.kind != "manual"]
-        return [i for i in self._items.values() if i.check is not None and i.kind != "manual"]
+                    if i.key in wanted and i.check is not None and i.kind != ItemKind.MANUAL]
+        return [i for i in self._items.values()
+                if i.check is not None and i.kind != ItemKind.MANUAL]
 
     def plan(self, keys: Sequence[str] | None = None) -> list[PlannedCheck]:
         """What a run of ``keys`` would do, where; nothing runs (unset ${env:...} is fine here)."""
@@ -310,7 +302,7 @@ class Runner:
                 check_type = self._types.get(check.type)
             except (TemplateError, CheckError) as exc:
                 return self._finish(item.key, CheckResult(Status.ERROR, str(exc)))
-            if item.kind == "action" and not await self._ask(item, check, target,
+            if item.kind == ItemKind.ACTION and not await self._ask(item, check, target,
                                                              check_type.describe):
                 return self._finish(item.key, CheckResult(Status.SKIPPED, NOT_CONFIRMED))
             host_tasks = [asyncio.create_task(self._run_on(item, check, check_type, host))
@@ -378,8 +370,8 @@ class Runner:
                             item_key=item.key, check=check, host=host,
                             connections=self._ensure_connections(), output=output,
                             folder=self.checklist.folder, variables=self._variables,
-                            is_action=item.kind == "action", deadline=deadline)
-                        obs = await check_type.run(ctx)
+                            is_action=item.kind == ItemKind.ACTION, deadline=deadline)
+                        obs = ctx.observed(await check_type.run(ctx))
                     status, summary = judge(obs, check.expect, now=self._clock())
                 except TimeoutError:
                     status, summary = Status.ERROR, f"timed out after {check.timeout:g} s"
@@ -401,13 +393,13 @@ class Runner:
             self._emit(OutputChunk(item.key, host, rest))
         output_text = self._redactor.redact(obs.output if obs is not None else "".join(streamed))
         digest = hashlib.sha256(output_text.encode("utf-8")).hexdigest() if output_text else ""
-        kept, truncated = cap_output(output_text, self._output_cap)
+        kept, cut = cap(output_text, self._output_cap)
         return CheckResult(
             status=status, summary=summary, output=kept,
             exit_code=obs.exit_code if obs is not None else None,
             started=started or self._clock(), finished=self._clock(), host=host,
             data=obs.data if obs is not None else None, by=self.by, role=self.role,
-            output_truncated=truncated, output_sha256=digest)
+            output_truncated=cut > 0, output_sha256=digest)
 
 
 async def _settle(tasks: Sequence[asyncio.Task[CheckResult]]) -> None:

@@ -23,13 +23,12 @@ import asyncssh
 from predeploy_tui import paths
 from predeploy_tui.core.checklist import Host
 from predeploy_tui.engine.base import CheckError, CommandResult, OutputCallback
+from predeploy_tui.engine.capture import Capture
 
 KEEPALIVE_INTERVAL = 15.0
 """Seconds between keepalives, so a dead server is noticed on an idle shared connection."""
 KEEPALIVE_COUNT_MAX = 3
 """Unanswered keepalives before the connection is given up."""
-STREAM_KEEP = 4 * 1024 * 1024
-"""Characters of each stream kept in memory (everything still streams to ``on_output``)."""
 
 _KEY_NAMES = {
     "ssh-ed25519": "ED25519", "ssh-rsa": "RSA", "ssh-dss": "DSA",
@@ -115,9 +114,8 @@ class _Session(asyncssh.SSHClientSession[bytes]):
         utf8 = codecs.getincrementaldecoder("utf-8")
         self._decoders: dict[int | None, codecs.IncrementalDecoder] = {
             None: utf8("replace"), asyncssh.EXTENDED_DATA_STDERR: utf8("replace")}
-        self.stdout: list[str] = []
-        self.stderr: list[str] = []
-        self._kept: dict[int | None, int] = {None: 0, asyncssh.EXTENDED_DATA_STDERR: 0}
+        self.stdout = Capture()
+        self.stderr = Capture()
         self.done: asyncio.Future[Exception | None] = asyncio.get_running_loop().create_future()
 
     def itself(self) -> _Session:
@@ -132,10 +130,7 @@ class _Session(asyncssh.SSHClientSession[bytes]):
         if not text:
             return
         stream = self.stderr if datatype == asyncssh.EXTENDED_DATA_STDERR else self.stdout
-        kept = self._kept.get(datatype, 0)
-        if kept < STREAM_KEEP:
-            stream.append(text[: STREAM_KEEP - kept])
-            self._kept[datatype] = kept + len(text)
+        stream.feed(text)
         if self._on_output is not None:
             self._on_output(text)
 
@@ -227,9 +222,10 @@ class SSHTransport:
             if status is None and signal is None:
                 raise CheckError(f"{self.name} closed the channel without an exit status")
             status = None
-        return CommandResult(exit_code=status, stdout="".join(session.stdout),
-                             stderr="".join(session.stderr), host=self.name,
-                             duration=loop.time() - started)
+        return CommandResult(exit_code=status, stdout=session.stdout.text(),
+                             stderr=session.stderr.text(), host=self.name,
+                             duration=loop.time() - started,
+                             cut=session.stdout.cut + session.stderr.cut)
 
 
 def _abandon(chan: asyncssh.SSHClientChannel[bytes]) -> None:

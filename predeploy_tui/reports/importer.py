@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from predeploy_tui.core.checklist import ChecklistError, parse_checklist
+from predeploy_tui.core.vocab import ItemKind
 from predeploy_tui.reports.inference import commands_of, expect_for, infer, slug, unique
 
 MAX_BYTES = 5_000_000
@@ -236,10 +237,10 @@ class _Writer:
             if len(item.code) > 1:
                 check.notes.append(f"{len(item.code)} code blocks joined")
         if check is None:
-            _emit(self.out, "kind", "manual", inner, "no code block: ticked by a person")
+            _emit(self.out, "kind", ItemKind.MANUAL, inner, "no code block: ticked by a person")
         else:
             if check.action:
-                _emit(self.out, "kind", "action", inner, check.notes.pop(0))
+                _emit(self.out, "kind", ItemKind.ACTION, inner, check.notes.pop(0))
             expect, note = expect_for(item.title, check)
             fields = _fill_env(check.fields)
             if fields != check.fields:

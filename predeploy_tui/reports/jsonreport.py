@@ -80,8 +80,8 @@ def to_json(session: Session, now: datetime) -> dict[str, Any]:
                     "reasons": [{"verdict": r.verdict, "ref": r.ref, "text": r.text}
                                 for r in verdict.reasons]},
         "items": [_item(state, now) for state in session.items.values()],
-        "signoff_roles": [{"role": str(r["role"]), "title": str(r.get("title", "")),
-                           "required": r["role"] in {x["role"] for x in session.required_roles()}}
+        "signoff_roles": [{"role": r.role, "title": r.title,
+                           "required": r.is_required(session.flags)}
                           for r in session.signoff_roles],
         "signoffs": [{"role": s.role, "title": s.title, "name": s.name, "at": _time(s.at),
                       "comment": s.comment, "content_sha256": s.content_sha256 or None,

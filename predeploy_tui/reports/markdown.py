@@ -10,12 +10,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from predeploy_tui.core import integrity
-from predeploy_tui.core.checklist import DEFAULT_DECISIONS, DEFAULT_RISKS
+from predeploy_tui.core.checklist import DEFAULT_DECISIONS, DEFAULT_RISKS, SignoffRole
 from predeploy_tui.core.results import Status
 from predeploy_tui.core.session import ItemState, Session
 from predeploy_tui.core.verdict import suggest
+from predeploy_tui.core.vocab import VerdictStatus
 
-_DECISION_MARKS = {"GO": "✅", "CONDITIONAL GO": "⚠️", "NO GO": "❌"}
+_DECISION_MARKS: dict[str, str] = {VerdictStatus.GO: "✅", VerdictStatus.CONDITIONAL_GO: "⚠️",
+                                   VerdictStatus.NO_GO: "❌"}
 _TICKED = (Status.PASS, Status.WARN, Status.DONE, Status.NA)
 OUTPUT_LINES = 30
 """Lines of a check's output shown in its collapsed evidence block."""
@@ -128,12 +130,12 @@ def to_markdown(session: Session, now: datetime, section_titles: dict[str, str] 
 
 def _signoff_lines(session: Session, stale: list[str]) -> list[str]:
     out = ["### Sign-offs"]
-    roles = session.signoff_roles or [{"role": s.role, "title": s.title} for s in session.signoffs]
-    required = {r["role"] for r in session.required_roles()}
+    roles = session.signoff_roles or [SignoffRole(s.role, s.title) for s in session.signoffs]
+    required = {r.role for r in session.required_roles()}
     for role in roles:
-        signed = session.signoff(role["role"])
-        title = str(role.get("title") or role["role"])
-        if role["role"] not in required:
+        signed = session.signoff(role.role)
+        title = role.title or role.role
+        if role.role not in required:
             title += " (optional)"
         out.append(f"- [{'x' if signed else ' '}] {title}")
         out.append(f"  - Name: {_blank(signed.name if signed else '')}")
@@ -143,7 +145,7 @@ def _signoff_lines(session: Session, stale: list[str]) -> list[str]:
                 out.append(f"  - Comment: {_inline(signed.comment)}")
             if signed.signature:
                 out.append(f"  - SSH signature: {signed.signer_key or 'present'}")
-            if role["role"] in stale:
+            if role.role in stale:
                 out.append("  - ⚠️ Stale: the session changed after this sign-off")
         out.append("")
     return out

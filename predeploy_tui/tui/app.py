@@ -21,6 +21,7 @@ from predeploy_tui.core import integrity
 from predeploy_tui.core.lock import SessionLocked
 from predeploy_tui.core.session import SessionRuleError
 from predeploy_tui.core.verdict import Verdict, suggest
+from predeploy_tui.core.vocab import Mode
 from predeploy_tui.engine.recorder import SessionSaver
 from predeploy_tui.tui import messages
 from predeploy_tui.tui.pauses import settle_startup
@@ -93,7 +94,7 @@ class PredeployApp(App[int]):
     def _adopt(self, opened: OpenSession) -> None:
         self._opened = opened
         self.saver = SessionSaver(opened.session, opened.path, clock=self.clock,
-                                  enabled=opened.mode != "read-only")
+                                  enabled=opened.mode != Mode.READ_ONLY)
         self.runs = RunControl(self, opened, self.saver, self.clock, self._confirm,
                                self.runner_options)
         self.record = ReleaseRecord(self, opened, self.saver, self.clock, changed=self.changed,
@@ -226,7 +227,7 @@ class PredeployApp(App[int]):
 
     def edit_note(self, key: str, text: str) -> None:
         """Save the note (the reviewer's note in review mode) as it is typed."""
-        if self.opened.mode == "review":
+        if self.opened.mode == Mode.REVIEW:
             self.opened.session.set_review_note(key, text, self.clock())
         elif self.opened.can_edit:
             self.opened.session.set_note(key, text, self.clock())

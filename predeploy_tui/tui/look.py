@@ -10,6 +10,7 @@ from textual.visual import VisualType
 from textual.widgets import Static
 
 from predeploy_tui.core.results import Status
+from predeploy_tui.core.vocab import VerdictStatus
 
 STATUS_STYLE: dict[Status, str] = {
     Status.PENDING: "dim", Status.RUNNING: "bold cyan", Status.PASS: "green",
@@ -19,7 +20,9 @@ STATUS_STYLE: dict[Status, str] = {
 }
 """Rich style of each status; NO_COLOR turns these monochrome, the glyphs still differ."""
 
-VERDICT_STYLE = {"GO": "bold green", "CONDITIONAL GO": "bold yellow", "NO GO": "bold red"}
+VERDICT_STYLE: dict[str, str] = {VerdictStatus.GO: "bold green",
+                                 VerdictStatus.CONDITIONAL_GO: "bold yellow",
+                                 VerdictStatus.NO_GO: "bold red"}
 """Rich style of each verdict."""
 
 

@@ -18,6 +18,7 @@ from textual.binding import Binding, BindingType
 
 from predeploy_tui.core import integrity
 from predeploy_tui.core.session import Decision, SessionRuleError, SignOff
+from predeploy_tui.core.vocab import Mode
 from predeploy_tui.tui import messages
 from predeploy_tui.tui.screens.compare import CompareAsk, CompareScreen, newest_other_session
 from predeploy_tui.tui.screens.decision import DecisionForm, DecisionScreen
@@ -68,7 +69,7 @@ class ReleaseRecord:
     def sign(self, role: str, name: str, comment: str) -> str | None:
         """Record a sign-off of the content as it is now, sealed."""
         session, now = self.opened.session, self.clock()
-        titles = {r["role"]: r["title"] for r in session.signoff_roles}
+        titles = {r.role: r.title for r in session.signoff_roles}
         signoff = integrity.seal_signoff(session, SignOff(role, titles.get(role, role), name.strip(),
                                                           now, comment.strip()))
         try:
@@ -112,7 +113,7 @@ class ReleaseRecord:
         o = self.opened
         self.app.push_screen(DecisionScreen(self.verdict(self.clock()), o.session.decision,
                                             o.person, can_decide=o.can_edit,
-                                            review=o.mode == "review", decide=self.decide,
+                                            review=o.mode == Mode.REVIEW, decide=self.decide,
                                             record_review=self.record_review),
                              self._decided)
 

@@ -5,23 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
 
 from predeploy_tui.core.checklist import Checklist
 from predeploy_tui.core.session import Session
 from predeploy_tui.core.store import SessionLock
-
-
-class Mode(StrEnum):
-    """How the session may be changed in this app."""
-
-    EDIT = "edit"
-    """The deployer works through the checklist."""
-    REVIEW = "review"
-    """A reviewer reads everything, adds review notes and may re-run checks as the reviewer."""
-    READ_ONLY = "read-only"
-    """Nothing changes: the file is locked by someone else, or opened with --read-only."""
+from predeploy_tui.core.vocab import Mode as Mode
+from predeploy_tui.core.vocab import Role
 
 
 def utc_now() -> datetime:
@@ -61,9 +51,9 @@ class OpenSession:
         return self.mode is Mode.EDIT
 
     @property
-    def role(self) -> str:
+    def role(self) -> Role:
         """The role runs are recorded under."""
-        return "reviewer" if self.mode is Mode.REVIEW else "deployer"
+        return self.mode.role
 
 
 Clock = Callable[[], datetime]

@@ -51,5 +51,5 @@ def all_green(session: Session, at: datetime = T0) -> Session:
 def sign_all(session: Session, at: datetime = T0) -> Session:
     """Every role of the session signed at ``at``."""
     for role in session.signoff_roles:
-        session.sign(SignOff(role["role"], role["title"], f"{role['role']} lead", at), at)
+        session.sign(SignOff(role.role, role.title, f"{role.role} lead", at), at)
     return session

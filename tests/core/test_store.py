@@ -11,9 +11,11 @@ from hypothesis import strategies as st
 
 from predeploy_tui.cli import main
 from predeploy_tui.core import store
+from predeploy_tui.core.checklist import SignoffRole
 from predeploy_tui.core.results import CheckResult, HistoryEntry, Status, Waiver
 from predeploy_tui.core.session import Decision, ItemState, Session, SignOff
 from predeploy_tui.core.store import SessionFileError
+from predeploy_tui.core.vocab import ItemKind, Role, VerdictStatus
 
 from .builders import T0, all_green, sign_all, tiny_session
 
@@ -92,9 +94,8 @@ def sessions(draw: st.DrawFn) -> Session:
                                        text, max_size=3)),
         secret_variables=tuple(draw(st.lists(name, max_size=2))),
         items={key: draw(item_states(key)) for key in keys},
-        signoff_roles=[{"role": "engineering", "title": draw(text), "required": True},
-                       {"role": "product", "title": "Product", "required": False,
-                        "required_when": "major"}],
+        signoff_roles=[SignoffRole("engineering", draw(text), True),
+                       SignoffRole("product", "Product", False, "major")],
         signoffs=[SignOff(draw(st.sampled_from(["engineering", "product"])), draw(text), draw(text)
                           or "Ana", draw(moment), draw(text), draw(st.sampled_from(["", "f" * 64])),
                           draw(st.dictionaries(name, st.just("e" * 64), max_size=2)), draw(text),
@@ -212,7 +213,22 @@ HAND_EDITS: list[tuple[str, str, str, str | None, str]] = [
      "'required' should be true or false"),
     ("role-unknown-key", "[[roles]]", "title", 'titel = "Engineering"',
      "unknown key 'titel' (did you mean 'title'?)"),
+    ("unknown-run-role", '[[items."code.tests".runs]]', "role", 'role = "auditor"',
+     "unknown role 'auditor'; expected deployer or reviewer"),
+    ("unknown-kind", '[items."code.tests"]', "kind", 'kind = "chek"',
+     "unknown kind 'chek'; expected check, manual or action"),
 ]
+
+
+def test_a_loaded_session_holds_the_vocabulary_not_bare_strings(tmp_path: Path) -> None:
+    session = sign_all(all_green(tiny_session()))
+    session.decide(Decision(status="GO", suggested="GO"), T0)
+    store.save(session, tmp_path / "s.toml")
+    loaded = store.load(tmp_path / "s.toml")
+    assert {type(s.kind) for s in loaded.items.values()} == {ItemKind}
+    assert {type(r.role) for s in loaded.items.values() for r in s.runs} == {Role}
+    assert type(loaded.decision.status) is VerdictStatus
+    assert all(type(r) is SignoffRole for r in loaded.signoff_roles)
 
 
 @pytest.mark.parametrize(("table", "key", "new", "fragment"), [c[1:] for c in HAND_EDITS],

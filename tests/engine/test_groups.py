@@ -13,10 +13,19 @@ from pathlib import Path
 import pytest
 
 from predeploy_tui.core.checklist import Checklist
-from predeploy_tui.core.results import Status
-from predeploy_tui.engine.base import CheckError, CommandResult, ItemStarted, OutputCallback, RunEvent
+from predeploy_tui.core.results import CheckResult, Status
+from predeploy_tui.engine.base import (
+    CheckError,
+    CommandResult,
+    ItemStarted,
+    Observation,
+    OutputCallback,
+    RunEvent,
+)
 from predeploy_tui.engine.connections import RunConnections
+from predeploy_tui.engine.expect import judge
 from predeploy_tui.engine.inventory import expand, parse_ini_inventory, parse_yaml_inventory
+from predeploy_tui.engine.plan import aggregate
 from predeploy_tui.engine.runner import Runner
 
 Make = Callable[..., Checklist]
@@ -214,3 +223,30 @@ async def test_broken_plugin_is_an_error_result(make_checklist: Make, items: Ite
     result = (await Runner(checklist, {}, by="ann").run())["s.b"]
     assert result.status is Status.ERROR
     assert "async def run(ctx)" in result.summary
+
+
+# -- one group rule for host groups and `each` -------------------------------------------------
+
+@pytest.mark.parametrize("rule", ["all", "any", {"at_least": 1}, {"at_least": 2}])
+@pytest.mark.parametrize(("passes", "warns", "fails"), [(0, 0, 0), (1, 0, 0), (0, 1, 0), (1, 0, 1),
+                                                        (2, 0, 1), (0, 0, 2), (1, 1, 1)])
+def test_host_groups_and_each_judge_members_by_the_same_rule(
+        rule: object, passes: int, warns: int, fails: int) -> None:
+    # Given the same members, once as per-host results and once as the elements of `each`,
+    hosts = [CheckResult(Status.PASS, "ok", host=f"h{i}") for i in range(passes)] \
+        + [CheckResult(Status.WARN, "low", host=f"w{i}") for i in range(warns)] \
+        + [CheckResult(Status.FAIL, "bad", host=f"f{i}") for i in range(fails)]
+    values = [50] * passes + [35] * warns + [10] * fails
+    # when both are judged under the same rule,
+    group, _ = aggregate(hosts, rule)
+    each, _ = judge(Observation(data={"v": values}),
+                    {"each": "v[*]", "gt": 30, "warn": {"gt": 40}, "need": rule})
+    # then they agree (a group with no member that failed outright, none observed, cannot pass).
+    assert group is each or (group is Status.ERROR and each is Status.FAIL and not fails)
+
+
+def test_any_over_no_members_does_not_pass() -> None:
+    # Nothing was observed: passing would be a GO on no evidence.
+    assert aggregate([], "any")[0] is Status.ERROR
+    assert judge(Observation(data={"v": []}), {"each": "v[*]", "gt": 0, "need": "any"})[0] \
+        is Status.FAIL

@@ -208,3 +208,29 @@ def test_variables_left_out_take_the_checklist_default() -> None:
     checklist = load_checklist(Path(__file__).resolve().parents[2] / "checklists" / "demo.yaml")
     runner = Runner(checklist, {"env": "production"}, by="ann")
     assert runner.resolve("network.health").params["url"] == "http://127.0.0.1:8765/health"
+
+
+BIG = "sh big.sh"
+"""About 6 million characters with one word in the middle, beyond what a transport holds."""
+
+
+async def test_a_matcher_never_passes_on_output_it_could_not_hold(make_checklist: Make,
+                                                                  items: Items,
+                                                                  tmp_path: Path) -> None:
+    # Given a command whose output is longer than the transport holds, the middle word cut,
+    (tmp_path / "big.sh").write_text("head -c 3000000 /dev/zero | tr '\\0' x; echo ' ERROR '\n"
+                                     "head -c 3000000 /dev/zero | tr '\\0' y\n")
+    checklist = make_checklist(items(
+        f"{{id: clean, title: Clean, check: {{type: shell, run: '{BIG}', "
+        "expect: {not_contains: ERROR}}}",
+        f"{{id: code, title: Code, check: {{type: shell, run: '{BIG}', "
+        "expect: {exit_code: 0}}}"))
+    results = await Runner(checklist, {}, by="x").run()
+    # then a matcher that reads the output cannot judge it: error, never a pass on what it missed,
+    assert results["s.clean"].status is Status.ERROR, results["s.clean"].summary
+    assert "too long to hold in full" in results["s.clean"].summary
+    # while the exit code, observed in full, still judges its item,
+    assert results["s.code"].status is Status.PASS
+    # and the saved output says exactly how much was cut.
+    assert results["s.code"].output_truncated
+    assert "characters cut] …" in results["s.code"].output

@@ -42,6 +42,20 @@ async def test_http_status_jmespath_and_contains(https_servers: HTTPSServers) ->
     assert wrong.status is Status.FAIL
 
 
+async def test_http_body_longer_than_read_is_not_judged_on_its_head(
+        https_servers: HTTPSServers) -> None:
+    # Given a body longer than the check reads, its error beyond that,
+    params = {"url": url(https_servers, "/big"), "ca_file": str(https_servers.ca_file)}
+    # when a matcher reads the body, then it cannot judge it: error, not a pass on a part,
+    body = await run_check("http", params, expect={"not_contains": "error"})
+    assert body.status is Status.ERROR, body.summary
+    assert body.obs is not None
+    assert body.obs.output.endswith("[output cut here: the rest was not read] …\n")
+    # while the status code alone, observed in full, still passes.
+    status = await run_check("http", params)
+    assert status.status is Status.PASS, status.summary
+
+
 async def test_http_unexpected_status_fails(https_servers: HTTPSServers) -> None:
     outcome = await run_check("http", {"url": url(https_servers, "/status/503"),
                                        "ca_file": str(https_servers.ca_file)})

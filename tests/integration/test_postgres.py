@@ -9,8 +9,10 @@ import pytest
 from servers import postgres as pg
 from servers.run_check import run_check
 
-from predeploy_tui.core.results import Status
-from predeploy_tui.engine.checks.postgres import compare_baselines
+from predeploy_tui.core.compare import baseline_moves
+from predeploy_tui.core.results import CheckResult, Status
+from predeploy_tui.core.session import ItemState
+from predeploy_tui.core.vocab import ItemKind
 
 pytestmark = [pytest.mark.integration,
               pytest.mark.skipif(not pg.available(), reason="PostgreSQL 15 binaries not installed")]
@@ -110,13 +112,16 @@ async def test_baseline_capture_and_a_query_made_slower(server: pg.PostgresServe
     second = await run_check("postgres", params(server, SEED_BASELINE, baseline=True))
     assert second.obs is not None
 
-    # Then comparing the two baselines reports it, and an unchanged baseline reports nothing
-    moved = compare_baselines(old, second.obs.data, 50)
-    entry = next(m for m in moved if m["key"] == sleep_key)
-    assert entry["metric"] == "mean_exec_time"
-    assert entry["change_pct"] >= 50
-    assert entry["new"] > entry["old"]
-    assert compare_baselines(old, old, 50) == []
+    # Then comparing the two baselines (as `predeploy diff` does) reports it, and an unchanged
+    # baseline reports nothing
+    before, after = (ItemState("db.baseline", "Baseline", ItemKind.CHECK,
+                               runs=[CheckResult(Status.PASS, "rows", data=data)])
+                     for data in (old, second.obs.data))
+    entry = next(m for m in baseline_moves("db.baseline", before, after) if m.row == sleep_key)
+    assert entry.metric == "mean_exec_time"
+    assert entry.pct >= 50
+    assert entry.new > entry.old
+    assert baseline_moves("db.baseline", before, before) == []
 
 
 async def test_wrong_password_is_a_readable_error(server: pg.PostgresServer) -> None:

@@ -249,3 +249,15 @@ async def test_channels_per_host_cap_is_respected(sshd: sshd_server.SSHServer) -
         spans.append((float(words[1]), float(words[3])))
     overlap = max(sum(1 for s, e in spans if s <= t < e) for t, _ in spans)
     assert overlap == 2
+
+
+async def test_output_longer_than_held_is_not_judged_on_its_head(conns: RunConnections) -> None:
+    # Given a command over SSH printing more than is held, its last line a problem,
+    command = "head -c 5000000 /dev/zero | tr '\\0' x; echo; echo ERROR at the end"
+    # when a matcher reads the output, then it cannot judge what was cut: error, not a pass,
+    hidden = await ssh(conns, "web1", command, timeout=30, expect={"not_contains": "ERROR"})
+    assert hidden.status is Status.ERROR, hidden.summary
+    # and the tail is held, with the cut marked: what a person reads ends as the command ended.
+    assert hidden.obs is not None
+    assert hidden.obs.output.endswith("ERROR at the end\n")
+    assert "characters cut] …" in hidden.obs.output

@@ -87,7 +87,7 @@ def finished_session(*, data: object = None, sign: bool = True) -> Session:
 
 def resign(session: Session, role: str, name: str, when: datetime) -> SignOff:
     """A fresh sealed sign-off for ``role``."""
-    title = next(str(r["title"]) for r in session.signoff_roles if r["role"] == role)
+    title = next(r.title for r in session.signoff_roles if r.role == role)
     signoff = integrity.seal_signoff(session, SignOff(role, title, name, when))
     session.sign(signoff, when)
     return replace(signoff)

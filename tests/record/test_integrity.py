@@ -85,7 +85,8 @@ def mutations() -> list[Mutation]:
         out.append((f"flags.{flag}", f"flags.{flag}",
                     lambda x, e, f=flag: x.flags.__setitem__(f, not x.flags[f])))
     out.append(("roles.required", "sign-off roles",
-                lambda x, e: x.signoff_roles[0].__setitem__("required", False)))
+                lambda x, e: x.signoff_roles.__setitem__(
+                    0, replace(x.signoff_roles[0], required=False))))
     for key, state in s.items.items():
         who = f"item {key}"
         for name in ("title", "critical", "section", "group", "depends_on", "fresh_for", "check",

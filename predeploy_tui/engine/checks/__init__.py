@@ -12,14 +12,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from types import ModuleType
 
+from predeploy_tui.core.checkspec import CHECK_TYPES
 from predeploy_tui.engine.base import CheckContext, CheckError, Observation, ResolvedCheck
 
-BUILTIN: dict[str, str] = {
-    name: f"predeploy_tui.engine.checks.{name}"
-    for name in ("shell", "ssh", "http", "tls", "dns", "disk", "memory", "postgres", "redis", "aws",
-                 "kubernetes", "gpu")
-}
-"""Built-in check type name -> module that implements it."""
+BUILTIN: dict[str, str] = {name: f"predeploy_tui.engine.checks.{name}" for name in CHECK_TYPES}
+"""Built-in check type name -> module that implements it (the names are core's registry)."""
 
 
 @dataclass(frozen=True)

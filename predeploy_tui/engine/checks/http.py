@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from predeploy_tui.core.quantity import QuantityError, parse_duration
 from predeploy_tui.core.results import Status
 from predeploy_tui.engine.base import CheckContext, CheckError, Observation, ResolvedCheck
+from predeploy_tui.engine.capture import marker
 
 if TYPE_CHECKING:
     import httpx
@@ -158,7 +159,7 @@ def _observation(ctx: CheckContext, method: str, url: str, response: httpx.Respo
     text = body.decode(response.encoding or "utf-8", errors="replace")
     data: Any = None
     content_type = response.headers.get("content-type", "")
-    if "json" in content_type or text.lstrip()[:1] in ("{", "["):
+    if not truncated and ("json" in content_type or text.lstrip()[:1] in ("{", "[")):
         try:
             data = json.loads(text)
         except ValueError:
@@ -167,7 +168,7 @@ def _observation(ctx: CheckContext, method: str, url: str, response: httpx.Respo
     lines = [head]
     if content_type:
         lines.append(f"content-type: {content_type}")
-    output = "\n".join(lines) + "\n\n" + text + ("\n[body truncated]" if truncated else "")
+    output = "\n".join(lines) + "\n\n" + text + (marker(None) if truncated else "")
     status: Status | None = None
     summary = f"{response.status_code} {response.reason_phrase} in {latency_ms:.0f} ms"
     wanted = params.get("status")
@@ -183,7 +184,7 @@ def _observation(ctx: CheckContext, method: str, url: str, response: httpx.Respo
         status = Status.FAIL
         summary = f"latency {latency_ms:.0f} ms > {limit * 1000:.0f} ms ({response.status_code})"
     return Observation(output=output, data=data, value=round(latency_ms, 1), label="latency",
-                       unit="ms", status=status, summary=summary)
+                       unit="ms", status=status, summary=summary, complete=not truncated)
 
 
 def _seconds(raw: Any) -> float | None:

@@ -190,38 +190,3 @@ def _baseline(columns: Sequence[str], records: Sequence[Mapping[str, Any]], key:
         out[name] = {col: val for col, val in rec.items()
                      if col != key and isinstance(val, int | float) and not isinstance(val, bool)}
     return out
-
-
-def compare_baselines(old_data: Mapping[str, Any] | None, new_data: Mapping[str, Any] | None,
-                      threshold_pct: float) -> list[dict[str, Any]]:
-    """Rows whose baseline metric moved by at least ``threshold_pct`` percent, biggest rise first.
-
-    Takes the ``data`` of two results of a ``baseline: true`` check (or bare baseline maps).
-    Each entry: key, metric, old, new, change_pct (positive = grew, e.g. a query got slower).
-    Keys present in only one of the two are not compared.
-    """
-    old_map, metric = _baseline_of(old_data)
-    new_map, new_metric = _baseline_of(new_data)
-    metric = new_metric or metric or DEFAULT_BASELINE_METRIC
-    moved: list[dict[str, Any]] = []
-    for key, new_row in new_map.items():
-        old_row = old_map.get(key)
-        if old_row is None:
-            continue
-        old, new = old_row.get(metric), new_row.get(metric)
-        if not isinstance(old, int | float) or not isinstance(new, int | float):
-            continue
-        change = (math.inf if new > 0 else 0.0) if old == 0 else (new - old) / abs(old) * 100
-        if abs(change) >= threshold_pct and change != 0:
-            moved.append({"key": key, "metric": metric, "old": old, "new": new,
-                          "change_pct": round(change, 1) if math.isfinite(change) else change})
-    moved.sort(key=lambda m: -m["change_pct"])
-    return moved
-
-
-def _baseline_of(data: Mapping[str, Any] | None) -> tuple[Mapping[str, Mapping[str, Any]], str]:
-    if not data:
-        return {}, ""
-    if isinstance(data.get("baseline"), Mapping):
-        return data["baseline"], str(data.get("baseline_metric") or "")
-    return data, ""

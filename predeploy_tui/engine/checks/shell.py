@@ -38,7 +38,7 @@ async def run(ctx: CheckContext) -> Observation:
     cwd = params.get("cwd")
     folder = str(ctx.folder / Path(str(cwd))) if cwd else str(ctx.folder)
     env = params.get("env")
-    result = await ctx.connections.transport(None).run(
+    result = await ctx.transport().run(
         command, timeout=ctx.remaining(), on_output=ctx.output,
         env={str(k): str(v) for k, v in env.items()} if isinstance(env, Mapping) else None,
         cwd=folder)

@@ -27,9 +27,10 @@ from textual.widgets.option_list import Option
 
 from predeploy_tui.core.session import Decision
 from predeploy_tui.core.verdict import Verdict
+from predeploy_tui.core.vocab import VerdictStatus
 from predeploy_tui.tui.look import VERDICT_STYLE, local_time
 
-CHOICES = ("GO", "CONDITIONAL GO", "NO GO")
+CHOICES = tuple(VerdictStatus)
 """The decision options."""
 RISKS = ("low", "medium", "high")
 """The risk levels."""

@@ -16,6 +16,7 @@ from textual.widgets import Footer, Input, TextArea
 from predeploy_tui.core.results import Status
 from predeploy_tui.core.session import SessionRuleError
 from predeploy_tui.core.verdict import Verdict
+from predeploy_tui.core.vocab import ItemKind, Mode
 from predeploy_tui.engine.recorder import SessionSaver
 from predeploy_tui.tui.runs import RunControl
 from predeploy_tui.tui.screens.dialogs import WaiveDialog, parse_expiry
@@ -150,7 +151,7 @@ class MainScreen(Screen[None]):
         opened = desk.opened
         done, total = desk.runs.progress
         self.header.show(opened.session, now, desk.verdict(now), path=opened.path,
-                         saved=desk.saver.last_saved, mode=str(opened.mode), notice=opened.notice,
+                         saved=desk.saver.last_saved, mode=opened.mode, notice=opened.notice,
                          run_done=done, run_total=total, save_error=desk.saver.error)
         self.items_tree.refresh_labels(now)
         self.show_detail(full)
@@ -178,7 +179,7 @@ class MainScreen(Screen[None]):
                 target = ready
         self.detail.show(desk.opened.session, key, desk.clock(), target=target, running_output=text,
                          can_run=desk.opened.can_run, can_edit=desk.opened.can_edit, running=running,
-                         review=desk.opened.mode == "review")
+                         review=desk.opened.mode == Mode.REVIEW)
         if key is not None and key in desk.runs.output:
             self.detail.shown_chunks = desk.runs.output[key].count
 
@@ -233,18 +234,18 @@ class MainScreen(Screen[None]):
         if action in ("run_item", "run_section", "run_all"):
             if not desk.opened.can_run:
                 return False
-            return None if action == "run_item" and (state is None or state.kind == "manual") \
+            return None if action == "run_item" and (state is None or state.kind == ItemKind.MANUAL) \
                 else True
         if action == "cancel":
             return bool(desk.runs.running)
         if action == "cancel_all":
             return bool(desk.runs.running)
         if action == "manual":
-            return desk.opened.can_edit and state is not None and state.kind == "manual"
+            return desk.opened.can_edit and state is not None and state.kind == ItemKind.MANUAL
         if action == "waive":
             return (desk.opened.can_edit and state is not None) or None
         if action == "note":
-            return state is not None and desk.opened.mode != "read-only"
+            return state is not None and desk.opened.mode != Mode.READ_ONLY
         return True
 
     # -- actions -------------------------------------------------------------------------------
@@ -262,7 +263,7 @@ class MainScreen(Screen[None]):
         section = key.removeprefix("section:") if key.startswith("section:") \
             else key.split(":")[1] if key.startswith("group:") \
             else items[key].section if key in items else ""
-        keys = [s.key for s in items.values() if s.section == section and s.kind != "manual"]
+        keys = [s.key for s in items.values() if s.section == section and s.kind != ItemKind.MANUAL]
         self.desk.show_plan(keys, f"Run section {self.desk.section_titles.get(section, section)}")
 
     def action_run_all(self) -> None:

@@ -13,6 +13,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Label, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
+from predeploy_tui.core.vocab import ItemKind
+
 if TYPE_CHECKING:
     from predeploy_tui.engine.plan import PlannedCheck
 
@@ -31,8 +33,8 @@ class PlanScreen(ModalScreen[list[str] | None]):
         self.heading = title
 
     def compose(self) -> ComposeResult:
-        checks = [p for p in self.planned if p.kind != "action"]
-        actions = [p for p in self.planned if p.kind == "action"]
+        checks = [p for p in self.planned if p.kind != ItemKind.ACTION]
+        actions = [p for p in self.planned if p.kind == ItemKind.ACTION]
         keys = {p.key for p in checks}
         with Vertical(classes="dialog-box", id="plan-box"):
             yield Label(f"{self.heading}: {len(keys)} check(s) would run", classes="dialog-title")
@@ -57,10 +59,10 @@ class PlanScreen(ModalScreen[list[str] | None]):
 
     def action_start(self) -> None:
         """Close with the checks plus the ticked actions."""
-        keys = list(dict.fromkeys(p.key for p in self.planned if p.kind != "action"))
+        keys = list(dict.fromkeys(p.key for p in self.planned if p.kind != ItemKind.ACTION))
         chosen = self.query("#plan-actions")
         if chosen:
             picked = set(self.query_one("#plan-actions", SelectionList).selected)
-            keys += [k for k in dict.fromkeys(p.key for p in self.planned if p.kind == "action")
+            keys += [k for k in dict.fromkeys(p.key for p in self.planned if p.kind == ItemKind.ACTION)
                      if k in picked]
         self.dismiss(keys)

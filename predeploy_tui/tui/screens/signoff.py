@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on
@@ -14,6 +14,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Static
 
 from predeploy_tui.core import integrity
+from predeploy_tui.core.checklist import SignoffRole
 from predeploy_tui.core.session import Session
 from predeploy_tui.tui.look import local_time
 
@@ -21,11 +22,11 @@ Sign = Callable[[str, str, str], str | None]
 """Records a sign-off (role, name, comment) and returns why it was refused, or None."""
 
 
-def role_status(session: Session, role: dict[str, Any], stale: list[str]) -> Text:
+def role_status(session: Session, role: SignoffRole, stale: list[str]) -> Text:
     """Who signed a role and when, or that it is missing; stale sign-offs say so."""
-    required = role in session.required_roles()
-    signed = session.signoff(role["role"])
-    text = Text(role["title"], style="bold")
+    required = role.is_required(session.flags)
+    signed = session.signoff(role.role)
+    text = Text(role.title, style="bold")
     text.append("  required" if required else "  optional", style="red" if required else "dim")
     if signed is None:
         text.append("\n  not signed", style="yellow" if required else "dim")
@@ -34,7 +35,7 @@ def role_status(session: Session, role: dict[str, Any], stale: list[str]) -> Tex
                 style="green")
     if signed.comment:
         text.append(f": {signed.comment}")
-    if role["role"] in stale:
+    if role.role in stale:
         changed = integrity.changed_parts(signed.covered, session) if signed.covered else []
         text.append("\n  STALE: the session changed after this sign-off", style="bold yellow")
         if changed:
@@ -60,7 +61,7 @@ class SignoffScreen(Screen[None]):
         with VerticalScroll(id="signoffs"):
             yield Static(Text("Sign-offs", style="bold"), classes="form-title")
             for role in self.session.signoff_roles:
-                rid = role["role"]
+                rid = role.role
                 with Vertical(classes="signoff", id=f"role-{rid}"):
                     yield Static(id=f"state-{rid}")
                     with Horizontal(classes="form-row"):
@@ -70,7 +71,7 @@ class SignoffScreen(Screen[None]):
                         yield Label("Comment", classes="form-label")
                         yield Input(id=f"comment-{rid}", placeholder="optional",
                                     disabled=not self.can_sign)
-                    yield Button(f"Sign: {role['title']}", id=f"sign-{rid}", variant="success",
+                    yield Button(f"Sign: {role.title}", id=f"sign-{rid}", variant="success",
                                  disabled=not self.can_sign, compact=True)
                     yield Static(id=f"error-{rid}", classes="error")
         yield Footer()
@@ -85,7 +86,7 @@ class SignoffScreen(Screen[None]):
         """Redraw every role's state."""
         stale = integrity.stale_signoffs(self.session)
         for role in self.session.signoff_roles:
-            self.query_one(f"#state-{role['role']}", Static).update(
+            self.query_one(f"#state-{role.role}", Static).update(
                 role_status(self.session, role, stale))
 
     @on(Button.Pressed, ".signoff Button")

@@ -14,6 +14,7 @@ from textual.widgets.tree import TreeNode
 
 from predeploy_tui.core.results import Status
 from predeploy_tui.core.session import ItemState, Session
+from predeploy_tui.core.vocab import ItemKind
 from predeploy_tui.tui.look import STATUS_STYLE
 
 FILTERS = ("all", "failing", "pending", "manual")
@@ -31,7 +32,7 @@ def matches(state: ItemState, status: Status, view: str, search: str) -> bool:
     if view == "pending":
         return not status.settled
     if view == "manual":
-        return state.kind == "manual"
+        return state.kind == ItemKind.MANUAL
     return True
 
 
@@ -53,7 +54,7 @@ def item_label(state: ItemState, status: Status) -> Text:
     """Glyph and title, coloured by status; actions and critical items are marked."""
     text = Text(f"{status.glyph} ", style=STATUS_STYLE[status])
     text.append(state.title, style=STATUS_STYLE[status] if status is Status.FAIL else "")
-    if state.kind == "action":
+    if state.kind == ItemKind.ACTION:
         text.append(" [action]", style="italic dim")
     if state.critical and not status.passed:
         text.append(" *", style="bold red")

@@ -13,6 +13,7 @@ from textual.widgets import ProgressBar, Static
 from predeploy_tui.core.results import Status
 from predeploy_tui.core.session import Session
 from predeploy_tui.core.verdict import Verdict
+from predeploy_tui.core.vocab import Mode
 from predeploy_tui.tui.look import STATUS_STYLE, VERDICT_STYLE, local_time, update_static
 
 _COUNT_ORDER = (Status.PASS, Status.DONE, Status.WARN, Status.FAIL, Status.ERROR, Status.BLOCKED,
@@ -30,11 +31,11 @@ class SessionHeader(Vertical):
         yield Static(id="standing")
 
     def show(self, session: Session, now: datetime, verdict: Verdict, *, path: Path | None,
-             saved: datetime | None, mode: str, notice: str, run_done: int, run_total: int,
+             saved: datetime | None, mode: Mode, notice: str, run_done: int, run_total: int,
              save_error: str = "") -> None:
         """Redraw from the session; ``run_total`` > 0 shows a run's progress instead of the session's."""
         env = session.variables.get("env", "")
-        head = Text(f"[{mode}] ", style="reverse") if mode != "edit" else Text()
+        head = Text(f"[{mode}] ", style="reverse") if mode != Mode.EDIT else Text()
         head.append(session.checklist_title, style="bold")
         head.append(f"  v{session.header.get('version') or '?'}")
         if env:
@@ -68,6 +69,6 @@ class SessionHeader(Vertical):
                 line.append(f" {save_error}", style="bold red")
             elif saved is not None:
                 line.append(f" saved {local_time(saved)}", style="dim")
-            elif mode == "read-only":
+            elif mode == Mode.READ_ONLY:
                 line.append(" not saved (read-only)", style="dim")
         update_static(self.query_one("#standing", Static), line, layout=False)

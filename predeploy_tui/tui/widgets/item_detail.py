@@ -15,6 +15,7 @@ from textual.widgets import Button, Label, Log, Static, TextArea
 
 from predeploy_tui.core.results import CheckResult, Status
 from predeploy_tui.core.session import ItemState, Session
+from predeploy_tui.core.vocab import ItemKind, Role
 from predeploy_tui.tui.look import duration_text, local_time, status_text, update_static
 
 OUTPUT_LINES = 1000
@@ -37,7 +38,7 @@ def result_text(result: CheckResult, label: str = "") -> Text:
     text = Text(f"{label}" if label else "")
     text.append_text(status_text(result.status))
     text.append(f"  {result.summary}\n")
-    who = f"{result.by} ({result.role})" if result.role != "deployer" else result.by
+    who = f"{result.by} ({result.role})" if result.role != Role.DEPLOYER else result.by
     text.append(f"  {duration_text(result.duration)} · {who or '?'} · "
                 f"{local_time(result.finished, with_date=True)}", style="dim")
     if result.exit_code is not None:
@@ -134,7 +135,7 @@ class ItemDetail(VerticalScroll):
         _show(check, bool(target))
         update_static(self.query_one("#item-result", Static), self._result(state, status))
         update_static(self.query_one("#item-history", Static), self._history(state))
-        manual = state.kind == "manual"
+        manual = state.kind == ItemKind.MANUAL
         _show(self.query_one("#run", Button), not manual and can_run and not running)
         _show(self.query_one("#cancel", Button), running)
         for button in ("#done", "#fail", "#na"):
@@ -168,7 +169,7 @@ class ItemDetail(VerticalScroll):
 
     def _meta(self, session: Session, state: ItemState, status: Status, now: datetime) -> Text:
         text = status_text(status)
-        text.append(f"  {state.kind}", style="reverse" if state.kind == "action" else "bold")
+        text.append(f"  {state.kind}", style="reverse" if state.kind == ItemKind.ACTION else "bold")
         if state.critical:
             text.append("  critical", style="bold red")
         text.append(f"  {state.key}", style="dim")
@@ -199,7 +200,7 @@ class ItemDetail(VerticalScroll):
         if result is None:
             if state.by and state.at is not None and status.settled:
                 return Text(f"{status.value} by {state.by} at {local_time(state.at, True)}")
-            return Text("not run yet" if state.kind != "manual" else "not ticked yet", style="dim")
+            return Text("not run yet" if state.kind != ItemKind.MANUAL else "not ticked yet", style="dim")
         return result_text(result)
 
     def _history(self, state: ItemState) -> Text:
@@ -209,7 +210,7 @@ class ItemDetail(VerticalScroll):
             text.append("Runs\n", style="bold")
             for run in reversed(earlier[-8:]):
                 text.append("  ")
-                text.append_text(result_text(run, label="reviewer: " if run.role == "reviewer"
+                text.append_text(result_text(run, label="reviewer: " if run.role == Role.REVIEWER
                                              else ""))
                 text.append("\n")
         if state.history:

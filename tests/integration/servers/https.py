@@ -42,6 +42,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, json.dumps(HEALTH).encode(), "application/json")
         elif path == "/text":
             self._send(200, b"all systems nominal\nqueue depth 4\n", "text/plain")
+        elif path == "/big":
+            # Two MiB of text, its one error past the first MiB: more than the http check reads.
+            self._send(200, b"x" * (2 * 1024 * 1024) + b"\nerror: disk full\n", "text/plain")
         elif path == "/slow":
             time.sleep(0.6)
             self._send(200, b"slow but fine\n", "text/plain")

@@ -50,7 +50,7 @@ async def run_check(ctype: str, params: Mapping[str, Any], *, expect: Mapping[st
     try:
         # A generous outer bound: the check itself must keep to its timeout, which tests assert.
         async with asyncio.timeout(timeout + 10):
-            obs = await builtin(ctype).run(ctx)
+            obs = ctx.observed(await builtin(ctype).run(ctx))
     except CheckError as exc:
         return Outcome(Status.ERROR, str(exc), None, time.monotonic() - started)
     finally:

@@ -1,0 +1,42 @@
+"""Provides the one rule that judges a group by its members: all, any or at_least N.
+
+A host group's ``aggregate`` and a matcher's ``each`` ... ``need`` both say how many members must
+pass; both ask this module, so the two can never disagree on an edge (``any`` over no members).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from predeploy_tui.core.results import Status
+
+NAMED = ("all", "any")
+"""The rules written as a word; the third is ``{at_least: N}``."""
+
+
+def need(rule: Any, total: int) -> tuple[int, str]:
+    """How many of ``total`` members must pass under ``rule``, and the words for it.
+
+    ``rule`` is ``"all"`` (the default), ``"any"`` or ``{"at_least": N}``. ``any`` needs one member
+    whatever the count: over no members nothing was observed, so it cannot pass.
+    """
+    if isinstance(rule, Mapping) and "at_least" in rule:
+        n = int(rule["at_least"])
+        return n, f"at least {n}"
+    if rule == "any":
+        return 1, "any"
+    return total, "all"
+
+
+def judge(rule: Any, total: int, passed: int, clean: int) -> Status:
+    """PASS, WARN or FAIL for a group of ``total`` members, ``passed`` of which passed.
+
+    ``clean`` of the passed members passed without a warning: WARN when the rule holds only with
+    warned members counted. FAIL means too few passed; a caller that knows no member failed (they
+    could not be checked) reports ERROR instead.
+    """
+    n = need(rule, total)[0]
+    if passed < n:
+        return Status.FAIL
+    return Status.PASS if clean >= n else Status.WARN
