@@ -223,3 +223,33 @@ async def test_several_statements_cannot_escape_read_only(server: pg.PostgresSer
     assert action.status is Status.PASS, action.summary
     created = await run_check("postgres", params(server, exists), expect={"eq": 1})
     assert created.status is Status.PASS, created.summary
+
+
+BAD_ROW_140 = "SELECT n, n <> 140 AS ok FROM generate_series(1, 140) AS n ORDER BY n"
+"""140 rows, the last one bad: past the default max_rows of 100."""
+
+
+async def test_an_expectation_never_passes_on_rows_cut_to_max_rows(server: pg.PostgresServer) -> None:
+    # Given a result of 140 rows whose 140th is bad, and expectations over every row
+    over_all_rows = [{"jmespath": "length(rows[?!ok])", "eq": 0},
+                     {"each": "rows[].ok", "equals": True},
+                     {"not_contains": "False"}]
+    for expect in over_all_rows:
+        # When the default max_rows (100) keeps only part of it
+        cut = await run_check("postgres", params(server, BAD_ROW_140), expect=expect)
+        # Then the item could not be checked, and says why: never a pass on the first 100 rows
+        assert cut.status is Status.ERROR, (expect, cut.summary)
+        assert "returned 140 rows, more than max_rows 100" in cut.summary
+        # And with room for every row the bad one is seen
+        whole = await run_check("postgres", params(server, BAD_ROW_140, max_rows=200), expect=expect)
+        assert whole.status is Status.FAIL, (expect, whole.summary)
+    # An expectation on what stays exact (the row count) still judges a cut result
+    count = await run_check("postgres", params(server, BAD_ROW_140),
+                            expect={"jmespath": "row_count", "eq": 140})
+    assert count.status is Status.PASS, count.summary
+    headline = await run_check("postgres", params(server, BAD_ROW_140), expect={"ge": 140})
+    assert headline.status is Status.PASS, headline.summary
+    baseline = await run_check("postgres", params(server, BAD_ROW_140, max_rows=10, baseline=True,
+                                                  baseline_key="n", baseline_metric="n"))
+    assert baseline.status is Status.ERROR
+    assert "a baseline needs every row" in baseline.summary
