@@ -211,6 +211,27 @@ def show(value: float, unit: str) -> str:
     return f"{_trim(value)} {unit}" if unit else _trim(value)
 
 
+def _show_apart(value: float, unit: str, spec: Mapping[str, Any]) -> str:
+    """``show(value)``, with more digits where rounding would make it read as a threshold it is not.
+
+    29.96 against ``ge: 30`` reads "29.96% < 30%", never "30.0% < 30%".
+    """
+    text = show(value, unit)
+    limits = [spec[op] for op in OPS if op in spec]
+    limits += [v for op, v in (spec.get("warn") or {}).items() if op in OPS]
+    for raw in limits:
+        try:
+            limit, read_back = _threshold(raw, unit), _threshold(text, unit)
+        except QuantityError:
+            continue
+        if limit != value and math.isclose(read_back, limit, rel_tol=1e-9, abs_tol=1e-12):
+            exact = f"{value:.15g}"
+            if unit in ("bytes", "B"):
+                return f"{text} ({exact} bytes)"
+            return f"{exact}%" if unit == "%" else f"{exact} {unit}".rstrip()
+    return text
+
+
 def _trim(value: float) -> str:
     if math.isfinite(value) and value == int(value) and abs(value) < 1e15:
         return str(int(value))
@@ -273,7 +294,7 @@ def _value_part(obs: Observation, expect: Mapping[str, Any], now: datetime) \
         value, unit = float(obs.data["percent"]), "%"
     else:
         value, unit = _number(raw, unit)
-    shown = f"{label} {show(value, unit)}"
+    shown = f"{label} {_show_apart(value, unit, expect)}"
     ok, words = _compare(value, unit, expect)
     if not ok:
         return Status.FAIL, f"{shown} {words}"

@@ -163,3 +163,12 @@ def test_each_with_warn_threshold() -> None:
 def test_error_from_the_check_type_is_kept() -> None:
     assert judge(Observation(status=Status.ERROR, summary="connection refused"), {"ge": 1}) == \
         (Status.ERROR, "connection refused")
+
+
+def test_a_value_just_under_a_threshold_never_reads_as_the_threshold() -> None:
+    percent = Observation(value=29.96, label="CPU free", unit="%")
+    assert judge(percent, {"ge": 30}) == (Status.FAIL, "CPU free 29.96% < 30%")
+    size = Observation(value=99.96e9, label="free", unit="bytes")
+    assert judge(size, {"ge": "100GB"}) == (Status.FAIL, "free 100.0 GB (99960000000 bytes) < 100 GB")
+    # Far from the threshold the usual rounding stays
+    assert judge(percent, {"ge": 10}) == (Status.PASS, "CPU free 30.0% >= 10%")

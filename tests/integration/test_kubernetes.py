@@ -35,12 +35,13 @@ async def test_enough_cpu_and_memory(api: kube.KubeAPI) -> None:
     assert cpu.summary == "2 of 2 nodes have cpu_free_percent > 30"
     assert cpu.obs is not None
     a, b = cpu.obs.data["nodes"]
-    assert a == {"name": "node-a", "cpu_allocatable_cores": 3.8, "cpu_used_cores": 1.123,
-                 "cpu_free_percent": 70.4, "memory_allocatable_bytes": 15242256 * 1024,
+    assert a == {"name": "node-a", "cpu_allocatable_cores": 3.8, "cpu_used_cores": 1.123443218,
+                 "cpu_free_percent": pytest.approx((3.8 - 1.123443218) / 3.8 * 100, rel=1e-12),
+                 "memory_allocatable_bytes": 15242256 * 1024,
                  "memory_used_bytes": 5123456 * 1024,
                  "memory_free_bytes": (15242256 - 5123456) * 1024, "gpus": 2}
     assert b["gpus"] == 0
-    assert b["cpu_free_percent"] == 78.8
+    assert b["cpu_free_percent"] == pytest.approx(78.8365, abs=1e-4)
     assert "2 allocatable GPUs" in cpu.obs.summary
     assert "node-a" in cpu.obs.output.splitlines()[1]
     memory = await run_check("kubernetes", p(api, "roomy"), expect=MEM_4GB)
@@ -65,6 +66,25 @@ async def test_too_little_cpu_and_memory(api: kube.KubeAPI) -> None:
     lowest = await run_check("kubernetes", p(api, "tight"), expect={"ge": "30%"})
     assert lowest.status is Status.FAIL
     assert lowest.summary == "lowest node CPU free 10% < 30%"
+
+
+async def test_a_node_a_hair_under_the_threshold_is_not_rounded_up_to_it(api: kube.KubeAPI) -> None:
+    # Given node-e at 29.96% CPU free and node-f at exactly 30%
+    # When the headline (lowest node) and every node are compared with ge: 30
+    lowest = await run_check("kubernetes", p(api, "edge"), expect={"ge": 30})
+    each = await run_check("kubernetes", p(api, "edge"),
+                           expect={"each": "nodes[].cpu_free_percent", "ge": 30})
+    # Then 29.96 fails (the raw figure is compared, and the summary does not read "30.0% < 30%")
+    assert lowest.status is Status.FAIL, lowest.summary
+    assert lowest.summary == "lowest node CPU free 29.96% < 30%"
+    assert each.status is Status.FAIL, each.summary
+    assert each.summary.startswith("1 of 2 nodes have cpu_free_percent >= 30")
+    # And the data holds the exact figures: 30% free is 30.0, not a float a hair under it
+    assert each.obs is not None
+    e, f = each.obs.data["nodes"]
+    assert e["cpu_free_percent"] == 29.96
+    assert e["cpu_used_cores"] == 0.7004
+    assert f["cpu_free_percent"] == 30.0
 
 
 async def test_list_a_resource_with_jmespath(api: kube.KubeAPI) -> None:

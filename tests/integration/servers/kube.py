@@ -93,6 +93,10 @@ TIGHT = (node_list([node("node-a", "3800m", "15242256Ki"), node("node-c", "3800m
          metrics_list([node_metrics("node-a", "1123443218n", "5123456Ki"),
                        node_metrics("node-c", "3420m", "12582912Ki")]))
 """node-c is busy: 10% CPU and ~2.5 GiB memory free."""
+EDGE = (node_list([node("node-e", "1", "15242256Ki"), node("node-f", "3", "15242256Ki")]),
+        metrics_list([node_metrics("node-e", "700400000n", "5123456Ki"),
+                      node_metrics("node-f", "2100m", "5123456Ki")]))
+"""node-e is 29.96% CPU free, a hair under 30%; node-f exactly 30%."""
 FORBIDDEN = status(403, "Forbidden", 'nodes is forbidden: User "system:serviceaccount:ci:deployer" '
                    'cannot list resource "nodes" in API group "" at the cluster scope',
                    {"kind": "nodes"})
@@ -107,7 +111,7 @@ class KubeAPI:
     server: ThreadingHTTPServer
     """The HTTPS server."""
     kubeconfig: Path
-    """A kubeconfig with contexts roomy, tight, nometrics, forbidden, broken, hang, badtoken."""
+    """A kubeconfig with contexts roomy, tight, edge, nometrics, forbidden, broken, hang, badtoken."""
     release: threading.Event = field(default_factory=threading.Event)
     """Set to let hanging requests go."""
     requests: list[tuple[str, str]] = field(default_factory=list)
@@ -141,7 +145,7 @@ def _handler(api: dict[str, Any]) -> type[BaseHTTPRequestHandler]:
                 return self._send(403, FORBIDDEN)
             if cluster == "broken":
                 return self._send(500, INTERNAL)
-            nodes, metrics = TIGHT if cluster == "tight" else ROOMY
+            nodes, metrics = {"tight": TIGHT, "edge": EDGE}.get(cluster, ROOMY)
             if path == "/api/v1/nodes":
                 return self._send(200, nodes)
             if path == "/apis/metrics.k8s.io/v1beta1/nodes" and cluster != "nometrics":
@@ -159,7 +163,7 @@ def _handler(api: dict[str, Any]) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-CONTEXTS = ("roomy", "tight", "nometrics", "forbidden", "broken", "hang", "badtoken")
+CONTEXTS = ("roomy", "tight", "edge", "nometrics", "forbidden", "broken", "hang", "badtoken")
 
 
 def start(folder: Path) -> KubeAPI:
