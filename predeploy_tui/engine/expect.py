@@ -156,7 +156,10 @@ def _select(obs: Observation, expect: Mapping[str, Any]) -> tuple[Any, str, str]
             raise _Missing(f"the regex has no group {group}") from None
         if value is None:
             raise _Missing(f"group {group} of /{pattern.pattern}/ matched nothing")
-        label = str(expect.get("label") or obs.label or "value")
+        # obs.label names the type's headline value (an HTTP check's latency), not what a regex
+        # found in the output: that is the expectation's label, or the group's name.
+        named = group if isinstance(group, str) else None
+        label = str(expect.get("label") or named or "value")
         return value, label, str(expect.get("unit") or "")
     if "jmespath" in expect:
         expr = str(expect["jmespath"])

@@ -63,6 +63,20 @@ async def test_http_latency_threshold(https_servers: HTTPSServers) -> None:
     assert fast.status is Status.PASS
 
 
+async def test_a_value_read_from_the_body_is_not_called_latency(https_servers: HTTPSServers) -> None:
+    check = {"url": url(https_servers, "/text"), "ca_file": str(https_servers.ca_file)}
+    labelled = await run_check("http", check, expect={"regex": r"queue depth (\d+)", "le": 3,
+                                                     "label": "queue depth"})
+    assert labelled.status is Status.FAIL
+    assert labelled.summary == "queue depth 4 > 3"
+    named = await run_check("http", check, expect={"regex": r"queue depth (?P<depth>\d+)",
+                                                  "group": "depth", "le": 10})
+    assert named.summary == "depth 4 <= 10"
+    bare = await run_check("http", check, expect={"regex": r"queue depth (\d+)", "le": 10})
+    assert bare.status is Status.PASS
+    assert bare.summary == "value 4 <= 10"
+
+
 async def test_http_bearer_token_is_sent_but_never_shown(https_servers: HTTPSServers) -> None:
     denied = await run_check("http", {"url": url(https_servers, "/private"),
                                       "ca_file": str(https_servers.ca_file)})

@@ -182,7 +182,7 @@ def _observation(ctx: CheckContext, method: str, url: str, response: httpx.Respo
     if status is None and limit is not None and latency_ms > limit * 1000:
         status = Status.FAIL
         summary = f"latency {latency_ms:.0f} ms > {limit * 1000:.0f} ms ({response.status_code})"
-    return Observation(output=output, data=data, value=round(latency_ms, 1), label="latency",
+    return Observation(output=output, data=data, value=latency_ms, label="latency",
                        unit="ms", status=status, summary=summary)
 
 
