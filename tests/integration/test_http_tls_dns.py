@@ -218,13 +218,24 @@ async def test_dns_missing_value_fails_naming_it(dns_server: DNSServer) -> None:
                                "(answered: 10.0.0.10, 10.0.0.11)")
 
 
-async def test_dns_nxdomain_and_no_answer_are_errors(dns_server: DNSServer) -> None:
+async def test_dns_nxdomain_and_no_answer_fail_for_the_name_was_checked(dns_server: DNSServer) -> None:
+    # An authoritative "no such name" / "no such record" is an answer: fail, not "could not check"
     missing = await run_check("dns", dns(dns_server, "nope.deploy.test", "A"))
-    assert missing.status is Status.ERROR
+    assert missing.status is Status.FAIL
     assert missing.summary == f"nope.deploy.test does not exist (NXDOMAIN from 127.0.0.1:{dns_server.port})"
+    assert missing.obs is not None
+    assert missing.obs.data["rcode"] == "NXDOMAIN"
+    assert missing.obs.data["answers"] == []
     empty = await run_check("dns", dns(dns_server, "www.deploy.test", "MX"))
-    assert empty.status is Status.ERROR
+    assert empty.status is Status.FAIL
     assert "has no MX record" in empty.summary
+    wanted = await run_check("dns", dns(dns_server, "nope.deploy.test", "A", ["10.0.0.10"]))
+    assert wanted.status is Status.FAIL
+    # A name that must be gone can say so
+    gone = await run_check("dns", dns(dns_server, "nope.deploy.test", "A"),
+                           expect={"jmespath": "rcode", "equals": "NXDOMAIN"})
+    assert gone.status is Status.PASS, gone.summary
+
 
 
 async def test_dns_silent_server_times_out(refused_port: int) -> None:
