@@ -209,3 +209,46 @@ async def test_unreachable_endpoint_within_timeout(aws: dict[str, Any]) -> None:
     assert out.status is Status.ERROR
     assert out.summary.startswith("cannot reach AWS")
     assert out.elapsed < 4
+
+
+def test_a_hung_endpoint_keeps_no_process_alive_past_the_timeout(silent_port: int,
+                                                                  tmp_path: Path) -> None:
+    # Given an endpoint that accepts connections and never answers, and a 3 s timeout
+    import subprocess
+    import sys
+    import time
+
+    import predeploy_tui
+
+    checklist = tmp_path / "checklist.yaml"
+    checklist.write_text(
+        "id: hung\ntitle: Hung AWS\nsections:\n  - id: aws\n    title: AWS\n    groups:\n"
+        "      - title: All\n        items:\n"
+        "          - {id: bucket, title: bucket reachable, check: {type: aws, probe: bucket, "
+        f"bucket: {AUDIO}, region: {ms.REGION}, endpoint_url: 'http://127.0.0.1:{silent_port}', "
+        "timeout: 3s}}\n")
+    (tmp_path / "aws").mkdir()
+    for name in ("config", "credentials"):
+        (tmp_path / "aws" / name).write_text("")
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), **ms.FAKE_ENV,
+           "AWS_CONFIG_FILE": str(tmp_path / "aws" / "config"),
+           "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "aws" / "credentials"),
+           "AWS_EC2_METADATA_DISABLED": "true",
+           # The package under test, not whichever one the console script was installed from
+           "PYTHONPATH": str(Path(predeploy_tui.__file__).parents[1])}
+    session = tmp_path / "session.toml"
+    # When predeploy runs it headless
+    started = time.monotonic()
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "predeploy"), "run", str(checklist), "--headless",
+         "--session", str(session), "--deployer", "tester"],
+        capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path)
+    elapsed = time.monotonic() - started
+    # Then the item is an error, and the process is gone soon after the timeout: botocore's
+    # retries ran on past it before (3 attempts of 3 s each), holding the process open
+    from predeploy_tui.core import store
+
+    item = store.load(session).items["aws.bucket"]
+    assert item.runs[-1].status is Status.ERROR, item.runs[-1].summary
+    assert done.returncode != 0, done.stdout + done.stderr
+    assert elapsed < 3 + 4, elapsed
