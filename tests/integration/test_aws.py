@@ -21,6 +21,8 @@ BACKUPS = "musicgen-backups"
 AUDIO = "musicgen-audio"
 SECRET = "musicgen/prod"
 OLD_SECRET = "musicgen/legacy"
+EDGE_SECRET = "musicgen/edge"
+"""Created 90 days and 2 minutes ago: just over a 90-day limit."""
 DAY = 86400.0
 
 
@@ -51,6 +53,8 @@ def aws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         sm.create_secret(Name=SECRET, SecretString="x")
         sm.create_secret(Name=OLD_SECRET, SecretString="y")
         ms.age_secret(OLD_SECRET, dt.timedelta(days=120))
+        sm.create_secret(Name=EDGE_SECRET, SecretString="z")
+        ms.age_secret(EDGE_SECRET, dt.timedelta(days=90, minutes=2))
         cf = server.client("cloudfront")
         enabled = cf.create_distribution(DistributionConfig=_distribution("on", True))
         disabled = cf.create_distribution(DistributionConfig=_distribution("off", False))
@@ -112,6 +116,14 @@ async def test_secret_rotation_age(aws: dict[str, Any]) -> None:
     missing = await run_check("aws", p(aws, probe="secret_rotation", secret_id="nope"))
     assert missing.status is Status.ERROR
     assert "ResourceNotFoundException" in missing.summary
+
+
+async def test_secret_age_days_are_not_rounded_to_the_limit(aws: dict[str, Any]) -> None:
+    out = await run_check("aws", p(aws, probe="secret_rotation", secret_id=EDGE_SECRET),
+                          expect={"jmespath": "age_days", "le": 90})
+    assert out.status is Status.FAIL, out.summary
+    assert out.obs is not None
+    assert out.obs.data["age_days"] > 90
 
 
 async def test_cloudfront_status(aws: dict[str, Any]) -> None:

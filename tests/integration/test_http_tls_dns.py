@@ -128,7 +128,8 @@ async def test_tls_valid_certificate_passes_with_its_days(https_servers: HTTPSSe
     outcome = await run_check("tls", tls(https_servers, https_servers.valid), expect={"ge": 30})
     assert outcome.status is Status.PASS, outcome.summary
     assert outcome.obs is not None
-    assert outcome.obs.value in (364, 365)
+    assert isinstance(outcome.obs.value, float)
+    assert 364 < outcome.obs.value < 366
     data = outcome.obs.data
     assert data["chain_verified"] is True
     assert data["hostname_match"] is True
@@ -139,11 +140,43 @@ async def test_tls_valid_certificate_passes_with_its_days(https_servers: HTTPSSe
 async def test_tls_certificate_expiring_soon_fails_the_threshold(https_servers: HTTPSServers) -> None:
     outcome = await run_check("tls", tls(https_servers, https_servers.expiring), expect={"ge": 30})
     assert outcome.status is Status.FAIL
-    assert outcome.summary.startswith("certificate expires in 10 days")
+    assert outcome.summary.startswith("certificate expires in 10.0 days")
     assert "< 30" in outcome.summary
     strict = await run_check("tls", tls(https_servers, https_servers.expiring), expect={"gt": 30})
     assert strict.status is Status.FAIL
-    assert "10 days" in strict.summary
+    assert "10.0 days" in strict.summary
+
+
+async def test_tls_days_left_are_exact_not_whole(https_servers: HTTPSServers) -> None:
+    # Given a certificate that expired 9 hours ago, read without verification (verify: false)
+    check = tls(https_servers, https_servers.just_expired, verify=False)
+    # When it must have at least 0 days left
+    outcome = await run_check("tls", check, expect={"ge": 0})
+    # Then it fails: it has -0.375 days, not "0 whole days"
+    assert outcome.status is Status.FAIL, outcome.summary
+    assert outcome.obs is not None
+    assert outcome.obs.value == pytest.approx(-0.375, abs=0.01)
+
+
+async def test_tls_days_left_as_openssl_reads_them(https_servers: HTTPSServers) -> None:
+    import subprocess
+    from datetime import UTC, datetime
+
+    for port in (https_servers.valid, https_servers.expiring, https_servers.expired):
+        # The reference client's reading of the certificate's end date
+        served = subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{port}",
+                                 "-servername", "localhost"], input="", capture_output=True,
+                                text=True, timeout=20)
+        enddate = subprocess.run(["openssl", "x509", "-noout", "-enddate"], input=served.stdout,
+                                 capture_output=True, text=True, timeout=20, check=True)
+        not_after = datetime.strptime(enddate.stdout.strip().removeprefix("notAfter="),
+                                      "%b %d %H:%M:%S %Y GMT").replace(tzinfo=UTC)
+        now = datetime.now(UTC)
+        outcome = await run_check("tls", tls(https_servers, port, verify=False))
+        assert outcome.obs is not None
+        assert datetime.fromisoformat(outcome.obs.data["not_after"]) == not_after
+        days = (not_after - now).total_seconds() / 86400
+        assert outcome.obs.data["days_left"] == pytest.approx(days, abs=30 / 86400)
 
 
 async def test_tls_expired_certificate_fails_with_its_dates(https_servers: HTTPSServers) -> None:
@@ -151,7 +184,7 @@ async def test_tls_expired_certificate_fails_with_its_dates(https_servers: HTTPS
     assert outcome.status is Status.FAIL
     assert outcome.summary.startswith("certificate has expired; expired ")
     assert outcome.obs is not None
-    assert outcome.obs.value == -3
+    assert outcome.obs.value == pytest.approx(-3, abs=0.01)
     assert outcome.obs.data["not_after"]
     assert outcome.obs.data["chain_verified"] is False
 

@@ -260,7 +260,7 @@ async def _newest_object(p: Mapping[str, Any], call: Call, deadline: Deadline) -
     age = age_seconds(modified)
     data = {"bucket": bucket, "prefix": prefix, "objects": count, "key": best["Key"],
             "size": best.get("Size"), "last_modified": modified.isoformat(),
-            "age_seconds": round(age, 3)}
+            "age_seconds": age}
     output = (f"{where}: {count} object{'' if count == 1 else 's'}\n"
               f"newest: {best['Key']} ({best.get('Size')} bytes), last modified "
               f"{modified.isoformat()} ({format_duration(age)} ago)")
@@ -283,8 +283,7 @@ async def _secret_rotation(p: Mapping[str, Any], call: Call, deadline: Deadline)
             "rotation_enabled": bool(desc.get("RotationEnabled")),
             "last_rotated": rotated.isoformat() if rotated else None,
             "created": created.isoformat() if created else None,
-            "rotated_at": when.isoformat(), "age_seconds": round(age, 3),
-            "age_days": round(age / 86400, 2)}
+            "rotated_at": when.isoformat(), "age_seconds": age, "age_days": age / 86400}
     output = "\n".join(f"{k}: {v}" for k, v in data.items())
     return Observation(output=output, data=data, value=when.isoformat(),
                        label=f"secret {desc.get('Name') or secret_id} {source}",

@@ -32,7 +32,8 @@ def parse_df(output: str, path: str) -> dict[str, object]:
     size = used + free or 1
     return {"path": path, "mount": fields[-1], "filesystem": " ".join(fields[:-5]),
             "total": total, "used": used, "free": free,
-            "used_percent": round(100 * used / size, 1), "percent": round(100 * free / size, 1)}
+            # Exact: a percent threshold (ge: 10%) compares this figure; rounding is for the summary.
+            "used_percent": 100 * used / size, "percent": 100 * free / size}
 
 
 async def run(ctx: CheckContext) -> Observation:
@@ -48,5 +49,5 @@ async def run(ctx: CheckContext) -> Observation:
     return Observation(
         output=result.output, exit_code=result.exit_code, data=data, value=free, unit="bytes",
         label="free",
-        summary=f"free {show(free, 'bytes')} of {show(total, 'bytes')} ({data['percent']}%) "
-                f"on {data['mount']}")
+        summary=f"free {show(free, 'bytes')} of {show(total, 'bytes')} "
+                f"({show(float(str(data['percent'])), '%')}) on {data['mount']}")

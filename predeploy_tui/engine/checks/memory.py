@@ -26,7 +26,8 @@ def parse_meminfo(text: str) -> dict[str, float]:
         available = sum(fields.get(k, 0) for k in ("MemFree", "Buffers", "Cached"))
     total = fields["MemTotal"]
     return {"total": total, "available": available,
-            "percent": round(100 * available / total, 1) if total else 0.0}
+            # Exact: a percent threshold compares this figure; rounding is for the summary.
+            "percent": 100 * available / total if total else 0.0}
 
 
 async def run(ctx: CheckContext) -> Observation:
@@ -37,7 +38,7 @@ async def run(ctx: CheckContext) -> Observation:
     data = parse_meminfo(result.stdout)
     available = data["available"]
     summary = f"available {show(available, 'bytes')} of {show(data['total'], 'bytes')} " \
-              f"({data['percent']}%)"
+              f"({show(data['percent'], '%')})"
     ctx.output(summary + "\n")
     return Observation(output=result.stdout, exit_code=0, data=data, value=available,
                        unit="bytes", label="available memory", summary=summary)

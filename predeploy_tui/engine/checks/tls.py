@@ -18,6 +18,7 @@ from typing import Any
 
 from predeploy_tui.core.results import Status
 from predeploy_tui.engine.base import CheckContext, CheckError, Observation, ResolvedCheck
+from predeploy_tui.engine.expect import show
 
 
 def describe(check: ResolvedCheck, host: str | None) -> str:
@@ -129,8 +130,9 @@ def _observation(der: bytes, version: str, name: str, where: str, verify: bool,
         raise CheckError(f"cannot read the certificate from {where}: {exc}") from None
     now = datetime.now(UTC)
     not_before, not_after = cert.not_valid_before_utc, cert.not_valid_after_utc
-    # Whole days, toward zero: 10.2 days left is 10, expired 3.4 days ago is -3.
-    days = int((not_after - now).total_seconds() / 86400)
+    # Exact days, fractions kept: whole days toward zero made a certificate expired 9 hours ago
+    # "0 days" (passing ge: 0); rounding is for the summary only.
+    days = (not_after - now).total_seconds() / 86400
     dns_names, ip_names = _sans(cert)
     matches = _name_matches(name, dns_names, ip_names, cert)
     names = [*dns_names, *ip_names] or [_common_name(cert) or "?"]
@@ -154,10 +156,11 @@ def _observation(der: bytes, version: str, name: str, where: str, verify: bool,
     lines = [f"{k}: {v}" for k, v in data.items() if k != "sans"]
     lines.insert(2, f"names: {', '.join(names)}")
     status: Status | None = None
-    summary = f"{where} certificate {expiry} ({days} days), {'trusted' if verify else 'not verified'}"
+    shown = show(days, "days")
+    summary = f"{where} certificate {expiry} ({shown}), {'trusted' if verify else 'not verified'}"
     if problem:
         status = Status.FAIL
-        summary = f"{problem}; {expiry} ({days} days)"
+        summary = f"{problem}; {expiry} ({shown})"
         lines.append(f"verification: {problem}")
     return Observation(output="\n".join(lines), data=data, value=days, unit="days",
                        label="certificate expires in", status=status, summary=summary)
