@@ -77,6 +77,17 @@ async def test_a_value_read_from_the_body_is_not_called_latency(https_servers: H
     assert bare.summary == "value 4 <= 10"
 
 
+async def test_a_body_past_the_cap_is_never_judged_as_if_whole(https_servers: HTTPSServers) -> None:
+    check = {"url": url(https_servers, "/big"), "ca_file": str(https_servers.ca_file)}
+    # The line that matters lies past the 1 MiB read: no pass on the part that was read
+    cut = await run_check("http", check, expect={"not_contains": "ERROR"})
+    assert cut.status is Status.ERROR, cut.summary
+    assert "larger than 1 MiB" in cut.summary
+    # Status alone does not read the body
+    status = await run_check("http", check)
+    assert status.status is Status.PASS, status.summary
+
+
 async def test_http_bearer_token_is_sent_but_never_shown(https_servers: HTTPSServers) -> None:
     denied = await run_check("http", {"url": url(https_servers, "/private"),
                                       "ca_file": str(https_servers.ca_file)})

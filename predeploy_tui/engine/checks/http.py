@@ -64,7 +64,21 @@ async def run(ctx: CheckContext) -> Observation:
     except httpx.HTTPError as exc:
         raise CheckError(f"{method} {shown_url} failed: {_one_line(exc)}") from None
     latency_ms = (loop.time() - started) * 1000
+    if truncated:
+        _refuse_partial(ctx.check.expect, shown_url)
     return _observation(ctx, method, shown_url, response, body, truncated, latency_ms)
+
+
+BODY_READERS = ("regex", "contains", "not_contains", "jmespath", "each")
+"""Expectation keys that read the body (or the JSON made from it)."""
+
+
+def _refuse_partial(expect: Mapping[str, Any] | None, url: str) -> None:
+    """CheckError when an expectation would judge a body cut at :data:`BODY_CAP` as if whole."""
+    readers = [key for key in BODY_READERS if expect and key in expect]
+    if readers:
+        raise CheckError(f"the body of {url} is larger than {BODY_CAP // 1024 // 1024} MiB and was "
+                         f"not read in full: the expectation's {readers[0]} would see only part of it")
 
 
 async def _client(ctx: CheckContext) -> httpx.AsyncClient:

@@ -42,6 +42,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, json.dumps(HEALTH).encode(), "application/json")
         elif path == "/text":
             self._send(200, b"all systems nominal\nqueue depth 4\n", "text/plain")
+        elif path == "/big":
+            # 1.5 MiB of fine lines, then the one that matters: past the http check's 1 MiB cap
+            self._send(200, b"ok\n" * (512 * 1024) + b"ERROR: replica lost\n", "text/plain")
         elif path == "/slow":
             time.sleep(0.6)
             self._send(200, b"slow but fine\n", "text/plain")
