@@ -249,3 +249,15 @@ async def test_channels_per_host_cap_is_respected(sshd: sshd_server.SSHServer) -
         spans.append((float(words[1]), float(words[3])))
     overlap = max(sum(1 for s, e in spans if s <= t < e) for t, _ in spans)
     assert overlap == 2
+
+
+async def test_a_command_killed_by_a_signal_is_never_judged(conns: RunConnections) -> None:
+    # Given commands that print what an expectation wants, then die of a signal
+    over_ssh = await ssh(conns, "web1", "echo ready; kill -9 $$", expect={"contains": "ready"})
+    here = await run_check("shell", {"run": "echo ready; kill -9 $$"}, expect={"contains": "ready"})
+    bare = await run_check("shell", {"run": "echo ready; kill -9 $$"})
+    # Then none passes: there is no exit status, so the item could not be checked
+    for outcome in (over_ssh, here, bare):
+        assert outcome.status is Status.ERROR, outcome.summary
+        assert "killed by a signal" in outcome.summary
+    assert "on web1" in over_ssh.summary

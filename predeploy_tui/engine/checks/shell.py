@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from predeploy_tui.engine.base import CheckContext, CheckError, Observation, ResolvedCheck
+from predeploy_tui.engine.checks._evidence import finished
 
 
 def _command(params: Mapping[str, object]) -> str | list[str]:
@@ -38,8 +39,8 @@ async def run(ctx: CheckContext) -> Observation:
     cwd = params.get("cwd")
     folder = str(ctx.folder / Path(str(cwd))) if cwd else str(ctx.folder)
     env = params.get("env")
-    result = await ctx.connections.transport(None).run(
+    result = finished(await ctx.connections.transport(None).run(
         command, timeout=ctx.remaining(), on_output=ctx.output,
         env={str(k): str(v) for k, v in env.items()} if isinstance(env, Mapping) else None,
-        cwd=folder)
+        cwd=folder))
     return Observation(output=result.output, exit_code=result.exit_code)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from predeploy_tui.engine.base import CheckContext, CheckError, Observation, ResolvedCheck
+from predeploy_tui.engine.checks._evidence import finished
 
 
 def describe(check: ResolvedCheck, host: str | None) -> str:
@@ -17,7 +18,7 @@ async def run(ctx: CheckContext) -> Observation:
     command = ctx.check.params.get("run")
     if not command:
         raise CheckError("an ssh check needs run: COMMAND")
-    result = await ctx.transport().run(str(command), timeout=ctx.remaining(), on_output=ctx.output)
-    code = "killed by a signal" if result.exit_code is None else f"exit {result.exit_code}"
+    result = finished(await ctx.transport().run(str(command), timeout=ctx.remaining(),
+                                                on_output=ctx.output))
     return Observation(output=result.output, exit_code=result.exit_code,
-                       summary=f"{code} on {ctx.host}")
+                       summary=f"exit {result.exit_code} on {ctx.host}")
