@@ -41,6 +41,29 @@ _THROTTLED = {"Throttling", "ThrottlingException", "ThrottledException", "TooMan
               "ProvisionedThroughputExceededException"}
 
 
+DATA = """\
+value, by probe: newest_object and secret_rotation: a timestamp (ISO 8601, for max_age);
+  cloudfront: the distribution's status; bucket and call: none
+output (regex, contains, not_contains): the data below, one "key: value" line each
+  (call: the response as indented JSON)
+data (jmespath, each), by probe:
+  bucket           bucket (string), exists (bool), region (string or null)
+  newest_object    bucket, prefix (string), objects (int, all pages counted), key, size (int,
+                   bytes), last_modified (ISO 8601), age_seconds (float, unrounded)
+  secret_rotation  name, arn, rotation_enabled (bool), last_rotated, created, rotated_at
+                   (ISO 8601 or null), age_seconds, age_days (float, unrounded)
+  cloudfront       id, domain_name, enabled (bool), status (string), last_modified,
+                   in_progress_invalidations (int)
+  call             the response without ResponseMetadata, datetimes as ISO 8601
+own verdicts: a missing bucket, no objects under the prefix, a distribution not Enabled and
+  Deployed fail
+timeout: bounds every call and its retries (none are made); a listing stops at the timeout
+example:
+  expect: {max_age: 26h}                          # newest_object: last night's backup
+"""
+"""What this type exposes to expectations: ``predeploy explain aws`` prints it."""
+
+
 def describe(check: ResolvedCheck, host: str | None) -> str:
     """The API call the probe makes, one line."""
     s = check.shown

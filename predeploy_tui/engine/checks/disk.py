@@ -11,6 +11,24 @@ import shlex
 from predeploy_tui.engine.base import CheckContext, CheckError, Observation, ResolvedCheck
 from predeploy_tui.engine.expect import show
 
+DATA = """\
+value: free bytes of the path's file system (int, bytes); a threshold in % (ge: 10%) compares
+  data.percent instead
+output (regex, contains, not_contains): `df -Pk PATH` as it printed
+data (jmespath, each):
+  path           string  the path asked about
+  mount          string  its mount point
+  filesystem     string  the device or file system name
+  total          int     bytes (df's 1024-blocks x 1024)
+  used           int     bytes
+  free           int     bytes available to unprivileged users
+  used_percent   float   100 x used / (used + free), unrounded
+  percent        float   100 x free / (used + free), unrounded
+example:
+  expect: {ge: 20GB, warn: {ge: 50GB}}
+"""
+"""What this type exposes to expectations: ``predeploy explain disk`` prints it."""
+
 
 def describe(check: ResolvedCheck, host: str | None) -> str:
     """The df command and where it runs."""

@@ -20,6 +20,23 @@ from typing import Any
 from predeploy_tui.core.results import Status
 from predeploy_tui.engine.base import CheckContext, CheckError, Observation, ResolvedCheck
 
+DATA = """\
+value: the number of answers (int)
+output (regex, contains, not_contains): "NAME RECORD (from SERVER):", then one answer a line
+data (jmespath, each):
+  name      string          the name asked for
+  record    string          A, AAAA, CNAME, MX, TXT, NS, PTR or SRV
+  server    string          "system resolver" or the name servers asked (host:port)
+  rcode     string          NOERROR, or NXDOMAIN when the name does not exist
+  answers   list of string  sorted; MX "PREF HOST", SRV "PRIO WEIGHT PORT HOST", TXT joined
+  missing   list of string  the expected values (values:) that were not answered
+own verdicts: a missing expected value fails; NXDOMAIN or no record of the type fails (the name
+  was checked) unless an expectation judges the empty answer; no answer at all is an error
+example:
+  expect: {jmespath: rcode, equals: NXDOMAIN}     # the old name must be gone
+"""
+"""What this type exposes to expectations: ``predeploy explain dns`` prints it."""
+
 
 def describe(check: ResolvedCheck, host: str | None) -> str:
     """``DNS A api.example.com @127.0.0.1:5353``."""

@@ -27,6 +27,28 @@ GPU_RESOURCE = "nvidia.com/gpu"
 """The extended resource the NVIDIA device plugin advertises."""
 
 
+DATA = """\
+value: probe nodes: the lowest cpu_free_percent over the nodes with metrics (float, %);
+  probe list: the number of items (int)
+output (regex, contains, not_contains): nodes: a table (CPU figures rounded there only);
+  list: the response as indented JSON
+data (jmespath, each), probe nodes: {nodes: [...]}, one object per node:
+  name                       string
+  cpu_allocatable_cores      float   cores, exact
+  cpu_used_cores             float   cores from metrics.k8s.io, exact; null without metrics
+  cpu_free_percent           float   100 x (allocatable - used) / allocatable, unrounded
+                                     (29.96 is 29.96); null without metrics
+  memory_allocatable_bytes   int     bytes
+  memory_used_bytes          int     bytes; null without metrics
+  memory_free_bytes          int     bytes, allocatable - used (0 when over); null without
+  gpus                       int     allocatable nvidia.com/gpu
+data, probe list: the API's response as it came (a List object: items, metadata, ...)
+example:
+  expect: {each: 'nodes[].cpu_free_percent', gt: 30}
+"""
+"""What this type exposes to expectations: ``predeploy explain kubernetes`` prints it."""
+
+
 def describe(check: ResolvedCheck, host: str | None) -> str:
     """The API paths the probe reads, one line."""
     s = check.shown

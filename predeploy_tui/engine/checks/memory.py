@@ -5,6 +5,18 @@ from __future__ import annotations
 from predeploy_tui.engine.base import CheckContext, CheckError, Observation, ResolvedCheck
 from predeploy_tui.engine.expect import show
 
+DATA = """\
+value: available memory (int, bytes: MemAvailable); a threshold in % compares data.percent
+output (regex, contains, not_contains): /proc/meminfo as read
+data (jmespath, each):
+  total       int     bytes (MemTotal)
+  available   int     bytes (MemAvailable; MemFree + Buffers + Cached before Linux 3.14)
+  percent     float   100 x available / total, unrounded
+example:
+  expect: {ge: 2GiB}
+"""
+"""What this type exposes to expectations: ``predeploy explain memory`` prints it."""
+
 
 def describe(check: ResolvedCheck, host: str | None) -> str:
     """The command and where it runs."""

@@ -29,6 +29,26 @@ DEFAULT_BASELINE_METRIC = "mean_exec_time"
 """The pg_stat_statements column compared between two baselines."""
 
 
+DATA = """\
+value: the single cell when the result is one row of one column, else row_count
+output (regex, contains, not_contains): the rows kept as a text table, then "(N rows)"
+data (jmespath, each):
+  columns          list of string  column names, in order
+  rows             list of object  {column: value} per row, in the query's order: at most
+                                   max_rows (default 100); numbers stay numbers, timestamps
+                                   become ISO 8601 strings
+  row_count        int             rows the query returned, all of them
+  rows_truncated   bool            present (true) when rows holds fewer than row_count
+  baseline, baseline_key, baseline_metric    with baseline: true, {key: {numeric column: value}}
+truncation: a result of more than max_rows rows is an error when the expectation reads the
+  rows (jmespath or each over rows, regex, contains, not_contains) or baseline is set; an
+  expectation on row_count, columns or the value still judges it. Raise max_rows to see more.
+example:
+  expect: {each: 'rows[].has_rollback', equals: true}
+"""
+"""What this type exposes to expectations: ``predeploy explain postgres`` prints it."""
+
+
 def describe(check: ResolvedCheck, host: str | None) -> str:
     """The query and where it goes, one line, secrets masked."""
     shown = check.shown

@@ -28,6 +28,31 @@ DEFAULT_SECTIONS = ("replication",)
 """INFO sections read when the check does not list any."""
 
 
+DATA = """\
+value: connected_slaves of INFO replication (int), when replication is read
+output (regex, contains, not_contains): "PING -> PONG", then each INFO section as redis-cli
+  prints it ("# Replication", "key:value" lines)
+data (jmespath, each):
+  ping           bool    the PING answer
+  SECTION        object  one per INFO section read (info:, default [replication]), keys as
+                         Redis names them, numbers as numbers; slaveN entries are objects
+  replication.lag_bytes    int    primary's master_repl_offset minus the replica's offset; on a
+                                  primary the largest over its replicas, on a replica read from
+                                  its primary (master_host:master_port, same credentials)
+  replication.lag_seconds  int    seconds since the replica last acknowledged an offset (Redis's
+                                  replica lag; about 1 s when healthy); largest on a primary
+  replication.replicas     list   on a primary: the slaveN objects, each with its lag_bytes
+  replication.link_idle_seconds  int  on a replica: master_last_io_seconds_ago, the time since
+                                  the primary last sent anything (up to 10 s when idle): not lag
+  replication.primary_repl_offset  int  on a replica: its primary's offset, as read
+  replication.lag_error    string on a replica whose primary could not be read: why; an
+                                  expectation on lag_* is then an error
+example:
+  expect: {jmespath: replication.lag_bytes, le: 1048576}
+"""
+"""What this type exposes to expectations: ``predeploy explain redis`` prints it."""
+
+
 def describe(check: ResolvedCheck, host: str | None) -> str:
     """The server and the commands sent, one line, secrets masked."""
     shown = check.shown

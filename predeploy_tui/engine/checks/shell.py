@@ -9,6 +9,19 @@ from pathlib import Path
 from predeploy_tui.engine.base import CheckContext, CheckError, Observation, ResolvedCheck
 from predeploy_tui.engine.checks._evidence import finished
 
+DATA = """\
+value: none (compare a number with regex or jmespath)
+output (regex, contains, not_contains): stdout, then stderr, as text
+  capped at 4,000,000 characters per stream: past that, the first and last 2,000,000 are kept
+  and the middle is replaced by a "[N characters not kept]" line
+exit_code: the command's exit status (expect: {exit_code: [0, 1]}; default 0 passes); a
+  command killed by a signal has none, and the item is an error
+data (jmespath, each): none; jmespath parses the output as JSON
+example:
+  expect: {regex: 'TOTAL.*\\s(\\d+)%', ge: 80, label: coverage}
+"""
+"""What this type exposes to expectations: ``predeploy explain shell`` prints it."""
+
 
 def _command(params: Mapping[str, object]) -> str | list[str]:
     run = params.get("run")

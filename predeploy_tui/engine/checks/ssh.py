@@ -5,6 +5,18 @@ from __future__ import annotations
 from predeploy_tui.engine.base import CheckContext, CheckError, Observation, ResolvedCheck
 from predeploy_tui.engine.checks._evidence import finished
 
+DATA = """\
+value: none (compare a number with regex or jmespath)
+output (regex, contains, not_contains): stdout, then stderr, of the command on the host, as
+  text, whole (not capped)
+exit_code: the command's exit status on the host (default 0 passes); a command killed by a
+  signal or a channel that closed has none, and the item is an error
+data (jmespath, each): none; jmespath parses the output as JSON
+example:
+  expect: {contains: active, exit_code: 0}
+"""
+"""What this type exposes to expectations: ``predeploy explain ssh`` prints it."""
+
 
 def describe(check: ResolvedCheck, host: str | None) -> str:
     """``ssh web1: systemctl is-active nginx`` (secrets masked)."""

@@ -20,6 +20,28 @@ from predeploy_tui.core.results import Status
 from predeploy_tui.engine.base import CheckContext, CheckError, Observation, ResolvedCheck
 from predeploy_tui.engine.expect import show
 
+DATA = """\
+value: days_left (float, days, fractions kept: -0.375 is expired 9 hours ago)
+output (regex, contains, not_contains): the data below, one "key: value" line each
+data (jmespath, each):
+  subject          string          the certificate's subject, RFC 4514
+  issuer           string          its issuer, RFC 4514
+  sans             list of string  DNS and IP names (the common name when there are none)
+  not_before       string          ISO 8601, UTC
+  not_after        string          ISO 8601, UTC
+  days_left        float           days until not_after, negative once expired
+  hostname         string          the name checked (server_name, default address)
+  hostname_match   bool            whether the certificate is valid for hostname
+  chain_verified   bool            verified against the CA bundle, and it held
+  verified         bool            whether verification was asked for (verify)
+  serial           string          serial number, hex
+  tls_version      string          the negotiated protocol, e.g. TLSv1.3
+own verdicts: a chain or name that does not verify fails
+example:
+  expect: {ge: 30d}
+"""
+"""What this type exposes to expectations: ``predeploy explain tls`` prints it."""
+
 
 def describe(check: ResolvedCheck, host: str | None) -> str:
     """``TLS 127.0.0.1:443 (SNI api.example.com)``."""
