@@ -6,6 +6,8 @@ the DNS server is a small authoritative one answering ``servers.dns.RECORDS`` ov
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 from servers import https
 from servers.dns import DNSServer
@@ -294,3 +296,51 @@ async def test_dns_system_resolver_reads_hosts_file() -> None:
     outcome = await run_check("dns", {"name": "localhost", "record": "A", "values": ["127.0.0.1"]},
                               timeout=5)
     assert outcome.status is Status.PASS, outcome.summary
+
+
+def _dig(server: DNSServer, name: str, record: str) -> tuple[str, list[str]]:
+    """(status, answers) as dig, a second resolver implementation, reads them from ``server``."""
+    import subprocess
+
+    done = subprocess.run(["dig", "@127.0.0.1", "-p", str(server.port), name, record,
+                           "+noall", "+comments", "+answer", "+tries=1", "+time=5"],
+                          capture_output=True, text=True, timeout=30, check=True)
+    status = done.stdout.split("status: ", 1)[1].split(",", 1)[0]
+    answers = [line.split(None, 4)[4] for line in done.stdout.splitlines()
+               if line and not line.startswith(";") and len(line.split(None, 4)) == 5]
+    return status, answers
+
+
+def _canonical(record: str, answers: list[str]) -> list[str]:
+    """dig's rdata text in the dns check's own spelling: no trailing dots, TXT unquoted."""
+    out = [a.strip('"') if record == "TXT" else " ".join(w.rstrip(".") for w in a.split())
+           for a in answers]
+    return sorted(out)
+
+
+@pytest.mark.skipif(shutil.which("dig") is None, reason="dig (bind9-dnsutils) not installed")
+@pytest.mark.parametrize(("name", "record"), [
+    ("api.deploy.test", "A"), ("api.deploy.test", "AAAA"), ("api.deploy.test", "TXT"),
+    ("www.deploy.test", "CNAME"), ("deploy.test", "MX"), ("deploy.test", "NS"),
+    ("nope.deploy.test", "A"), ("www.deploy.test", "MX"),
+])
+async def test_dns_answers_as_dig_reads_them(dns_server: DNSServer, name: str, record: str) -> None:
+    status, answers = _dig(dns_server, name, record)
+    outcome = await run_check("dns", dns(dns_server, name, record))
+    assert outcome.obs is not None, outcome.summary
+    assert outcome.obs.data["rcode"] == status
+    assert sorted(outcome.obs.data["answers"]) == _canonical(record, answers)
+    # An answer of nothing fails; answers pass: the name was checked either way
+    assert outcome.status is (Status.PASS if answers else Status.FAIL)
+
+
+@pytest.mark.skipif(shutil.which("getent") is None, reason="getent not installed")
+async def test_system_resolver_as_getent_reads_it() -> None:
+    import subprocess
+
+    done = subprocess.run(["getent", "ahostsv4", "localhost"], capture_output=True, text=True,
+                          timeout=30, check=True)
+    theirs = sorted({line.split()[0] for line in done.stdout.splitlines()})
+    outcome = await run_check("dns", {"name": "localhost", "record": "A"}, timeout=5)
+    assert outcome.obs is not None, outcome.summary
+    assert sorted(outcome.obs.data["answers"]) == theirs

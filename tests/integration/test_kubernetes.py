@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -214,3 +215,41 @@ sections:
     assert results["redis-down"].summary.startswith("cannot connect to Redis at 127.0.0.1")
     assert (results["redis-down"].duration or 99) < 3
     assert finished.index("roomy") < finished.index("hang")
+
+
+def _kubectl(api: kube.KubeAPI, context: str, *args: str) -> str:
+    import subprocess
+
+    done = subprocess.run(["kubectl", "--kubeconfig", str(api.kubeconfig), "--context", context,
+                           *args], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl not installed")
+async def test_nodes_as_kubectl_reads_them(api: kube.KubeAPI) -> None:
+    import json
+
+    for context in ("roomy", "tight", "edge"):
+        # kubectl itself talks to the stand-in: it answers discovery and lists as an API server does
+        listed = json.loads(_kubectl(api, context, "get", "nodes", "-o", "json"))
+        top = [line.split() for line in _kubectl(api, context, "top", "nodes").splitlines()[1:]]
+        out = await run_check("kubernetes", p(api, context))
+        assert out.obs is not None, out.summary
+        ours = {n["name"]: n for n in out.obs.data["nodes"]}
+        # The same nodes, with the same allocatable capacity
+        assert sorted(ours) == sorted(item["metadata"]["name"] for item in listed["items"])
+        for item in listed["items"]:
+            node = ours[item["metadata"]["name"]]
+            alloc = item["status"]["allocatable"]
+            assert node["cpu_allocatable_cores"] == parse_cpu(alloc["cpu"])
+            assert node["memory_allocatable_bytes"] == parse_memory(alloc["memory"])
+            assert node["gpus"] == int(alloc.get("nvidia.com/gpu", 0))
+        # And the usage kubectl top shows (it rounds: millicores up, Mi and percents down)
+        for name, cpu, cpu_pct, memory, mem_pct in top:
+            node = ours[name]
+            assert abs(node["cpu_used_cores"] * 1000 - int(cpu.removesuffix("m"))) < 1
+            assert abs((100 - node["cpu_free_percent"]) - int(cpu_pct.removesuffix("%"))) < 1
+            assert abs(node["memory_used_bytes"] - int(memory.removesuffix("Mi")) * 2**20) < 2**20
+            used_pct = node["memory_used_bytes"] / node["memory_allocatable_bytes"] * 100
+            assert abs(used_pct - int(mem_pct.removesuffix("%"))) < 1

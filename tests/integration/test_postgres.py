@@ -253,3 +253,44 @@ async def test_an_expectation_never_passes_on_rows_cut_to_max_rows(server: pg.Po
                                                   baseline_key="n", baseline_metric="n"))
     assert baseline.status is Status.ERROR
     assert "a baseline needs every row" in baseline.summary
+
+
+def _psql(server: pg.PostgresServer, query: str) -> list[list[str]]:
+    """Rows as psql prints them unaligned (-A -t), split on its field separator."""
+    import os
+    import subprocess
+
+    done = subprocess.run(["psql", server.dsn, "-X", "-A", "-t", "-F", "\x1f", "-c", query],
+                          capture_output=True, text=True, timeout=30, check=True,
+                          env={**os.environ, "PGPASSWORD": pg.PASSWORD})
+    return [line.split("\x1f") for line in done.stdout.splitlines()]
+
+
+def _same_cell(ours: object, theirs: str) -> bool:
+    """Whether predeploy's cell is the value psql printed (numbers compared as numbers)."""
+    from decimal import Decimal
+
+    if ours is None:
+        return theirs == ""
+    if isinstance(ours, bool):
+        return theirs == ("t" if ours else "f")
+    if isinstance(ours, int | float):
+        return Decimal(str(ours)) == Decimal(theirs)
+    return str(ours) == theirs
+
+
+async def test_rows_and_count_as_psql_reads_them(server: pg.PostgresServer) -> None:
+    # The reference client and predeploy see the same rows, values and count
+    queries = [SEED_ROLLBACK, SEED_ROLLBACK_COUNT, BAD_ROW_140,
+               "SELECT n, n * 1.5 AS x, (n % 3 = 0) AS fizz, NULLIF(n % 2, 0) AS odd, "
+               "DATE '2026-01-01' + n AS d FROM generate_series(1, 130) AS n"]
+    for query in queries:
+        theirs = _psql(server, query)
+        ours = await run_check("postgres", params(server, query, max_rows=1000))
+        assert ours.obs is not None, ours.summary
+        data = ours.obs.data
+        assert data["row_count"] == len(theirs), query
+        for row, printed in zip(data["rows"], theirs, strict=True):
+            cells = [row[c] for c in data["columns"]]
+            assert len(cells) == len(printed), (query, cells, printed)
+            assert all(_same_cell(o, t) for o, t in zip(cells, printed, strict=True)), (cells, printed)
