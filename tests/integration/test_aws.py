@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from servers import moto as ms
-from servers.run_check import run_check
+from servers.run_check import run_check, undocumented
 
 from predeploy_tui.core.results import Status
 from predeploy_tui.engine.checks.aws import explain
@@ -70,6 +70,7 @@ async def test_bucket_reachable_and_missing(aws: dict[str, Any]) -> None:
     ok = await run_check("aws", p(aws, probe="bucket", bucket=AUDIO))
     assert ok.status is Status.PASS, ok.summary
     assert ok.obs is not None
+    assert undocumented("aws", ok.obs.data) == []
     assert ok.obs.data["exists"] is True
     assert ok.summary == f"bucket {AUDIO} reachable"
     gone = await run_check("aws", p(aws, probe="bucket", bucket="musicgen-nope"))
@@ -82,6 +83,7 @@ async def test_backup_freshness(aws: dict[str, Any]) -> None:
                             expect={"max_age": DAY})
     assert fresh.status is Status.PASS, fresh.summary
     assert fresh.obs is not None
+    assert undocumented("aws", fresh.obs.data) == []
     assert fresh.obs.data["key"] == "db/latest.dump"
     assert fresh.obs.data["objects"] == 2
     assert fresh.obs.data["age_seconds"] < 600
@@ -109,6 +111,7 @@ async def test_secret_rotation_age(aws: dict[str, Any]) -> None:
                           expect={"max_age": 90 * DAY})
     assert old.status is Status.FAIL
     assert old.obs is not None
+    assert undocumented("aws", old.obs.data) == []
     assert old.obs.data["last_rotated"] is None
     assert old.obs.data["created"] is not None
     assert 119 < old.obs.data["age_days"] < 121
@@ -130,6 +133,7 @@ async def test_cloudfront_status(aws: dict[str, Any]) -> None:
     on = await run_check("aws", p(aws, probe="cloudfront", distribution_id=aws["enabled"]))
     assert on.status is Status.PASS, on.summary
     assert on.obs is not None
+    assert undocumented("aws", on.obs.data) == []
     assert on.obs.data["status"] == "Deployed"
     assert on.obs.data["enabled"]
     off = await run_check("aws", p(aws, probe="cloudfront", distribution_id=aws["disabled"]))

@@ -12,7 +12,7 @@ import pytest
 from servers import https
 from servers.dns import DNSServer
 from servers.https import HTTPSServers
-from servers.run_check import run_check
+from servers.run_check import run_check, undocumented
 
 from predeploy_tui.core.results import Status
 
@@ -188,6 +188,7 @@ async def test_tls_days_left_as_openssl_reads_them(https_servers: HTTPSServers) 
         outcome = await run_check("tls", tls(https_servers, port, verify=False))
         assert outcome.obs is not None
         assert datetime.fromisoformat(outcome.obs.data["not_after"]) == not_after
+        assert undocumented("tls", outcome.obs.data) == []
         days = (not_after - now).total_seconds() / 86400
         assert outcome.obs.data["days_left"] == pytest.approx(days, abs=30 / 86400)
 
@@ -329,6 +330,7 @@ async def test_dns_answers_as_dig_reads_them(dns_server: DNSServer, name: str, r
     outcome = await run_check("dns", dns(dns_server, name, record))
     assert outcome.obs is not None, outcome.summary
     assert outcome.obs.data["rcode"] == status
+    assert undocumented("dns", outcome.obs.data) == []
     assert sorted(outcome.obs.data["answers"]) == _canonical(record, answers)
     # An answer of nothing fails; answers pass: the name was checked either way
     assert outcome.status is (Status.PASS if answers else Status.FAIL)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from servers import kube
-from servers.run_check import run_check
+from servers.run_check import run_check, undocumented
 
 from predeploy_tui.core.results import Status
 from predeploy_tui.engine.checks._kubequantity import parse_cpu, parse_memory
@@ -36,6 +36,7 @@ async def test_enough_cpu_and_memory(api: kube.KubeAPI) -> None:
     assert cpu.summary == "2 of 2 nodes have cpu_free_percent > 30"
     assert cpu.obs is not None
     a, b = cpu.obs.data["nodes"]
+    assert undocumented("kubernetes", cpu.obs.data) == []
     assert a == {"name": "node-a", "cpu_allocatable_cores": 3.8, "cpu_used_cores": 1.123443218,
                  "cpu_free_percent": pytest.approx((3.8 - 1.123443218) / 3.8 * 100, rel=1e-12),
                  "memory_allocatable_bytes": 15242256 * 1024,

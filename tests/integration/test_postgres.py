@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 from servers import postgres as pg
-from servers.run_check import run_check
+from servers.run_check import run_check, undocumented
 
 from predeploy_tui.core.results import Status
 from predeploy_tui.engine.checks.postgres import compare_baselines
@@ -72,6 +72,7 @@ async def test_seed_rollback_rows_are_evidence_and_judged_with_jmespath(
     assert out.obs is not None
     data = out.obs.data
     assert data["columns"] == ["version_number", "has_rollback"]
+    assert undocumented("postgres", {k: v for k, v in data.items() if k != "rows"}) == []
     assert [r["version_number"] for r in data["rows"]] == ["1.5.0", "1.4.0", "1.3.0", "1.2.0", "1.1.0"]
     assert data["rows"][3] == {"version_number": "1.2.0", "has_rollback": False}
     # The text table a reviewer reads: header, rule, one line per row.

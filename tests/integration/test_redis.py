@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 from servers import redis as rs
-from servers.run_check import run_check
+from servers.run_check import run_check, undocumented
 
 from predeploy_tui.core.results import Status
 
@@ -142,6 +142,8 @@ async def test_an_idle_synced_replica_has_no_lag(idle_pair: tuple[rs.RedisServer
     assert out.obs is not None
     repl = out.obs.data["replication"]
     assert repl["link_idle_seconds"] >= 2
+    computed = {k: v for k, v in repl.items() if k.startswith(("lag_", "link_", "primary_"))}
+    assert undocumented("redis", {"ping": True, **computed}) == []
     assert repl["lag_bytes"] == 0
     assert repl["primary_repl_offset"] == repl["slave_repl_offset"]
     assert repl["lag_seconds"] <= 1

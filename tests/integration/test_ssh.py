@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from servers import sshd as sshd_server
-from servers.run_check import Outcome, run_check
+from servers.run_check import Outcome, run_check, undocumented
 
 from predeploy_tui.core.checklist import Host
 from predeploy_tui.core.results import Status
@@ -317,6 +317,7 @@ async def test_disk_as_df_reads_it_here_and_over_ssh(conns: RunConnections,
             total, used, free = _df(theirs)
             data = ours.obs.data
             assert data["total"] == total
+            assert undocumented("disk", data) == []
             if path == "/dev":
                 assert (data["used"], data["free"]) == (used, free)
                 assert ours.obs.value == free
@@ -334,5 +335,6 @@ async def test_memory_as_free_reads_it_here_and_over_ssh(conns: RunConnections,
         assert ours.obs is not None, ours.summary
         total, available = _free(theirs)
         assert ours.obs.data["total"] == total
+        assert undocumented("memory", ours.obs.data) == []
         # Available memory moves while the two read it: within 2% of the total
         assert abs(ours.obs.data["available"] - available) < total * 0.02
