@@ -84,7 +84,6 @@ async def test_a_body_past_the_cap_is_never_judged_as_if_whole(https_servers: HT
     # The line that matters lies past the 1 MiB read: no pass on the part that was read
     cut = await run_check("http", check, expect={"not_contains": "ERROR"})
     assert cut.status is Status.ERROR, cut.summary
-    assert "larger than 1 MiB" in cut.summary
     # Status alone does not read the body
     status = await run_check("http", check)
     assert status.status is Status.PASS, status.summary
