@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -268,3 +271,55 @@ def test_a_hung_endpoint_keeps_no_process_alive_past_the_timeout(silent_port: in
     assert item.runs[-1].status is Status.ERROR, item.runs[-1].summary
     assert done.returncode != 0, done.stdout + done.stderr
     assert elapsed < 3 + 4, elapsed
+
+
+def _aws_cli(aws: dict[str, Any], *args: str) -> subprocess.CompletedProcess[str]:
+    """The AWS CLI, the reference client, against the same moto endpoint and credentials."""
+    return subprocess.run(["aws", "--endpoint-url", aws["endpoint"], "--region", ms.REGION,
+                           "--output", "json", *args], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "AWS_PAGER": ""})
+
+
+def _when(text: str | float) -> dt.datetime:
+    """A time as the CLI prints it (ISO 8601, or epoch seconds where it passes them through)."""
+    if isinstance(text, int | float) or text.replace(".", "", 1).isdigit():
+        return dt.datetime.fromtimestamp(float(text), dt.UTC)
+    parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+@pytest.mark.skipif(shutil.which("aws") is None, reason="aws (the AWS CLI) not installed")
+async def test_probes_as_the_aws_cli_reads_them(aws: dict[str, Any]) -> None:
+    import json
+
+    # A bucket that is there, and one that is not
+    for bucket in (AUDIO, "musicgen-nope"):
+        theirs = _aws_cli(aws, "s3api", "head-bucket", "--bucket", bucket)
+        ours = await run_check("aws", p(aws, probe="bucket", bucket=bucket))
+        assert ours.obs is not None, ours.summary
+        assert ours.obs.data["exists"] is (theirs.returncode == 0), theirs.stderr
+    # The newest backup: same count, same key, same time
+    listed = json.loads(_aws_cli(aws, "s3api", "list-objects-v2", "--bucket", BACKUPS,
+                                 "--prefix", "db/").stdout)
+    newest = max(listed["Contents"], key=lambda o: _when(o["LastModified"]))
+    ours = await run_check("aws", p(aws, probe="newest_object", bucket=BACKUPS, prefix="db/"))
+    assert ours.obs is not None, ours.summary
+    assert ours.obs.data["objects"] == len(listed["Contents"])
+    assert ours.obs.data["key"] == newest["Key"]
+    assert _when(ours.obs.data["last_modified"]) == _when(newest["LastModified"])
+    # A secret's dates
+    described = json.loads(_aws_cli(aws, "secretsmanager", "describe-secret", "--secret-id",
+                                    OLD_SECRET).stdout)
+    ours = await run_check("aws", p(aws, probe="secret_rotation", secret_id=OLD_SECRET))
+    assert ours.obs is not None, ours.summary
+    assert ours.obs.data["name"] == described["Name"]
+    assert _when(ours.obs.data["created"]) == _when(described["CreatedDate"])
+    assert ours.obs.data["last_rotated"] is None
+    assert "LastRotatedDate" not in described
+    # A distribution's state
+    for dist in (aws["enabled"], aws["disabled"]):
+        got = json.loads(_aws_cli(aws, "cloudfront", "get-distribution", "--id", dist).stdout)
+        ours = await run_check("aws", p(aws, probe="cloudfront", distribution_id=dist))
+        assert ours.obs is not None, ours.summary
+        assert ours.obs.data["status"] == got["Distribution"]["Status"]
+        assert ours.obs.data["enabled"] is got["Distribution"]["DistributionConfig"]["Enabled"]

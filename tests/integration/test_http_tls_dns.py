@@ -345,3 +345,23 @@ async def test_system_resolver_as_getent_reads_it() -> None:
     outcome = await run_check("dns", {"name": "localhost", "record": "A"}, timeout=5)
     assert outcome.obs is not None, outcome.summary
     assert sorted(outcome.obs.data["answers"]) == theirs
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl not installed")
+@pytest.mark.parametrize("path", ["/health", "/text", "/status/503", "/private"])
+async def test_http_as_curl_reads_it(https_servers: HTTPSServers, path: str) -> None:
+    import json
+    import subprocess
+
+    done = subprocess.run(["curl", "-sS", "--cacert", str(https_servers.ca_file), "-w", "\n%{http_code}",
+                           url(https_servers, path)], capture_output=True, text=True, timeout=30,
+                          check=True)
+    body, _, code = done.stdout.rpartition("\n")
+    outcome = await run_check("http", {"url": url(https_servers, path), "status": [200, 401, 503],
+                                       "ca_file": str(https_servers.ca_file)})
+    assert outcome.obs is not None, outcome.summary
+    head = outcome.obs.output.splitlines()[0]
+    assert f" -> {code} " in head
+    assert outcome.obs.output.endswith(body)
+    if body.startswith("{"):
+        assert outcome.obs.data == json.loads(body)

@@ -292,14 +292,17 @@ def _free(text: str) -> tuple[int, int]:
     "cat /etc/hostname; id -un",
     "exit 0",
 ])
-async def test_commands_as_openssh_runs_them(conns: RunConnections, sshd: sshd_server.SSHServer,
+async def test_commands_as_openssh_and_sh_run_them(conns: RunConnections, sshd: sshd_server.SSHServer,
                                              command: str) -> None:
-    theirs = _openssh(sshd, "web1", command)
-    ours = await ssh(conns, "web1", command)
-    assert ours.obs is not None, ours.summary
-    assert ours.obs.exit_code == theirs.returncode
-    assert ours.obs.output.startswith(theirs.stdout)
-    assert ours.obs.output.endswith(theirs.stderr)
+    # Over SSH as OpenSSH's client runs it, and here as /bin/sh runs it
+    remote = (await ssh(conns, "web1", command), _openssh(sshd, "web1", command))
+    local = (await run_check("shell", {"run": command}),
+             subprocess.run(["/bin/sh", "-c", command], capture_output=True, text=True, timeout=30))
+    for ours, theirs in (remote, local):
+        assert ours.obs is not None, ours.summary
+        assert ours.obs.exit_code == theirs.returncode
+        assert ours.obs.output.startswith(theirs.stdout)
+        assert ours.obs.output.endswith(theirs.stderr)
 
 
 async def test_disk_as_df_reads_it_here_and_over_ssh(conns: RunConnections,
