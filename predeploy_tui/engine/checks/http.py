@@ -209,7 +209,10 @@ def _observation(ctx: CheckContext, method: str, url: str, response: httpx.Respo
     limit = _seconds(params.get("max_latency"))
     if status is None and limit is not None and latency_ms > limit * 1000:
         status = Status.FAIL
-        summary = f"latency {latency_ms:.0f} ms > {limit * 1000:.0f} ms ({response.status_code})"
+        # Whole milliseconds, unless that would read "200 ms > 200 ms".
+        places = 0 if f"{latency_ms:.0f}" != f"{limit * 1000:.0f}" else 3
+        summary = (f"latency {latency_ms:.{places}f} ms > {limit * 1000:g} ms "
+                   f"({response.status_code})")
     return Observation(output=output, data=data, value=latency_ms, label="latency",
                        unit="ms", status=status, summary=summary)
 
