@@ -244,10 +244,16 @@ def _trim(value: float) -> str:
 # ---------------------------------------------------------------------------------------------
 # Comparing.
 
+def _same(value: float, limit: float) -> bool:
+    """eq: whole numbers exactly (1,000,000,001 is not 1e9); fractions up to float noise only."""
+    if value.is_integer() and limit.is_integer():
+        return value == limit
+    return math.isclose(value, limit, rel_tol=1e-12, abs_tol=1e-12)
+
+
 def _holds(op: str, value: float, limit: float) -> bool:
     return {"ge": value >= limit, "gt": value > limit, "le": value <= limit, "lt": value < limit,
-            "eq": math.isclose(value, limit, rel_tol=1e-9, abs_tol=1e-12),
-            "ne": not math.isclose(value, limit, rel_tol=1e-9, abs_tol=1e-12)}[op]
+            "eq": _same(value, limit), "ne": not _same(value, limit)}[op]
 
 
 def _compare(value: float, unit: str, spec: Mapping[str, Any]) -> tuple[bool, str]:

@@ -172,3 +172,12 @@ def test_a_value_just_under_a_threshold_never_reads_as_the_threshold() -> None:
     assert judge(size, {"ge": "100GB"}) == (Status.FAIL, "free 100.0 GB (99960000000 bytes) < 100 GB")
     # Far from the threshold the usual rounding stays
     assert judge(percent, {"ge": 10}) == (Status.PASS, "CPU free 30.0% >= 10%")
+
+
+def test_eq_on_whole_numbers_is_exact() -> None:
+    # A relative tolerance of 1e-9 made a count of 1,000,000,001 "equal" 1,000,000,000
+    rows = Observation(value=1_000_000_001, label="rows")
+    assert judge(rows, {"eq": 1_000_000_000})[0] is Status.FAIL
+    assert judge(rows, {"ne": 1_000_000_000})[0] is Status.PASS
+    # Fractions still compare through float noise: 0.1 + 0.2 is 0.3
+    assert judge(Observation(value=0.1 + 0.2, label="x"), {"eq": 0.3})[0] is Status.PASS
