@@ -8,6 +8,7 @@ from pathlib import Path
 COMMANDS: tuple[str, ...] = (
     "validate",
     "schema",
+    "explain",
     "new",
     "open",
     "demo",

@@ -132,7 +132,8 @@ CHECK_TYPES: dict[str, dict[str, Spec]] = {
         "baseline": Bool("store the rows so a later session can be compared with them"),
         "baseline_key": Text("the column that identifies a row when comparing baselines"),
         "baseline_metric": Text("the column compared between baselines"),
-        "max_rows": Int(minimum=1),
+        "max_rows": Int("rows kept as evidence (default 100); more makes an expectation that "
+                        "reads the rows an error", minimum=1),
     },
     "redis": {
         "url": Text("redis:// or rediss:// URL"),

@@ -167,7 +167,10 @@ def _select(obs: Observation, expect: Mapping[str, Any]) -> tuple[Any, str, str]
             raise _Missing(f"the regex has no group {group}") from None
         if value is None:
             raise _Missing(f"group {group} of /{pattern.pattern}/ matched nothing")
-        label = str(expect.get("label") or obs.label or "value")
+        # obs.label names the type's headline value (an HTTP check's latency), not what a regex
+        # found in the output: that is the expectation's label, or the group's name.
+        named = group if isinstance(group, str) else None
+        label = str(expect.get("label") or named or "value")
         return value, label, str(expect.get("unit") or "")
     if "jmespath" in expect:
         expr = str(expect["jmespath"])
@@ -222,6 +225,27 @@ def show(value: float, unit: str) -> str:
     return f"{_trim(value)} {unit}" if unit else _trim(value)
 
 
+def _show_apart(value: float, unit: str, spec: Mapping[str, Any]) -> str:
+    """``show(value)``, with more digits where rounding would make it read as a threshold it is not.
+
+    29.96 against ``ge: 30`` reads "29.96% < 30%", never "30.0% < 30%".
+    """
+    text = show(value, unit)
+    limits = [spec[op] for op in OPS if op in spec]
+    limits += [v for op, v in (spec.get("warn") or {}).items() if op in OPS]
+    for raw in limits:
+        try:
+            limit, read_back = _threshold(raw, unit), _threshold(text, unit)
+        except QuantityError:
+            continue
+        if limit != value and math.isclose(read_back, limit, rel_tol=1e-9, abs_tol=1e-12):
+            exact = f"{value:.15g}"
+            if unit in ("bytes", "B"):
+                return f"{text} ({exact} bytes)"
+            return f"{exact}%" if unit == "%" else f"{exact} {unit}".rstrip()
+    return text
+
+
 def _trim(value: float) -> str:
     if math.isfinite(value) and value == int(value) and abs(value) < 1e15:
         return str(int(value))
@@ -231,10 +255,16 @@ def _trim(value: float) -> str:
 # ---------------------------------------------------------------------------------------------
 # Comparing.
 
+def _same(value: float, limit: float) -> bool:
+    """eq: whole numbers exactly (1,000,000,001 is not 1e9); fractions up to float noise only."""
+    if value.is_integer() and limit.is_integer():
+        return value == limit
+    return math.isclose(value, limit, rel_tol=1e-12, abs_tol=1e-12)
+
+
 def _holds(op: str, value: float, limit: float) -> bool:
     return {"ge": value >= limit, "gt": value > limit, "le": value <= limit, "lt": value < limit,
-            "eq": math.isclose(value, limit, rel_tol=1e-9, abs_tol=1e-12),
-            "ne": not math.isclose(value, limit, rel_tol=1e-9, abs_tol=1e-12)}[op]
+            "eq": _same(value, limit), "ne": not _same(value, limit)}[op]
 
 
 def _compare(value: float, unit: str, spec: Mapping[str, Any]) -> tuple[bool, str]:
@@ -284,7 +314,7 @@ def _value_part(obs: Observation, expect: Mapping[str, Any], now: datetime) \
         value, unit = float(obs.data["percent"]), "%"
     else:
         value, unit = _number(raw, unit)
-    shown = f"{label} {show(value, unit)}"
+    shown = f"{label} {_show_apart(value, unit, expect)}"
     ok, words = _compare(value, unit, expect)
     if not ok:
         return Status.FAIL, f"{shown} {words}"

@@ -163,3 +163,21 @@ def test_each_with_warn_threshold() -> None:
 def test_error_from_the_check_type_is_kept() -> None:
     assert judge(Observation(status=Status.ERROR, summary="connection refused"), {"ge": 1}) == \
         (Status.ERROR, "connection refused")
+
+
+def test_a_value_just_under_a_threshold_never_reads_as_the_threshold() -> None:
+    percent = Observation(value=29.96, label="CPU free", unit="%")
+    assert judge(percent, {"ge": 30}) == (Status.FAIL, "CPU free 29.96% < 30%")
+    size = Observation(value=99.96e9, label="free", unit="bytes")
+    assert judge(size, {"ge": "100GB"}) == (Status.FAIL, "free 100.0 GB (99960000000 bytes) < 100 GB")
+    # Far from the threshold the usual rounding stays
+    assert judge(percent, {"ge": 10}) == (Status.PASS, "CPU free 30.0% >= 10%")
+
+
+def test_eq_on_whole_numbers_is_exact() -> None:
+    # A relative tolerance of 1e-9 made a count of 1,000,000,001 "equal" 1,000,000,000
+    rows = Observation(value=1_000_000_001, label="rows")
+    assert judge(rows, {"eq": 1_000_000_000})[0] is Status.FAIL
+    assert judge(rows, {"ne": 1_000_000_000})[0] is Status.PASS
+    # Fractions still compare through float noise: 0.1 + 0.2 is 0.3
+    assert judge(Observation(value=0.1 + 0.2, label="x"), {"eq": 0.3})[0] is Status.PASS

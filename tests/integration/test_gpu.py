@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from servers import sshd as sshd_server
-from servers.run_check import run_check
+from servers.run_check import run_check, undocumented
 
 from predeploy_tui.core.results import Status
 from predeploy_tui.engine.checks._nvsmi import parse_nvidia_smi
@@ -71,6 +71,7 @@ async def test_nvidia_smi_over_ssh(conns: RunConnections, tmp_path: Path) -> Non
                           expect={"each": "gpus[].memory_free_bytes", "ge": "40GiB"})
     assert out.obs is not None
     data = out.obs.data
+    assert undocumented("gpu", data) == []
     assert data["driver"] == "550.54.15"
     assert data["cuda"] is None
     assert data["gpus"][0] == {

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from servers import kube
-from servers.run_check import run_check
+from servers.run_check import run_check, undocumented
 
 from predeploy_tui.core.results import Status
 from predeploy_tui.engine.checks._kubequantity import parse_cpu, parse_memory
@@ -35,12 +36,14 @@ async def test_enough_cpu_and_memory(api: kube.KubeAPI) -> None:
     assert cpu.summary == "2 of 2 nodes have cpu_free_percent > 30"
     assert cpu.obs is not None
     a, b = cpu.obs.data["nodes"]
-    assert a == {"name": "node-a", "cpu_allocatable_cores": 3.8, "cpu_used_cores": 1.123,
-                 "cpu_free_percent": 70.4, "memory_allocatable_bytes": 15242256 * 1024,
+    assert undocumented("kubernetes", cpu.obs.data) == []
+    assert a == {"name": "node-a", "cpu_allocatable_cores": 3.8, "cpu_used_cores": 1.123443218,
+                 "cpu_free_percent": pytest.approx((3.8 - 1.123443218) / 3.8 * 100, rel=1e-12),
+                 "memory_allocatable_bytes": 15242256 * 1024,
                  "memory_used_bytes": 5123456 * 1024,
                  "memory_free_bytes": (15242256 - 5123456) * 1024, "gpus": 2}
     assert b["gpus"] == 0
-    assert b["cpu_free_percent"] == 78.8
+    assert b["cpu_free_percent"] == pytest.approx(78.8365, abs=1e-4)
     assert "2 allocatable GPUs" in cpu.obs.summary
     assert "node-a" in cpu.obs.output.splitlines()[1]
     memory = await run_check("kubernetes", p(api, "roomy"), expect=MEM_4GB)
@@ -65,6 +68,25 @@ async def test_too_little_cpu_and_memory(api: kube.KubeAPI) -> None:
     lowest = await run_check("kubernetes", p(api, "tight"), expect={"ge": "30%"})
     assert lowest.status is Status.FAIL
     assert lowest.summary == "lowest node CPU free 10% < 30%"
+
+
+async def test_a_node_a_hair_under_the_threshold_is_not_rounded_up_to_it(api: kube.KubeAPI) -> None:
+    # Given node-e at 29.96% CPU free and node-f at exactly 30%
+    # When the headline (lowest node) and every node are compared with ge: 30
+    lowest = await run_check("kubernetes", p(api, "edge"), expect={"ge": 30})
+    each = await run_check("kubernetes", p(api, "edge"),
+                           expect={"each": "nodes[].cpu_free_percent", "ge": 30})
+    # Then 29.96 fails (the raw figure is compared, and the summary does not read "30.0% < 30%")
+    assert lowest.status is Status.FAIL, lowest.summary
+    assert lowest.summary == "lowest node CPU free 29.96% < 30%"
+    assert each.status is Status.FAIL, each.summary
+    assert each.summary.startswith("1 of 2 nodes have cpu_free_percent >= 30")
+    # And the data holds the exact figures: 30% free is 30.0, not a float a hair under it
+    assert each.obs is not None
+    e, f = each.obs.data["nodes"]
+    assert e["cpu_free_percent"] == 29.96
+    assert e["cpu_used_cores"] == 0.7004
+    assert f["cpu_free_percent"] == 30.0
 
 
 async def test_list_a_resource_with_jmespath(api: kube.KubeAPI) -> None:
@@ -194,3 +216,41 @@ sections:
     assert results["redis-down"].summary.startswith("cannot connect to Redis at 127.0.0.1")
     assert (results["redis-down"].duration or 99) < 3
     assert finished.index("roomy") < finished.index("hang")
+
+
+def _kubectl(api: kube.KubeAPI, context: str, *args: str) -> str:
+    import subprocess
+
+    done = subprocess.run(["kubectl", "--kubeconfig", str(api.kubeconfig), "--context", context,
+                           *args], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl not installed")
+async def test_nodes_as_kubectl_reads_them(api: kube.KubeAPI) -> None:
+    import json
+
+    for context in ("roomy", "tight", "edge"):
+        # kubectl itself talks to the stand-in: it answers discovery and lists as an API server does
+        listed = json.loads(_kubectl(api, context, "get", "nodes", "-o", "json"))
+        top = [line.split() for line in _kubectl(api, context, "top", "nodes").splitlines()[1:]]
+        out = await run_check("kubernetes", p(api, context))
+        assert out.obs is not None, out.summary
+        ours = {n["name"]: n for n in out.obs.data["nodes"]}
+        # The same nodes, with the same allocatable capacity
+        assert sorted(ours) == sorted(item["metadata"]["name"] for item in listed["items"])
+        for item in listed["items"]:
+            node = ours[item["metadata"]["name"]]
+            alloc = item["status"]["allocatable"]
+            assert node["cpu_allocatable_cores"] == parse_cpu(alloc["cpu"])
+            assert node["memory_allocatable_bytes"] == parse_memory(alloc["memory"])
+            assert node["gpus"] == int(alloc.get("nvidia.com/gpu", 0))
+        # And the usage kubectl top shows (it rounds: millicores up, Mi and percents down)
+        for name, cpu, cpu_pct, memory, mem_pct in top:
+            node = ours[name]
+            assert abs(node["cpu_used_cores"] * 1000 - int(cpu.removesuffix("m"))) < 1
+            assert abs((100 - node["cpu_free_percent"]) - int(cpu_pct.removesuffix("%"))) < 1
+            assert abs(node["memory_used_bytes"] - int(memory.removesuffix("Mi")) * 2**20) < 2**20
+            used_pct = node["memory_used_bytes"] / node["memory_allocatable_bytes"] * 100
+            assert abs(used_pct - int(mem_pct.removesuffix("%"))) < 1

@@ -120,6 +120,11 @@ async def test_faults_end_in_error_within_their_timeout_while_the_rest_passes(
         "http-silent": f"{{type: http, url: 'http://127.0.0.1:{silent_port}/', timeout: 2s}}",
         "http-refused": f"{{type: http, url: 'http://127.0.0.1:{refused_port}/', timeout: 2s}}",
         "tls-silent": f"{{type: tls, address: 127.0.0.1, port: {silent_port}, timeout: 2s}}",
+        "dns-silent": f"{{type: dns, name: api.deploy.test, nameserver: 127.0.0.1, "
+                      f"port: {refused_port}, timeout: 2s}}",
+    }
+    # An authoritative NXDOMAIN is an answer, not a fault: the name was checked, and it fails
+    answered = {
         "dns-nxdomain": f"{{type: dns, name: nope.deploy.test, nameserver: 127.0.0.1, "
                         f"port: {dns_server.port}, timeout: 2s}}",
     }
@@ -134,7 +139,8 @@ async def test_faults_end_in_error_within_their_timeout_while_the_rest_passes(
         "dns-ok": f"{{type: dns, name: api.deploy.test, values: [10.0.0.10], nameserver: 127.0.0.1, "
                   f"port: {dns_server.port}}}",
     }
-    items = [f"{{id: {key}, title: {key}, check: {spec}}}" for key, spec in {**faults, **healthy}.items()]
+    items = [f"{{id: {key}, title: {key}, check: {spec}}}"
+             for key, spec in {**faults, **answered, **healthy}.items()]
     runner = Runner(checklist(tmp_path, items, head), {}, by="tester")
     # When it runs
     try:
@@ -152,6 +158,7 @@ async def test_faults_end_in_error_within_their_timeout_while_the_rest_passes(
         assert (result.finished - result.started).total_seconds() < 2 + 1, key
     assert "authentication failed" in results["net.ssh-wrong-key"].summary
     assert "refused" in results["net.ssh-refused"].summary
+    assert results["net.dns-nxdomain"].status is Status.FAIL
     assert "NXDOMAIN" in results["net.dns-nxdomain"].summary
     # ...and every healthy check passed beside them.
     for key in healthy:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 from servers import postgres as pg
-from servers.run_check import run_check
+from servers.run_check import run_check, undocumented
 
 from predeploy_tui.core.compare import baseline_moves
 from predeploy_tui.core.results import CheckResult, Status
@@ -74,6 +74,7 @@ async def test_seed_rollback_rows_are_evidence_and_judged_with_jmespath(
     assert out.obs is not None
     data = out.obs.data
     assert data["columns"] == ["version_number", "has_rollback"]
+    assert undocumented("postgres", {k: v for k, v in data.items() if k != "rows"}) == []
     assert [r["version_number"] for r in data["rows"]] == ["1.5.0", "1.4.0", "1.3.0", "1.2.0", "1.1.0"]
     assert data["rows"][3] == {"version_number": "1.2.0", "has_rollback": False}
     # The text table a reviewer reads: header, rule, one line per row.
@@ -228,3 +229,74 @@ async def test_several_statements_cannot_escape_read_only(server: pg.PostgresSer
     assert action.status is Status.PASS, action.summary
     created = await run_check("postgres", params(server, exists), expect={"eq": 1})
     assert created.status is Status.PASS, created.summary
+
+
+BAD_ROW_140 = "SELECT n, n <> 140 AS ok FROM generate_series(1, 140) AS n ORDER BY n"
+"""140 rows, the last one bad: past the default max_rows of 100."""
+
+
+async def test_an_expectation_never_passes_on_rows_cut_to_max_rows(server: pg.PostgresServer) -> None:
+    # Given a result of 140 rows whose 140th is bad, and expectations over every row
+    over_all_rows = [{"jmespath": "length(rows[?!ok])", "eq": 0},
+                     {"each": "rows[].ok", "equals": True},
+                     {"not_contains": "False"}]
+    for expect in over_all_rows:
+        # When the default max_rows (100) keeps only part of it
+        cut = await run_check("postgres", params(server, BAD_ROW_140), expect=expect)
+        # Then the item could not be checked, and says why: never a pass on the first 100 rows
+        assert cut.status is Status.ERROR, (expect, cut.summary)
+        assert "returned 140 rows, more than max_rows 100" in cut.summary
+        # And with room for every row the bad one is seen
+        whole = await run_check("postgres", params(server, BAD_ROW_140, max_rows=200), expect=expect)
+        assert whole.status is Status.FAIL, (expect, whole.summary)
+    # An expectation on what stays exact (the row count) still judges a cut result
+    count = await run_check("postgres", params(server, BAD_ROW_140),
+                            expect={"jmespath": "row_count", "eq": 140})
+    assert count.status is Status.PASS, count.summary
+    headline = await run_check("postgres", params(server, BAD_ROW_140), expect={"ge": 140})
+    assert headline.status is Status.PASS, headline.summary
+    baseline = await run_check("postgres", params(server, BAD_ROW_140, max_rows=10, baseline=True,
+                                                  baseline_key="n", baseline_metric="n"))
+    assert baseline.status is Status.ERROR
+    assert "a baseline needs every row" in baseline.summary
+
+
+def _psql(server: pg.PostgresServer, query: str) -> list[list[str]]:
+    """Rows as psql prints them unaligned (-A -t), split on its field separator."""
+    import os
+    import subprocess
+
+    done = subprocess.run(["psql", server.dsn, "-X", "-A", "-t", "-F", "\x1f", "-c", query],
+                          capture_output=True, text=True, timeout=30, check=True,
+                          env={**os.environ, "PGPASSWORD": pg.PASSWORD})
+    return [line.split("\x1f") for line in done.stdout.splitlines()]
+
+
+def _same_cell(ours: object, theirs: str) -> bool:
+    """Whether predeploy's cell is the value psql printed (numbers compared as numbers)."""
+    from decimal import Decimal
+
+    if ours is None:
+        return theirs == ""
+    if isinstance(ours, bool):
+        return theirs == ("t" if ours else "f")
+    if isinstance(ours, int | float):
+        return Decimal(str(ours)) == Decimal(theirs)
+    return str(ours) == theirs
+
+
+async def test_rows_and_count_as_psql_reads_them(server: pg.PostgresServer) -> None:
+    # The reference client and predeploy see the same rows, values and count
+    queries = [SEED_ROLLBACK, SEED_ROLLBACK_COUNT, BAD_ROW_140,
+               "SELECT n, n * 1.5 AS x, (n % 3 = 0) AS fizz, NULLIF(n % 2, 0) AS odd, "
+               "DATE '2026-01-01' + n AS d FROM generate_series(1, 130) AS n"]
+    for query in queries:
+        theirs = _psql(server, query)
+        ours = await run_check("postgres", params(server, query, max_rows=1000))
+        assert ours.obs is not None, ours.summary
+        data = ours.obs.data
+        assert data["row_count"] == len(theirs), query
+        for row, printed in zip(data["rows"], theirs, strict=True):
+            cells = [row[c] for c in data["columns"]]
+            assert len(cells) == len(printed), (query, cells, printed)
+            assert all(_same_cell(o, t) for o, t in zip(cells, printed, strict=True)), (cells, printed)

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 from servers import redis as rs
-from servers.run_check import run_check
+from servers.run_check import run_check, undocumented
 
 from predeploy_tui.core.results import Status
 
@@ -67,6 +67,8 @@ async def test_replica_fields(pair: tuple[rs.RedisServer, rs.RedisServer]) -> No
     assert repl["role"] == "slave"
     assert isinstance(repl["lag_seconds"], int)
     assert repl["lag_seconds"] >= 0
+    assert isinstance(repl["lag_bytes"], int)
+    assert isinstance(repl["link_idle_seconds"], int)
     assert out.obs.data["server"]["tcp_port"] == replica.port
 
     as_primary = await run_check("redis", {"address": "127.0.0.1", "port": replica.port},
@@ -113,3 +115,84 @@ async def test_server_that_never_answers_times_out() -> None:
     assert out.status is Status.ERROR
     assert "127.0.0.1" in out.summary
     assert out.elapsed < 2.5
+
+
+@pytest.fixture(scope="module")
+def idle_pair() -> Iterator[tuple[rs.RedisServer, rs.RedisServer]]:
+    """A primary that pings its replica once an hour, so the replica's link goes quiet at once."""
+    primary = rs.start("--repl-ping-replica-period", "3600")
+    replica = rs.start("--replicaof", "127.0.0.1", str(primary.port))
+    try:
+        rs.wait_for_link(replica)
+        yield primary, replica
+    finally:
+        rs.remove(replica, primary)
+
+
+async def test_an_idle_synced_replica_has_no_lag(idle_pair: tuple[rs.RedisServer, rs.RedisServer]) \
+        -> None:
+    # Given a fully synced replica that has heard nothing from its primary for 2 s or more
+    _primary, replica = idle_pair
+    rs.wait_for_link_idle(replica, 2)
+    # When its lag is checked
+    out = await run_check("redis", {"address": "127.0.0.1", "port": replica.port},
+                          expect={"jmespath": "replication.lag_seconds", "le": 1})
+    # Then lag comes from offsets (none behind) and acknowledgements, not the link's quiet time
+    assert out.status is Status.PASS, out.summary
+    assert out.obs is not None
+    repl = out.obs.data["replication"]
+    assert repl["link_idle_seconds"] >= 2
+    computed = {k: v for k, v in repl.items() if k.startswith(("lag_", "link_", "primary_"))}
+    assert undocumented("redis", {"ping": True, **computed}) == []
+    assert repl["lag_bytes"] == 0
+    assert repl["primary_repl_offset"] == repl["slave_repl_offset"]
+    assert repl["lag_seconds"] <= 1
+    assert "lag 0 bytes" in out.obs.summary
+
+
+async def test_replica_lag_without_its_primary_is_not_measured(tmp_path: object) -> None:
+    # Given a replica whose primary has gone
+    primary = rs.start()
+    replica = rs.start("--replicaof", "127.0.0.1", str(primary.port))
+    try:
+        rs.wait_for_link(replica)
+        primary.stop()
+        # When an expectation reads its lag, the item could not be checked: no number, no pass
+        lag = await run_check("redis", {"address": "127.0.0.1", "port": replica.port},
+                              expect={"jmespath": "replication.lag_bytes", "le": 1000}, timeout=5)
+        assert lag.status is Status.ERROR, lag.summary
+        assert lag.summary.startswith("replication lag not measured: the primary 127.0.0.1:")
+        # And a check that does not ask about lag still reads the replica
+        role = await run_check("redis", {"address": "127.0.0.1", "port": replica.port},
+                               expect={"jmespath": "replication.role", "equals": "slave"}, timeout=5)
+        assert role.status is Status.PASS, role.summary
+        assert role.obs is not None
+        assert "lag not measured" in role.obs.summary
+    finally:
+        rs.remove(replica, primary)
+
+
+async def test_replication_as_redis_cli_reads_it(pair: tuple[rs.RedisServer, rs.RedisServer],
+                                                 idle_pair: tuple[rs.RedisServer, rs.RedisServer]) \
+        -> None:
+    # The reference client and predeploy read the same fields with the same values
+    for server in (*pair, *idle_pair):
+        out = await run_check("redis", {"address": "127.0.0.1", "port": server.port})
+        assert out.obs is not None
+        ours = out.obs.data["replication"]
+        theirs = rs.cli_info(server)
+        for key in ("role", "connected_slaves", "master_replid", "master_host", "master_port",
+                    "master_link_status", "slave_read_only", "repl_backlog_active"):
+            if key in theirs:
+                assert str(ours[key]) == theirs[key], key
+    # On the idle pair nothing moves the offsets, so they match exactly, and so does the lag
+    primary, replica = idle_pair
+    theirs_primary, theirs_replica = rs.cli_info(primary), rs.cli_info(replica)
+    out = await run_check("redis", {"address": "127.0.0.1", "port": replica.port})
+    assert out.obs is not None
+    ours = out.obs.data["replication"]
+    assert ours["slave_repl_offset"] == int(theirs_replica["slave_repl_offset"])
+    assert ours["primary_repl_offset"] == int(theirs_primary["master_repl_offset"])
+    assert ours["lag_bytes"] == int(theirs_primary["master_repl_offset"]) - \
+        int(theirs_replica["slave_repl_offset"])
+    assert ours["link_idle_seconds"] >= int(theirs_replica["master_last_io_seconds_ago"])

@@ -7,13 +7,14 @@ fingerprint, authentication failure, unreachable endpoints, timeouts and a serve
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from servers import sshd as sshd_server
-from servers.run_check import Outcome, run_check
+from servers.run_check import Outcome, run_check, undocumented
 
 from predeploy_tui.core.checklist import Host
 from predeploy_tui.core.results import Status
@@ -261,3 +262,94 @@ async def test_output_longer_than_held_is_not_judged_on_its_head(conns: RunConne
     assert hidden.obs is not None
     assert hidden.obs.output.endswith("ERROR at the end\n")
     assert "characters cut] …" in hidden.obs.output
+
+
+async def test_a_command_killed_by_a_signal_is_never_judged(conns: RunConnections) -> None:
+    # Given commands that print what an expectation wants, then die of a signal
+    over_ssh = await ssh(conns, "web1", "echo ready; kill -9 $$", expect={"contains": "ready"})
+    here = await run_check("shell", {"run": "echo ready; kill -9 $$"}, expect={"contains": "ready"})
+    bare = await run_check("shell", {"run": "echo ready; kill -9 $$"})
+    # Then none passes: there is no exit status, so the item could not be checked
+    for outcome in (over_ssh, here, bare):
+        assert outcome.status is Status.ERROR, outcome.summary
+        assert "killed by a signal" in outcome.summary
+    assert "on web1" in over_ssh.summary
+
+
+# -- the reference clients: OpenSSH's ssh, df and free, here and over SSH -------------------------
+
+def _openssh(sshd: sshd_server.SSHServer, host: str, command: str) -> subprocess.CompletedProcess[str]:
+    """``command`` run by OpenSSH's client through the fixture's ssh_config and known_hosts."""
+    return subprocess.run(["ssh", "-F", str(sshd.ssh_config), "-o", "BatchMode=yes",
+                           "-o", f"UserKnownHostsFile={sshd.known_hosts}",
+                           "-o", "StrictHostKeyChecking=yes", host, command],
+                          capture_output=True, text=True, timeout=60)
+
+
+def _df(text: str) -> tuple[int, int, int]:
+    """(total, used, free) bytes from the last line of ``df -Pk``."""
+    fields = text.splitlines()[-1].split()
+    return int(fields[1]) * 1024, int(fields[2]) * 1024, int(fields[3]) * 1024
+
+
+def _free(text: str) -> tuple[int, int]:
+    """(total, available) bytes from the Mem: line of ``free -b``."""
+    fields = next(line for line in text.splitlines() if line.startswith("Mem:")).split()
+    return int(fields[1]), int(fields[6])
+
+
+@pytest.mark.parametrize("command", [
+    "echo hello; echo warning >&2; exit 3",
+    "printf 'tab\\there\\nno newline at the end'",
+    "cat /etc/hostname; id -un",
+    "exit 0",
+])
+async def test_commands_as_openssh_and_sh_run_them(conns: RunConnections, sshd: sshd_server.SSHServer,
+                                             command: str) -> None:
+    # Over SSH as OpenSSH's client runs it, and here as /bin/sh runs it
+    remote = (await ssh(conns, "web1", command), _openssh(sshd, "web1", command))
+    local = (await run_check("shell", {"run": command}),
+             subprocess.run(["/bin/sh", "-c", command], capture_output=True, text=True, timeout=30))
+    for ours, theirs in (remote, local):
+        assert ours.obs is not None, ours.summary
+        assert ours.obs.exit_code == theirs.returncode
+        assert ours.obs.output.startswith(theirs.stdout)
+        assert ours.obs.output.endswith(theirs.stderr)
+
+
+async def test_disk_as_df_reads_it_here_and_over_ssh(conns: RunConnections,
+                                                    sshd: sshd_server.SSHServer) -> None:
+    # /dev (devtmpfs) holds still, so every figure matches; / is shared, so its size matches
+    # exactly and what is free within 1% (others write to it meanwhile)
+    for path in ("/dev", "/"):
+        here = subprocess.run(["df", "-Pk", path], capture_output=True, text=True, timeout=30,
+                              check=True)
+        there = _openssh(sshd, "web2", f"df -Pk {path}")
+        local = await run_check("disk", {"path": path})
+        remote = await run_check("disk", {"path": path}, host="web2", connections=conns)
+        for ours, theirs in ((local, here.stdout), (remote, there.stdout)):
+            assert ours.obs is not None, ours.summary
+            total, used, free = _df(theirs)
+            data = ours.obs.data
+            assert data["total"] == total
+            assert undocumented("disk", data) == []
+            if path == "/dev":
+                assert (data["used"], data["free"]) == (used, free)
+                assert ours.obs.value == free
+            else:
+                assert abs(data["free"] - free) < total / 100
+
+
+async def test_memory_as_free_reads_it_here_and_over_ssh(conns: RunConnections,
+                                                        sshd: sshd_server.SSHServer) -> None:
+    here = subprocess.run(["free", "-b"], capture_output=True, text=True, timeout=30, check=True)
+    there = _openssh(sshd, "web3", "free -b")
+    local = await run_check("memory", {})
+    remote = await run_check("memory", {}, host="web3", connections=conns)
+    for ours, theirs in ((local, here.stdout), (remote, there.stdout)):
+        assert ours.obs is not None, ours.summary
+        total, available = _free(theirs)
+        assert ours.obs.data["total"] == total
+        assert undocumented("memory", ours.obs.data) == []
+        # Available memory moves while the two read it: within 2% of the total
+        assert abs(ours.obs.data["available"] - available) < total * 0.02

@@ -3,6 +3,11 @@
 boto3 blocks, so every call (client creation included: the first costs ~175 ms) runs on the
 engine's thread pool. Sessions and clients are cached per run; botocore's 60 s timeouts and
 its retries are replaced by ones derived from the check's timeout.
+
+A thread cannot be cancelled, and a worker still inside botocore keeps the process alive after the
+check has timed out, so the timeout must bound the work itself: one attempt (no retries), each
+socket wait no longer than the time the check has, and no further page of a listing is asked for
+once the check's time is up.
 """
 
 from __future__ import annotations
@@ -10,8 +15,10 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import math
 import re
 import threading
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -32,6 +39,29 @@ _DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "Fo
 _THROTTLED = {"Throttling", "ThrottlingException", "ThrottledException", "TooManyRequestsException",
               "RequestLimitExceeded", "SlowDown", "RequestThrottled",
               "ProvisionedThroughputExceededException"}
+
+
+DATA = """\
+value, by probe: newest_object and secret_rotation: a timestamp (ISO 8601, for max_age);
+  cloudfront: the distribution's status; bucket and call: none
+output (regex, contains, not_contains): the data below, one "key: value" line each
+  (call: the response as indented JSON)
+data (jmespath, each), by probe:
+  bucket           bucket (string), exists (bool), region (string or null)
+  newest_object    bucket, prefix (string), objects (int, all pages counted), key, size (int,
+                   bytes), last_modified (ISO 8601), age_seconds (float, unrounded)
+  secret_rotation  name, arn, rotation_enabled (bool), last_rotated, created, rotated_at
+                   (ISO 8601 or null), age_seconds, age_days (float, unrounded)
+  cloudfront       id, domain_name, enabled (bool), status (string), last_modified,
+                   in_progress_invalidations (int)
+  call             the response without ResponseMetadata, datetimes as ISO 8601
+own verdicts: a missing bucket, no objects under the prefix, a distribution not Enabled and
+  Deployed fail
+timeout: bounds every call and its retries (none are made); a listing stops at the timeout
+example:
+  expect: {max_age: 26h}                          # newest_object: last night's backup
+"""
+"""What this type exposes to expectations: ``predeploy explain aws`` prints it."""
 
 
 def describe(check: ResolvedCheck, host: str | None) -> str:
@@ -63,8 +93,8 @@ class ClientCache:
         import boto3
         from botocore.config import Config
 
-        # Timeouts are rounded so checks with similar timeouts share a client.
-        wait = max(1, round(timeout))
+        # Timeouts are rounded down to half seconds so checks with similar ones share a client.
+        wait = max(0.5, math.floor(timeout * 2) / 2)
         key = (service, profile, region, endpoint_url, wait)
         with self._lock:
             if key in self._clients:
@@ -73,8 +103,10 @@ class ClientCache:
             if session is None:
                 session = boto3.session.Session(profile_name=profile, region_name=region)
                 self._sessions[(profile, region)] = session
+            # One attempt: botocore's retries (3 attempts in standard mode) would run on in the
+            # worker thread long after the check timed out, keeping the process alive.
             config = Config(connect_timeout=wait, read_timeout=wait,
-                            retries={"max_attempts": 2, "mode": "standard"})
+                            retries={"total_max_attempts": 1, "mode": "standard"})
             client = session.client(service, endpoint_url=endpoint_url, config=config)
             self._clients[key] = client
             return client
@@ -95,6 +127,18 @@ Call = Callable[[str, Callable[[Any], Any]], Awaitable[Any]]
 """Runs ``fn(client_of_service)`` on the engine's thread pool."""
 
 
+class Deadline:
+    """When a check's time is up, for work that runs on in a worker thread (a listing's pages)."""
+
+    def __init__(self, seconds: float) -> None:
+        self._at = time.monotonic() + seconds
+
+    def check(self, what: str) -> None:
+        """CheckError once the time is up, so a thread stops asking AWS for more."""
+        if time.monotonic() >= self._at:
+            raise CheckError(f"AWS did not finish {what} in time")
+
+
 async def run(ctx: CheckContext) -> Observation:
     """Run the probe the check names."""
     p = ctx.check.params
@@ -104,6 +148,7 @@ async def run(ctx: CheckContext) -> Observation:
         raise CheckError(f"unknown aws probe {probe!r} (expected one of {', '.join(PROBES)})")
     cache: ClientCache = ctx.connections.shared("aws.clients", ClientCache)
     wait = ctx.remaining()
+    deadline = Deadline(wait)
 
     async def call(service: str, fn: Callable[[Any], Any]) -> Any:
         def work() -> Any:
@@ -114,7 +159,7 @@ async def run(ctx: CheckContext) -> Observation:
 
     try:
         async with asyncio.timeout(wait):
-            return await handler(p, call)
+            return await handler(p, call, deadline)
     except TimeoutError:
         raise CheckError(f"no answer from AWS within {ctx.check.timeout:g}s") from None
     except CheckError:
@@ -192,7 +237,7 @@ def _not_found(exc: Exception) -> bool:
         "404", "NoSuchBucket", "NotFound", "ResourceNotFoundException", "NoSuchDistribution"}
 
 
-async def _bucket(p: Mapping[str, Any], call: Call) -> Observation:
+async def _bucket(p: Mapping[str, Any], call: Call, deadline: Deadline) -> Observation:
     bucket = _need(p, "bucket", "bucket")
     try:
         head = await call("s3", lambda c: c.head_bucket(Bucket=bucket))
@@ -209,7 +254,7 @@ async def _bucket(p: Mapping[str, Any], call: Call) -> Observation:
                        data=data, summary=f"bucket {bucket} reachable")
 
 
-async def _newest_object(p: Mapping[str, Any], call: Call) -> Observation:
+async def _newest_object(p: Mapping[str, Any], call: Call, deadline: Deadline) -> Observation:
     bucket = _need(p, "bucket", "newest_object")
     prefix = str(p.get("prefix") or "")
 
@@ -217,6 +262,7 @@ async def _newest_object(p: Mapping[str, Any], call: Call) -> Observation:
         best: dict[str, Any] | None = None
         count = 0
         for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            deadline.check(f"listing s3://{bucket}/{prefix}")
             for obj in page.get("Contents", []):
                 count += 1
                 if best is None or obj["LastModified"] > best["LastModified"]:
@@ -237,7 +283,7 @@ async def _newest_object(p: Mapping[str, Any], call: Call) -> Observation:
     age = age_seconds(modified)
     data = {"bucket": bucket, "prefix": prefix, "objects": count, "key": best["Key"],
             "size": best.get("Size"), "last_modified": modified.isoformat(),
-            "age_seconds": round(age, 3)}
+            "age_seconds": age}
     output = (f"{where}: {count} object{'' if count == 1 else 's'}\n"
               f"newest: {best['Key']} ({best.get('Size')} bytes), last modified "
               f"{modified.isoformat()} ({format_duration(age)} ago)")
@@ -246,7 +292,7 @@ async def _newest_object(p: Mapping[str, Any], call: Call) -> Observation:
                        summary=f"newest object {best['Key']} is {format_duration(age)} old")
 
 
-async def _secret_rotation(p: Mapping[str, Any], call: Call) -> Observation:
+async def _secret_rotation(p: Mapping[str, Any], call: Call, deadline: Deadline) -> Observation:
     secret_id = _need(p, "secret_id", "secret_rotation")
     desc = await call("secretsmanager", lambda c: c.describe_secret(SecretId=secret_id))
     rotated = desc.get("LastRotatedDate")
@@ -260,8 +306,7 @@ async def _secret_rotation(p: Mapping[str, Any], call: Call) -> Observation:
             "rotation_enabled": bool(desc.get("RotationEnabled")),
             "last_rotated": rotated.isoformat() if rotated else None,
             "created": created.isoformat() if created else None,
-            "rotated_at": when.isoformat(), "age_seconds": round(age, 3),
-            "age_days": round(age / 86400, 2)}
+            "rotated_at": when.isoformat(), "age_seconds": age, "age_days": age / 86400}
     output = "\n".join(f"{k}: {v}" for k, v in data.items())
     return Observation(output=output, data=data, value=when.isoformat(),
                        label=f"secret {desc.get('Name') or secret_id} {source}",
@@ -269,7 +314,7 @@ async def _secret_rotation(p: Mapping[str, Any], call: Call) -> Observation:
                                f"{format_duration(age)} ago")
 
 
-async def _cloudfront(p: Mapping[str, Any], call: Call) -> Observation:
+async def _cloudfront(p: Mapping[str, Any], call: Call, deadline: Deadline) -> Observation:
     dist_id = _need(p, "distribution_id", "cloudfront")
     got = await call("cloudfront", lambda c: c.get_distribution(Id=dist_id))
     dist = got.get("Distribution", {})
@@ -286,7 +331,7 @@ async def _cloudfront(p: Mapping[str, Any], call: Call) -> Observation:
                        status=None if ok else Status.FAIL, summary=summary)
 
 
-async def _call(p: Mapping[str, Any], call: Call) -> Observation:
+async def _call(p: Mapping[str, Any], call: Call, deadline: Deadline) -> Observation:
     target = _need(p, "call", "call")
     service, _, operation = target.partition(".")
     if not service or not operation:
@@ -311,7 +356,7 @@ async def _call(p: Mapping[str, Any], call: Call) -> Observation:
 
 
 
-_PROBES: dict[str, Callable[[Mapping[str, Any], Call], Awaitable[Observation]]] = {
+_PROBES: dict[str, Callable[[Mapping[str, Any], Call, Deadline], Awaitable[Observation]]] = {
     "bucket": _bucket, "newest_object": _newest_object, "secret_rotation": _secret_rotation,
     "cloudfront": _cloudfront, "call": _call,
 }

@@ -11,6 +11,24 @@ import shlex
 from predeploy_tui.engine.base import CheckContext, CheckError, Observation, ResolvedCheck
 from predeploy_tui.engine.expect import show
 
+DATA = """\
+value: free bytes of the path's file system (int, bytes); a threshold in % (ge: 10%) compares
+  data.percent instead
+output (regex, contains, not_contains): `df -Pk PATH` as it printed
+data (jmespath, each):
+  path           string  the path asked about
+  mount          string  its mount point
+  filesystem     string  the device or file system name
+  total          int     bytes (df's 1024-blocks x 1024)
+  used           int     bytes
+  free           int     bytes available to unprivileged users
+  used_percent   float   100 x used / (used + free), unrounded
+  percent        float   100 x free / (used + free), unrounded
+example:
+  expect: {ge: 20GB, warn: {ge: 50GB}}
+"""
+"""What this type exposes to expectations: ``predeploy explain disk`` prints it."""
+
 
 def describe(check: ResolvedCheck, host: str | None) -> str:
     """The df command and where it runs."""
@@ -32,7 +50,8 @@ def parse_df(output: str, path: str) -> dict[str, object]:
     size = used + free or 1
     return {"path": path, "mount": fields[-1], "filesystem": " ".join(fields[:-5]),
             "total": total, "used": used, "free": free,
-            "used_percent": round(100 * used / size, 1), "percent": round(100 * free / size, 1)}
+            # Exact: a percent threshold (ge: 10%) compares this figure; rounding is for the summary.
+            "used_percent": 100 * used / size, "percent": 100 * free / size}
 
 
 async def run(ctx: CheckContext) -> Observation:
@@ -48,5 +67,5 @@ async def run(ctx: CheckContext) -> Observation:
     return Observation(
         output=result.output, exit_code=result.exit_code, data=data, value=free, unit="bytes",
         label="free",
-        summary=f"free {show(free, 'bytes')} of {show(total, 'bytes')} ({data['percent']}%) "
-                f"on {data['mount']}")
+        summary=f"free {show(free, 'bytes')} of {show(total, 'bytes')} "
+                f"({show(float(str(data['percent'])), '%')}) on {data['mount']}")

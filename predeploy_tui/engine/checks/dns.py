@@ -3,6 +3,10 @@
 With ``nameserver`` the question goes to that server (dnspython's asyncio resolver, UDP then TCP
 on truncation); without it A and AAAA use the system's resolver (``/etc/hosts`` included, as the
 deployed application would resolve) and the other records go to the servers in resolv.conf.
+
+A name that does not exist (NXDOMAIN) or has no record of the type asked is an answer: the name
+was checked, so the check fails (or its expectation judges the empty answer), it is not an error.
+Only no answer at all (timeout, refused, SERVFAIL) means it could not be checked.
 """
 
 from __future__ import annotations
@@ -15,6 +19,23 @@ from typing import Any
 
 from predeploy_tui.core.results import Status
 from predeploy_tui.engine.base import CheckContext, CheckError, Observation, ResolvedCheck
+
+DATA = """\
+value: the number of answers (int)
+output (regex, contains, not_contains): "NAME RECORD (from SERVER):", then one answer a line
+data (jmespath, each):
+  name      string          the name asked for
+  record    string          A, AAAA, CNAME, MX, TXT, NS, PTR or SRV
+  server    string          "system resolver" or the name servers asked (host:port)
+  rcode     string          NOERROR, or NXDOMAIN when the name does not exist
+  answers   list of string  sorted; MX "PREF HOST", SRV "PRIO WEIGHT PORT HOST", TXT joined
+  missing   list of string  the expected values (values:) that were not answered
+own verdicts: a missing expected value fails; NXDOMAIN or no record of the type fails (the name
+  was checked) unless an expectation judges the empty answer; no answer at all is an error
+example:
+  expect: {jmespath: rcode, equals: NXDOMAIN}     # the old name must be gone
+"""
+"""What this type exposes to expectations: ``predeploy explain dns`` prints it."""
 
 
 def describe(check: ResolvedCheck, host: str | None) -> str:
@@ -36,13 +57,23 @@ async def run(ctx: CheckContext) -> Observation:
     nameserver = str(params["nameserver"]) if params.get("nameserver") else None
     port = int(params.get("port") or 53)
     if nameserver is None and record in ("A", "AAAA"):
-        answers, server = await _system(ctx, name, record), "system resolver"
+        server = "system resolver"
+        answers, rcode = await _system(ctx, name, record)
     else:
-        answers, server = await _ask(ctx, name, record, nameserver, port)
-    return _observation(name, record, server, answers, _wanted(params.get("values")))
+        answers, server, rcode = await _ask(ctx, name, record, nameserver, port)
+    return _observation(name, record, server, answers, _wanted(params.get("values")), rcode,
+                        judged_by_expect=bool(ctx.check.expect))
 
 
-async def _system(ctx: CheckContext, name: str, record: str) -> list[str]:
+NXDOMAIN = "NXDOMAIN"
+"""The answer's code when the name does not exist."""
+NOERROR = "NOERROR"
+"""The answer's code when the name exists (with or without records of the type asked)."""
+_NO_SUCH_NAME = {getattr(socket, n) for n in ("EAI_NONAME", "EAI_NODATA") if hasattr(socket, n)}
+"""getaddrinfo's "the name (or its address) does not exist": an answer, not a failure to ask."""
+
+
+async def _system(ctx: CheckContext, name: str, record: str) -> tuple[list[str], str]:
     family = socket.AF_INET if record == "A" else socket.AF_INET6
     loop = asyncio.get_running_loop()
     try:
@@ -52,17 +83,19 @@ async def _system(ctx: CheckContext, name: str, record: str) -> list[str]:
         raise CheckError(f"the system resolver gave no answer for {name} within "
                          f"{ctx.check.timeout:g}s") from None
     except socket.gaierror as exc:
+        if exc.errno in _NO_SUCH_NAME:
+            return [], NXDOMAIN if exc.errno == getattr(socket, "EAI_NONAME", None) else NOERROR
         raise CheckError(f"{name} does not resolve ({record}): {exc.strerror}") from None
     seen: list[str] = []
     for info in infos:
         address = str(info[4][0])
         if address not in seen:
             seen.append(address)
-    return seen
+    return seen, NOERROR
 
 
 async def _ask(ctx: CheckContext, name: str, record: str, nameserver: str | None,
-               port: int) -> tuple[list[str], str]:
+               port: int) -> tuple[list[str], str, str]:
     import dns.asyncresolver
     import dns.exception
     import dns.resolver
@@ -84,9 +117,9 @@ async def _ask(ctx: CheckContext, name: str, record: str, nameserver: str | None
     try:
         answer = await resolver.resolve(name, record, search=False, raise_on_no_answer=True)
     except dns.resolver.NXDOMAIN:
-        raise CheckError(f"{name} does not exist (NXDOMAIN from {server})") from None
+        return [], server, NXDOMAIN
     except dns.resolver.NoAnswer:
-        raise CheckError(f"{name} has no {record} record (answer from {server})") from None
+        return [], server, NOERROR
     except dns.resolver.LifetimeTimeout:
         raise CheckError(f"no answer from {server} for {name} {record} within "
                          f"{ctx.check.timeout:g}s") from None
@@ -94,7 +127,7 @@ async def _ask(ctx: CheckContext, name: str, record: str, nameserver: str | None
         raise CheckError(f"no name server answered {name} {record}: {_one_line(exc)}") from None
     except dns.exception.DNSException as exc:
         raise CheckError(f"DNS lookup of {name} {record} failed: {_one_line(exc)}") from None
-    return sorted((_text(record, rdata) for rdata in answer), key=_order), server
+    return sorted((_text(record, rdata) for rdata in answer), key=_order), server, NOERROR
 
 
 def _order(text: str) -> tuple[int, str]:
@@ -141,14 +174,21 @@ def _same(record: str, answer: str, wanted: str) -> bool:
 
 
 def _observation(name: str, record: str, server: str, answers: Sequence[str],
-                 wanted: Sequence[str]) -> Observation:
+                 wanted: Sequence[str], rcode: str = NOERROR, *,
+                 judged_by_expect: bool = False) -> Observation:
     missing = [w for w in wanted if not any(_same(record, a, w) for a in answers)]
     shown = ", ".join(answers)
-    data = {"name": name, "record": record, "server": server, "answers": list(answers),
-            "missing": missing}
+    data = {"name": name, "record": record, "server": server, "rcode": rcode,
+            "answers": list(answers), "missing": missing}
     output = f"{name} {record} (from {server}):\n" + "\n".join(answers)
     status: Status | None = None
     summary = f"{name} {record}: {shown}"
+    if not answers:
+        summary = f"{name} does not exist ({rcode} from {server})" if rcode == NXDOMAIN \
+            else f"{name} has no {record} record (answer from {server})"
+        output = f"{name} {record} (from {server}): {summary}"
+        # The name was checked: no record fails, unless an expectation (eq: 0) judges that.
+        status = None if judged_by_expect and not missing else Status.FAIL
     if missing:
         status = Status.FAIL
         summary = f"{name} {record} lacks {', '.join(missing)} (answered: {shown or 'nothing'})"

@@ -19,6 +19,28 @@ NO_DRIVER = "NVIDIA driver not available (NVML not found)"
 """The reason given where there is no NVIDIA driver at all."""
 
 
+DATA = """\
+value: the number of GPUs (int)
+output (regex, contains, not_contains): driver and CUDA line, a table of the GPUs; over SSH the
+  nvidia-smi output follows
+data (jmespath, each):
+  driver    string  driver version (null when not reported)
+  cuda      string  CUDA driver version, e.g. 12.4 (NVML only; null over SSH)
+  gpus      list of object, one per GPU:
+    index                int
+    name                 string
+    memory_total_bytes   int     bytes
+    memory_free_bytes    int     bytes
+    memory_used_bytes    int     bytes
+    utilization_percent  int     % (null when not reported)
+    temperature_c        int     degrees Celsius (null when not reported)
+    ecc_errors           int     uncorrected volatile ECC errors (null with ECC off)
+example:
+  expect: {each: 'gpus[].memory_free_bytes', ge: 20GiB}
+"""
+"""What this type exposes to expectations: ``predeploy explain gpu`` prints it."""
+
+
 def describe(check: ResolvedCheck, host: str | None) -> str:
     """NVML locally, the nvidia-smi command on a host."""
     if host:

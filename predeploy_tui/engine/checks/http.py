@@ -27,6 +27,20 @@ BODY_CAP = 1024 * 1024
 """Bytes of a response body read; the rest is not downloaded."""
 
 
+DATA = """\
+value: latency, float, milliseconds (time to the status line and the whole body, unrounded)
+output (regex, contains, not_contains): "METHOD URL -> STATUS REASON in N ms", the
+  content-type line, a blank line, then the body as text
+data (jmespath, each): the body parsed as JSON (any JSON value), when it is JSON; else none
+truncation: the body is read up to 1 MiB (1,048,576 bytes); a longer body makes the item an
+  error when the expectation reads it (regex, contains, not_contains, jmespath, each)
+own verdicts: a status outside `status:` (default 2xx) fails; latency over `max_latency` fails
+example:
+  expect: {jmespath: replicas.ready, ge: 3}
+"""
+"""What this type exposes to expectations: ``predeploy explain http`` prints it."""
+
+
 def describe(check: ResolvedCheck, host: str | None) -> str:
     """``GET https://api.example.com/health`` (secrets masked)."""
     shown = check.shown
@@ -182,8 +196,11 @@ def _observation(ctx: CheckContext, method: str, url: str, response: httpx.Respo
     limit = _seconds(params.get("max_latency"))
     if status is None and limit is not None and latency_ms > limit * 1000:
         status = Status.FAIL
-        summary = f"latency {latency_ms:.0f} ms > {limit * 1000:.0f} ms ({response.status_code})"
-    return Observation(output=output, data=data, value=round(latency_ms, 1), label="latency",
+        # Whole milliseconds, unless that would read "200 ms > 200 ms".
+        places = 0 if f"{latency_ms:.0f}" != f"{limit * 1000:.0f}" else 3
+        summary = (f"latency {latency_ms:.{places}f} ms > {limit * 1000:g} ms "
+                   f"({response.status_code})")
+    return Observation(output=output, data=data, value=latency_ms, label="latency",
                        unit="ms", status=status, summary=summary, complete=not truncated)
 
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from predeploy_tui.core.quantity import format_bytes
 from predeploy_tui.engine.base import CheckContext, CheckError, Observation, ResolvedCheck
 from predeploy_tui.engine.checks._evidence import one_line
-from predeploy_tui.engine.checks._kubequantity import parse_cpu, parse_memory
+from predeploy_tui.engine.checks._kubequantity import parse_memory, parse_quantity
 
 NODES_PATH = "/api/v1/nodes"
 """Where nodes and their allocatable capacity are listed."""
@@ -24,6 +25,28 @@ METRICS_PATH = "/apis/metrics.k8s.io/v1beta1/nodes"
 """Where metrics-server publishes node usage."""
 GPU_RESOURCE = "nvidia.com/gpu"
 """The extended resource the NVIDIA device plugin advertises."""
+
+
+DATA = """\
+value: probe nodes: the lowest cpu_free_percent over the nodes with metrics (float, %);
+  probe list: the number of items (int)
+output (regex, contains, not_contains): nodes: a table (CPU figures rounded there only);
+  list: the response as indented JSON
+data (jmespath, each), probe nodes: {nodes: [...]}, one object per node:
+  name                       string
+  cpu_allocatable_cores      float   cores, exact
+  cpu_used_cores             float   cores from metrics.k8s.io, exact; null without metrics
+  cpu_free_percent           float   100 x (allocatable - used) / allocatable, unrounded
+                                     (29.96 is 29.96); null without metrics
+  memory_allocatable_bytes   int     bytes
+  memory_used_bytes          int     bytes; null without metrics
+  memory_free_bytes          int     bytes, allocatable - used (0 when over); null without
+  gpus                       int     allocatable nvidia.com/gpu
+data, probe list: the API's response as it came (a List object: items, metadata, ...)
+example:
+  expect: {each: 'nodes[].cpu_free_percent', gt: 30}
+"""
+"""What this type exposes to expectations: ``predeploy explain kubernetes`` prints it."""
 
 
 def describe(check: ResolvedCheck, host: str | None) -> str:
@@ -145,7 +168,11 @@ def _api_error(exc: Any, what: str, host: str) -> str:
 
 
 def nodes_observation(nodes: Any, metrics: Any) -> Observation:
-    """Per node: allocatable CPU, memory and GPUs against current usage."""
+    """Per node: allocatable CPU, memory and GPUs against current usage.
+
+    The data keeps every figure exactly as measured (a node 29.96% free is not "30%"): rounding
+    is for the table and the summary only, never for what an expectation compares.
+    """
     usage = {str(m.get("metadata", {}).get("name")): m.get("usage", {})
              for m in (metrics or {}).get("items") or []}
     rows: list[dict[str, Any]] = []
@@ -153,20 +180,21 @@ def nodes_observation(nodes: Any, metrics: Any) -> Observation:
         name = str(node.get("metadata", {}).get("name"))
         alloc = node.get("status", {}).get("allocatable", {}) or {}
         try:
-            cpu = parse_cpu(alloc.get("cpu", 0))
+            cpu = parse_quantity(alloc.get("cpu", 0))
             memory = parse_memory(alloc.get("memory", 0))
-            gpus = int(parse_cpu(alloc.get(GPU_RESOURCE, 0)))
+            gpus = int(parse_quantity(alloc.get(GPU_RESOURCE, 0)))
             used = usage.get(name)
-            cpu_used = parse_cpu(used["cpu"]) if used and "cpu" in used else None
+            cpu_used = parse_quantity(used["cpu"]) if used and "cpu" in used else None
             mem_used = parse_memory(used["memory"]) if used and "memory" in used else None
         except ValueError as exc:
             raise CheckError(f"node {name}: {exc}") from None
         rows.append({
             "name": name,
-            "cpu_allocatable_cores": round(cpu, 3),
-            "cpu_used_cores": None if cpu_used is None else round(cpu_used, 3),
+            "cpu_allocatable_cores": float(cpu),
+            "cpu_used_cores": None if cpu_used is None else float(cpu_used),
+            # In Decimal, so a node exactly 30% free is 30.0, not 29.999999999999996.
             "cpu_free_percent": None if cpu_used is None or cpu <= 0
-            else round(max(0.0, (cpu - cpu_used) / cpu * 100), 1),
+            else float(max(Decimal(0), (cpu - cpu_used) * 100 / cpu)),
             "memory_allocatable_bytes": memory,
             "memory_used_bytes": mem_used,
             "memory_free_bytes": None if mem_used is None else max(0, memory - mem_used),
@@ -177,8 +205,9 @@ def nodes_observation(nodes: Any, metrics: Any) -> Observation:
     lines = [f"{'NODE':<24} {'CPU(alloc)':>10} {'CPU(used)':>10} {'CPU free':>9} "
              f"{'MEM(alloc)':>11} {'MEM free':>11} {'GPUs':>4}"]
     for r in rows:
-        lines.append(f"{r['name']:<24} {r['cpu_allocatable_cores']:>10g} "
-                     f"{_or_dash(r['cpu_used_cores']):>10} {_or_dash(r['cpu_free_percent'], '%'):>9} "
+        lines.append(f"{r['name']:<24} {r['cpu_allocatable_cores']:>10.4g} "
+                     f"{_or_dash(r['cpu_used_cores'], '', 3):>10} "
+                     f"{_or_dash(r['cpu_free_percent'], '%', 1):>9} "
                      f"{format_bytes(r['memory_allocatable_bytes']):>11} "
                      f"{_bytes_or_dash(r['memory_free_bytes']):>11} {r['gpus']:>4}")
     missing = [r["name"] for r in rows if r["cpu_used_cores"] is None]
@@ -191,7 +220,8 @@ def nodes_observation(nodes: Any, metrics: Any) -> Observation:
         low_cpu = min(measured, key=lambda r: r["cpu_free_percent"])
         low_mem = min(measured, key=lambda r: r["memory_free_bytes"])
         value = low_cpu["cpu_free_percent"]
-        summary += (f"; lowest CPU free {low_cpu['cpu_free_percent']:g}% ({low_cpu['name']}), "
+        summary += (f"; lowest CPU free {_or_dash(low_cpu['cpu_free_percent'], '%', 1)} "
+                    f"({low_cpu['name']}), "
                     f"lowest memory free {format_bytes(low_mem['memory_free_bytes'])} "
                     f"({low_mem['name']})")
     gpus = sum(r["gpus"] for r in rows)
@@ -201,8 +231,9 @@ def nodes_observation(nodes: Any, metrics: Any) -> Observation:
                        label="lowest node CPU free", unit="%", summary=summary)
 
 
-def _or_dash(value: float | None, unit: str = "") -> str:
-    return "-" if value is None else f"{value:g}{unit}"
+def _or_dash(value: float | None, unit: str = "", places: int = 3) -> str:
+    """A figure rounded for the table and summary only (the data keeps it exact)."""
+    return "-" if value is None else f"{round(value, places):g}{unit}"
 
 
 def _bytes_or_dash(value: float | None) -> str:

@@ -5,6 +5,18 @@ from __future__ import annotations
 from predeploy_tui.engine.base import CheckContext, CheckError, Observation, ResolvedCheck
 from predeploy_tui.engine.expect import show
 
+DATA = """\
+value: available memory (int, bytes: MemAvailable); a threshold in % compares data.percent
+output (regex, contains, not_contains): /proc/meminfo as read
+data (jmespath, each):
+  total       int     bytes (MemTotal)
+  available   int     bytes (MemAvailable; MemFree + Buffers + Cached before Linux 3.14)
+  percent     float   100 x available / total, unrounded
+example:
+  expect: {ge: 2GiB}
+"""
+"""What this type exposes to expectations: ``predeploy explain memory`` prints it."""
+
 
 def describe(check: ResolvedCheck, host: str | None) -> str:
     """The command and where it runs."""
@@ -26,7 +38,8 @@ def parse_meminfo(text: str) -> dict[str, float]:
         available = sum(fields.get(k, 0) for k in ("MemFree", "Buffers", "Cached"))
     total = fields["MemTotal"]
     return {"total": total, "available": available,
-            "percent": round(100 * available / total, 1) if total else 0.0}
+            # Exact: a percent threshold compares this figure; rounding is for the summary.
+            "percent": 100 * available / total if total else 0.0}
 
 
 async def run(ctx: CheckContext) -> Observation:
@@ -37,7 +50,7 @@ async def run(ctx: CheckContext) -> Observation:
     data = parse_meminfo(result.stdout)
     available = data["available"]
     summary = f"available {show(available, 'bytes')} of {show(data['total'], 'bytes')} " \
-              f"({data['percent']}%)"
+              f"({show(data['percent'], '%')})"
     ctx.output(summary + "\n")
     return Observation(output=result.stdout, exit_code=0, data=data, value=available,
                        unit="bytes", label="available memory", summary=summary)

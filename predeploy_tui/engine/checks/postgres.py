@@ -20,11 +20,33 @@ from predeploy_tui.engine.base import CheckContext, CheckError, Observation, Res
 from predeploy_tui.engine.checks._evidence import jsonable, one_line, text_table
 
 DEFAULT_MAX_ROWS = 100
-"""Rows kept as evidence when the check does not say."""
+"""Rows kept as evidence when the check does not say (``max_rows``)."""
+WHOLE_RESULT_FIELDS = frozenset({"row_count", "columns"})
+"""Data fields that describe the whole result even when its rows were cut to ``max_rows``."""
 DEFAULT_BASELINE_KEY = "query"
 """The column that identifies a pg_stat_statements row."""
 DEFAULT_BASELINE_METRIC = "mean_exec_time"
 """The pg_stat_statements column compared between two baselines."""
+
+
+DATA = """\
+value: the single cell when the result is one row of one column, else row_count
+output (regex, contains, not_contains): the rows kept as a text table, then "(N rows)"
+data (jmespath, each):
+  columns          list of string  column names, in order
+  rows             list of object  {column: value} per row, in the query's order: at most
+                                   max_rows (default 100); numbers stay numbers, timestamps
+                                   become ISO 8601 strings
+  row_count        int             rows the query returned, all of them
+  rows_truncated   bool            present (true) when rows holds fewer than row_count
+  baseline, baseline_key, baseline_metric    with baseline: true, {key: {numeric column: value}}
+truncation: a result of more than max_rows rows is an error when the expectation reads the
+  rows (jmespath or each over rows, regex, contains, not_contains) or baseline is set; an
+  expectation on row_count, columns or the value still judges it. Raise max_rows to see more.
+example:
+  expect: {each: 'rows[].has_rollback', equals: true}
+"""
+"""What this type exposes to expectations: ``predeploy explain postgres`` prints it."""
 
 
 def describe(check: ResolvedCheck, host: str | None) -> str:
@@ -61,7 +83,57 @@ async def run(ctx: CheckContext) -> Observation:
         raise CheckError(f"PostgreSQL connection failed: {one_line(exc)}") from None
     except psycopg.Error as exc:
         raise CheckError(f"query failed: {one_line(exc)}") from None
+    if row_count > len(rows):
+        _refuse_partial(ctx.check.expect, params, row_count, max_rows)
     return _observation(params, columns, rows, row_count, max_rows)
+
+
+def _refuse_partial(expect: Mapping[str, Any] | None, params: Mapping[str, Any], row_count: int,
+                    max_rows: int) -> None:
+    """CheckError when a result cut to ``max_rows`` would be judged (or baselined) as if whole.
+
+    The row count and the column names stay exact however many rows are kept, so an expectation
+    on those alone (or on the headline value, which is then the row count) still judges the whole.
+    """
+    reason = ""
+    if params.get("baseline"):
+        reason = "a baseline needs every row"
+    elif expect:
+        if any(key in expect for key in ("regex", "contains", "not_contains")):
+            reason = "the expectation reads the output, which holds only the rows kept"
+        for key in ("jmespath", "each"):
+            if key in expect and not _whole_result_only(str(expect[key])):
+                reason = f"the expectation's {key} {expect[key]} would see only the rows kept"
+    if reason:
+        raise CheckError(f"the query returned {row_count} rows, more than max_rows {max_rows}: "
+                         f"{reason} (raise max_rows or narrow the query)")
+
+
+def _whole_result_only(expression: str) -> bool:
+    """Whether a JMESPath expression reads only :data:`WHOLE_RESULT_FIELDS` of the data."""
+    import jmespath
+
+    fields: set[str] = set()
+    wide = False
+
+    def walk(node: Any) -> None:
+        nonlocal wide
+        if not isinstance(node, Mapping):
+            return
+        kind = node.get("type")
+        if kind == "field":
+            fields.add(str(node.get("value")))
+        elif kind in ("current", "identity", "value_projection", "projection", "flatten",
+                      "filter_projection", "expref"):
+            wide = True
+        for child in node.get("children") or ():
+            walk(child)
+
+    try:
+        walk(jmespath.compile(expression).parsed)
+    except jmespath.exceptions.JMESPathError:
+        return False
+    return not wide and fields <= WHOLE_RESULT_FIELDS
 
 
 async def _connect(ctx: CheckContext) -> Any:

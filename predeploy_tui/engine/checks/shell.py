@@ -7,6 +7,20 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from predeploy_tui.engine.base import CheckContext, CheckError, Observation, ResolvedCheck
+from predeploy_tui.engine.checks._evidence import finished
+
+DATA = """\
+value: none (compare a number with regex or jmespath)
+output (regex, contains, not_contains): stdout, then stderr, as text
+  held up to 4,000,000 characters: past that, the first and last 2,000,000 are kept with a
+  "[N characters cut]" line between, and an expectation that reads the output is an error
+exit_code: the command's exit status (expect: {exit_code: [0, 1]}; default 0 passes); a
+  command killed by a signal has none, and the item is an error
+data (jmespath, each): none; jmespath parses the output as JSON
+example:
+  expect: {regex: 'TOTAL.*\\s(\\d+)%', ge: 80, label: coverage}
+"""
+"""What this type exposes to expectations: ``predeploy explain shell`` prints it."""
 
 
 def _command(params: Mapping[str, object]) -> str | list[str]:
@@ -38,8 +52,8 @@ async def run(ctx: CheckContext) -> Observation:
     cwd = params.get("cwd")
     folder = str(ctx.folder / Path(str(cwd))) if cwd else str(ctx.folder)
     env = params.get("env")
-    result = await ctx.transport().run(
+    result = finished(await ctx.transport().run(
         command, timeout=ctx.remaining(), on_output=ctx.output,
         env={str(k): str(v) for k, v in env.items()} if isinstance(env, Mapping) else None,
-        cwd=folder)
+        cwd=folder))
     return Observation(output=result.output, exit_code=result.exit_code)

@@ -3,6 +3,20 @@
 from __future__ import annotations
 
 from predeploy_tui.engine.base import CheckContext, CheckError, Observation, ResolvedCheck
+from predeploy_tui.engine.checks._evidence import finished
+
+DATA = """\
+value: none (compare a number with regex or jmespath)
+output (regex, contains, not_contains): stdout, then stderr, of the command on the host, as
+  text, held up to 4,000,000 characters: past that, the first and last 2,000,000 are kept with a
+  "[N characters cut]" line between, and an expectation that reads the output is an error
+exit_code: the command's exit status on the host (default 0 passes); a command killed by a
+  signal or a channel that closed has none, and the item is an error
+data (jmespath, each): none; jmespath parses the output as JSON
+example:
+  expect: {contains: active, exit_code: 0}
+"""
+"""What this type exposes to expectations: ``predeploy explain ssh`` prints it."""
 
 
 def describe(check: ResolvedCheck, host: str | None) -> str:
@@ -17,7 +31,7 @@ async def run(ctx: CheckContext) -> Observation:
     command = ctx.check.params.get("run")
     if not command:
         raise CheckError("an ssh check needs run: COMMAND")
-    result = await ctx.transport().run(str(command), timeout=ctx.remaining(), on_output=ctx.output)
-    code = "killed by a signal" if result.exit_code is None else f"exit {result.exit_code}"
+    result = finished(await ctx.transport().run(str(command), timeout=ctx.remaining(),
+                                                on_output=ctx.output))
     return Observation(output=result.output, exit_code=result.exit_code,
-                       summary=f"{code} on {ctx.host}")
+                       summary=f"exit {result.exit_code} on {ctx.host}")

@@ -18,6 +18,29 @@ from typing import Any
 
 from predeploy_tui.core.results import Status
 from predeploy_tui.engine.base import CheckContext, CheckError, Observation, ResolvedCheck
+from predeploy_tui.engine.expect import show
+
+DATA = """\
+value: days_left (float, days, fractions kept: -0.375 is expired 9 hours ago)
+output (regex, contains, not_contains): the data below, one "key: value" line each
+data (jmespath, each):
+  subject          string          the certificate's subject, RFC 4514
+  issuer           string          its issuer, RFC 4514
+  sans             list of string  DNS and IP names (the common name when there are none)
+  not_before       string          ISO 8601, UTC
+  not_after        string          ISO 8601, UTC
+  days_left        float           days until not_after, negative once expired
+  hostname         string          the name checked (server_name, default address)
+  hostname_match   bool            whether the certificate is valid for hostname
+  chain_verified   bool            verified against the CA bundle, and it held
+  verified         bool            whether verification was asked for (verify)
+  serial           string          serial number, hex
+  tls_version      string          the negotiated protocol, e.g. TLSv1.3
+own verdicts: a chain or name that does not verify fails
+example:
+  expect: {ge: 30d}
+"""
+"""What this type exposes to expectations: ``predeploy explain tls`` prints it."""
 
 
 def describe(check: ResolvedCheck, host: str | None) -> str:
@@ -129,8 +152,9 @@ def _observation(der: bytes, version: str, name: str, where: str, verify: bool,
         raise CheckError(f"cannot read the certificate from {where}: {exc}") from None
     now = datetime.now(UTC)
     not_before, not_after = cert.not_valid_before_utc, cert.not_valid_after_utc
-    # Whole days, toward zero: 10.2 days left is 10, expired 3.4 days ago is -3.
-    days = int((not_after - now).total_seconds() / 86400)
+    # Exact days, fractions kept: whole days toward zero made a certificate expired 9 hours ago
+    # "0 days" (passing ge: 0); rounding is for the summary only.
+    days = (not_after - now).total_seconds() / 86400
     dns_names, ip_names = _sans(cert)
     matches = _name_matches(name, dns_names, ip_names, cert)
     names = [*dns_names, *ip_names] or [_common_name(cert) or "?"]
@@ -154,10 +178,11 @@ def _observation(der: bytes, version: str, name: str, where: str, verify: bool,
     lines = [f"{k}: {v}" for k, v in data.items() if k != "sans"]
     lines.insert(2, f"names: {', '.join(names)}")
     status: Status | None = None
-    summary = f"{where} certificate {expiry} ({days} days), {'trusted' if verify else 'not verified'}"
+    shown = show(days, "days")
+    summary = f"{where} certificate {expiry} ({shown}), {'trusted' if verify else 'not verified'}"
     if problem:
         status = Status.FAIL
-        summary = f"{problem}; {expiry} ({days} days)"
+        summary = f"{problem}; {expiry} ({shown})"
         lines.append(f"verification: {problem}")
     return Observation(output="\n".join(lines), data=data, value=days, unit="days",
                        label="certificate expires in", status=status, summary=summary)

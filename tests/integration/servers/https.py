@@ -78,6 +78,8 @@ class HTTPSServers:
     """Port of the server whose certificate expires in 10 days (and an hour)."""
     expired: int
     """Port of the server whose certificate expired 3 days ago."""
+    just_expired: int
+    """Port of the server whose certificate expired 9 hours ago (less than a whole day)."""
     wrong_name: int
     """Port of the server whose certificate names only wrong.example.net."""
     servers: tuple[ThreadingHTTPServer, ...] = ()
@@ -104,6 +106,8 @@ def start(folder: Path) -> HTTPSServers:
         "expiring": ca.issue_cert("localhost", "127.0.0.1", not_after=now + timedelta(days=10, hours=1)),
         "expired": ca.issue_cert("localhost", "127.0.0.1", not_before=now - timedelta(days=30),
                                  not_after=now - timedelta(days=3)),
+        "just_expired": ca.issue_cert("localhost", "127.0.0.1", not_before=now - timedelta(days=30),
+                                      not_after=now - timedelta(hours=9)),
         "wrong_name": ca.issue_cert("wrong.example.net"),
     }
     ports: dict[str, int] = {}

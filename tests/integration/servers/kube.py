@@ -1,10 +1,11 @@
 """Provides a small HTTPS server that answers like a Kubernetes API server, and a kubeconfig for it.
 
 A real API server cannot run here; this one serves the JSON the real one returns for
-``/version``, ``/api/v1/nodes`` and ``/apis/metrics.k8s.io/v1beta1/nodes`` (NodeList and
-NodeMetricsList as kubectl receives them), and the Status objects of its errors. Each "cluster" is
-a path prefix of the one server, picked by a kubeconfig context, so the real kubernetes client
-does all the talking.
+``/version``, the discovery documents (``/api``, ``/api/v1``, ``/apis``, metrics.k8s.io's),
+``/api/v1/nodes`` and ``/apis/metrics.k8s.io/v1beta1/nodes`` (NodeList and NodeMetricsList as
+kubectl receives them), and the Status objects of its errors: kubectl itself runs against it.
+Each "cluster" is a path prefix of the one server, picked by a kubeconfig context, so the real
+kubernetes client does all the talking.
 """
 
 from __future__ import annotations
@@ -93,6 +94,39 @@ TIGHT = (node_list([node("node-a", "3800m", "15242256Ki"), node("node-c", "3800m
          metrics_list([node_metrics("node-a", "1123443218n", "5123456Ki"),
                        node_metrics("node-c", "3420m", "12582912Ki")]))
 """node-c is busy: 10% CPU and ~2.5 GiB memory free."""
+EDGE = (node_list([node("node-e", "1", "15242256Ki"), node("node-f", "3", "15242256Ki")]),
+        metrics_list([node_metrics("node-e", "700400000n", "5123456Ki"),
+                      node_metrics("node-f", "2100m", "5123456Ki")]))
+"""node-e is 29.96% CPU free, a hair under 30%; node-f exactly 30%."""
+API_VERSIONS = {"kind": "APIVersions", "versions": ["v1"],
+                "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0",
+                                                "serverAddress": "10.0.1.5:6443"}]}
+"""GET /api: the legacy discovery document of the core group."""
+METRICS_GROUP = {"name": "metrics.k8s.io",
+                 "versions": [{"groupVersion": "metrics.k8s.io/v1beta1", "version": "v1beta1"}],
+                 "preferredVersion": {"groupVersion": "metrics.k8s.io/v1beta1", "version": "v1beta1"}}
+
+
+def group_list(metrics: bool) -> dict[str, Any]:
+    """GET /apis: the API groups (metrics.k8s.io only where metrics-server runs)."""
+    return {"kind": "APIGroupList", "apiVersion": "v1", "groups": [METRICS_GROUP] if metrics else []}
+
+
+CORE_RESOURCES = {"kind": "APIResourceList", "groupVersion": "v1", "resources": [
+    {"name": "nodes", "singularName": "node", "namespaced": False, "kind": "Node",
+     "verbs": ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"],
+     "shortNames": ["no"], "storageVersionHash": "XwShjMxG9Fs="},
+    {"name": "nodes/status", "singularName": "", "namespaced": False, "kind": "Node",
+     "verbs": ["get", "patch", "update"]},
+]}
+"""GET /api/v1: the core resources kubectl needs to map "nodes"."""
+METRICS_RESOURCES = {"kind": "APIResourceList", "apiVersion": "v1",
+                     "groupVersion": "metrics.k8s.io/v1beta1", "resources": [
+                         {"name": "nodes", "singularName": "", "namespaced": False,
+                          "kind": "NodeMetrics", "verbs": ["get", "list"]},
+                         {"name": "pods", "singularName": "", "namespaced": True,
+                          "kind": "PodMetrics", "verbs": ["get", "list"]}]}
+"""GET /apis/metrics.k8s.io/v1beta1: what metrics-server serves."""
 FORBIDDEN = status(403, "Forbidden", 'nodes is forbidden: User "system:serviceaccount:ci:deployer" '
                    'cannot list resource "nodes" in API group "" at the cluster scope',
                    {"kind": "nodes"})
@@ -107,7 +141,7 @@ class KubeAPI:
     server: ThreadingHTTPServer
     """The HTTPS server."""
     kubeconfig: Path
-    """A kubeconfig with contexts roomy, tight, nometrics, forbidden, broken, hang, badtoken."""
+    """A kubeconfig with contexts roomy, tight, edge, nometrics, forbidden, broken, hang, badtoken."""
     release: threading.Event = field(default_factory=threading.Event)
     """Set to let hanging requests go."""
     requests: list[tuple[str, str]] = field(default_factory=list)
@@ -135,13 +169,19 @@ def _handler(api: dict[str, Any]) -> type[BaseHTTPRequestHandler]:
             if cluster == "hang":
                 api["release"].wait(30)
                 return None
-            if path == "/version":
-                return self._send(200, VERSION)
+            metrics_served = cluster != "nometrics"
+            discovery = {"/version": VERSION, "/api": API_VERSIONS, "/api/v1": CORE_RESOURCES,
+                         "/apis": group_list(metrics_served)}
+            if metrics_served:
+                discovery["/apis/metrics.k8s.io/v1beta1"] = METRICS_RESOURCES
+            if path in discovery:
+                # Discovery is open to every authenticated user, as system:discovery allows.
+                return self._send(200, discovery[path])
             if cluster == "forbidden":
                 return self._send(403, FORBIDDEN)
             if cluster == "broken":
                 return self._send(500, INTERNAL)
-            nodes, metrics = TIGHT if cluster == "tight" else ROOMY
+            nodes, metrics = {"tight": TIGHT, "edge": EDGE}.get(cluster, ROOMY)
             if path == "/api/v1/nodes":
                 return self._send(200, nodes)
             if path == "/apis/metrics.k8s.io/v1beta1/nodes" and cluster != "nometrics":
@@ -159,7 +199,7 @@ def _handler(api: dict[str, Any]) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-CONTEXTS = ("roomy", "tight", "nometrics", "forbidden", "broken", "hang", "badtoken")
+CONTEXTS = ("roomy", "tight", "edge", "nometrics", "forbidden", "broken", "hang", "badtoken")
 
 
 def start(folder: Path) -> KubeAPI:

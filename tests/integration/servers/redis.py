@@ -87,6 +87,24 @@ def wait_for_link(replica: RedisServer, timeout: float = 15) -> None:
     raise RuntimeError("the replica did not link to its primary")
 
 
+def cli_info(server: RedisServer, section: str = "replication") -> dict[str, str]:
+    """``redis-cli info SECTION`` of a server, the reference client's own reading, as a mapping."""
+    done = subprocess.run(["redis-cli", "-h", "127.0.0.1", "-p", str(server.port), "info", section],
+                          capture_output=True, text=True, timeout=10, check=True)
+    pairs = (line.split(":", 1) for line in done.stdout.splitlines() if ":" in line)
+    return {key: value.strip() for key, value in pairs}
+
+
+def wait_for_link_idle(replica: RedisServer, seconds: int, timeout: float = 30) -> None:
+    """Wait until the replica has heard nothing from its primary for ``seconds`` (an idle link)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if int(cli_info(replica).get("master_last_io_seconds_ago", "-1")) >= seconds:
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"the replica's link never stayed idle for {seconds} s")
+
+
 def remove(*servers: RedisServer) -> None:
     """Stop servers and delete their folders."""
     for server in servers:

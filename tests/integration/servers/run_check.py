@@ -58,3 +58,24 @@ async def run_check(ctype: str, params: Mapping[str, Any], *, expect: Mapping[st
             await conns.aclose()
     status, summary = judge(obs, expect)
     return Outcome(status, summary, obs, time.monotonic() - started)
+
+
+def undocumented(ctype: str, data: Any) -> list[str]:
+    """Keys of ``data`` (and of the objects in its lists) that ``predeploy explain`` never names."""
+    import importlib
+    import re
+
+    from predeploy_tui.engine.checks import BUILTIN
+
+    text = importlib.import_module(BUILTIN[ctype]).DATA
+    keys: set[str] = set()
+
+    def collect(value: Any) -> None:
+        if isinstance(value, Mapping):
+            keys.update(str(k) for k in value)
+            for child in value.values():
+                if isinstance(child, list):
+                    for element in child:
+                        collect(element)
+    collect(data)
+    return sorted(k for k in keys if not re.search(rf"(?<!\w){re.escape(k)}\b", text))
