@@ -100,8 +100,8 @@ def to_markdown(session: Session, now: datetime, section_titles: dict[str, str] 
     env = session.variables.get("env")
     counts = session.counts(now)
     summary = ", ".join(f"{n} {s.value}" for s, n in sorted(counts.items(), key=lambda kv: -kv[1]))
-    out.append(f"> {len(session.items)} items: {summary}. Suggested verdict: **{verdict.status}** "
-               f"(risk {verdict.risk})" + (f". Environment: {env}." if env else "."))
+    out.append(f"> {len(session.items)} items: {summary}. Suggested verdict: **{verdict.label}** "
+               f"(risk: {verdict.risk})" + (f". Environment: {env}." if env else "."))
     if stale:
         out.append(f"> ⚠️ Content changed after sign-off by: {', '.join(stale)}.")
     out.append("")
