@@ -11,12 +11,11 @@ import asyncio
 import codecs
 import contextlib
 import os
-import re
 import signal
 import weakref
 from collections.abc import Mapping, Sequence
 
-from predeploy_tui.engine.base import CheckError, CommandResult, OutputCallback
+from predeploy_tui.engine.base import CheckError, CommandResult, OutputCallback, could_not_run
 
 KILL_GRACE = 0.5
 """Seconds between SIGTERM and SIGKILL of a process group."""
@@ -38,9 +37,6 @@ def _spawn_gate() -> asyncio.Lock:
     if gate is None:
         gate = _SPAWN_GATES[loop] = asyncio.Lock()
     return gate
-
-
-_SH_NOT_FOUND = re.compile(r"^(?:/bin/)?sh: (?:\d+: )?(?:exec: )?(\S+): (?:command )?not found", re.M)
 
 
 class _Capture:
@@ -178,14 +174,13 @@ class LocalTransport:
         finally:
             _close_pipes(proc)
         code = proc.returncode
-        stderr = err.text()
-        if isinstance(command, str) and code == 127:
-            missing = _SH_NOT_FOUND.search(stderr)
-            if missing:
-                raise CheckError(f"command not found: {missing.group(1)}")
-        return CommandResult(exit_code=code if code is not None and code >= 0 else None,
-                             stdout=out.text(), stderr=stderr, host=None,
-                             duration=loop.time() - began)
+        result = CommandResult(exit_code=code if code is not None and code >= 0 else None,
+                               stdout=out.text(), stderr=err.text(), host=None,
+                               duration=loop.time() - began)
+        why = could_not_run(result)
+        if why:
+            raise CheckError(why)
+        return result
 
 
 async def _until_done(proc: asyncio.subprocess.Process, pumps: list[asyncio.Task[None]]) -> None:

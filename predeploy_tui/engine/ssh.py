@@ -22,7 +22,7 @@ import asyncssh
 
 from predeploy_tui import paths
 from predeploy_tui.core.checklist import Host
-from predeploy_tui.engine.base import CheckError, CommandResult, OutputCallback
+from predeploy_tui.engine.base import CheckError, CommandResult, OutputCallback, could_not_run
 
 KEEPALIVE_INTERVAL = 15.0
 """Seconds between keepalives, so a dead server is noticed on an idle shared connection."""
@@ -227,9 +227,13 @@ class SSHTransport:
             if status is None and signal is None:
                 raise CheckError(f"{self.name} closed the channel without an exit status")
             status = None
-        return CommandResult(exit_code=status, stdout="".join(session.stdout),
-                             stderr="".join(session.stderr), host=self.name,
-                             duration=loop.time() - started)
+        result = CommandResult(exit_code=status, stdout="".join(session.stdout),
+                               stderr="".join(session.stderr), host=self.name,
+                               duration=loop.time() - started)
+        why = could_not_run(result)
+        if why:
+            raise CheckError(f"{why} on {self.name}")
+        return result
 
 
 def _abandon(chan: asyncssh.SSHClientChannel[bytes]) -> None:

@@ -1,0 +1,72 @@
+""""Could not check" is one class: a command that could not be found or run is an error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from predeploy_tui.engine.base import CheckError, CommandResult, could_not_run
+from predeploy_tui.engine.local import LocalTransport
+
+
+@pytest.mark.parametrize("script", [
+    # The missing tool's exit code is swallowed and the script goes on to succeed.
+    "no-such-tool-xyz --scan; true",
+    'test -z "$(no-such-tool-xyz status --porcelain)"',
+    "no-such-tool-xyz images | grep -q . || exit 0",
+    "no-such-tool-xyz -r pkg/; rc=$?; [ $rc -ne 127 ] || exit 0",
+])
+async def test_a_tool_missing_anywhere_in_a_script_is_an_error(script: str) -> None:
+    with pytest.raises(CheckError, match="command not found: no-such-tool-xyz"):
+        await LocalTransport().run(script, timeout=10)
+
+
+@pytest.mark.parametrize("script", [
+    # The same scripts with a tool that is there but reports a finding: a judged result.
+    "false; true",
+    'test -z "$(echo changed)"',
+])
+async def test_a_tool_that_ran_is_judged_by_its_exit_code(script: str) -> None:
+    result = await LocalTransport().run(script, timeout=10)
+    assert result.exit_code is not None
+
+
+async def test_a_file_that_cannot_be_executed_is_an_error(tmp_path: Path) -> None:
+    script = tmp_path / "check.sh"
+    script.write_text("#!/bin/sh\nexit 0\n")
+    script.chmod(0o644)
+    with pytest.raises(CheckError, match="Permission denied"):
+        await LocalTransport().run(f"{script}", timeout=10)
+
+
+async def test_a_missing_interpreter_is_an_error(tmp_path: Path) -> None:
+    script = tmp_path / "check.sh"
+    script.write_text("#!/usr/bin/env no-such-interpreter-xyz\nexit 0\n")
+    script.chmod(0o755)
+    with pytest.raises(CheckError, match="command not found: no-such-interpreter-xyz"):
+        await LocalTransport().run([str(script)], timeout=10)
+
+
+@pytest.mark.parametrize(("code", "stderr", "why"), [
+    (1, "/bin/sh: 1: bandit: not found\n", "command not found: bandit"),
+    (0, "/srv/checks/scan.sh: 12: pip-audit: not found\n", "command not found: pip-audit"),
+    (127, "bash: line 1: nvidia-smi: command not found\n", "command not found: nvidia-smi"),
+    (127, "bash: kubectl: command not found\n", "command not found: kubectl"),
+    (127, "zsh: command not found: promtool\n", "command not found: promtool"),
+    (127, "/usr/bin/env: \u2018bash\u2019: No such file or directory\n", "command not found: bash"),
+    (127, "", "command not found (exit 127)"),
+    (126, "", "command found but not executable (exit 126)"),
+])
+def test_what_shells_say_when_a_command_could_not_run(code: int, stderr: str, why: str) -> None:
+    assert could_not_run(CommandResult(code, "", stderr)) == why
+
+
+@pytest.mark.parametrize(("code", "stderr"), [
+    (1, "Error: file not found\n"),
+    (2, "grep: /etc/missing: No such file or directory\n"),
+    (1, "3 packages with known vulnerabilities\n"),
+    (0, ""),
+])
+def test_ordinary_failures_and_messages_are_left_to_the_matcher(code: int, stderr: str) -> None:
+    assert could_not_run(CommandResult(code, "", stderr)) is None
