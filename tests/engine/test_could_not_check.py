@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from predeploy_tui.core.checklist import Checklist
+from predeploy_tui.core.results import Status
 from predeploy_tui.engine.base import CheckError, CommandResult, could_not_run
 from predeploy_tui.engine.local import LocalTransport
+from predeploy_tui.engine.runner import Runner
 
 
 @pytest.mark.parametrize("script", [
@@ -70,3 +75,22 @@ def test_what_shells_say_when_a_command_could_not_run(code: int, stderr: str, wh
 ])
 def test_ordinary_failures_and_messages_are_left_to_the_matcher(code: int, stderr: str) -> None:
     assert could_not_run(CommandResult(code, "", stderr)) is None
+
+
+async def test_strict_shell_checks_stop_at_a_failing_command_or_pipeline_part(
+        make_checklist: Callable[..., Checklist], items: Callable[..., str]) -> None:
+    """`strict: true` runs the text with bash -euo pipefail: `false | cat` no longer passes."""
+    checklist = make_checklist(items(
+        "{id: loose, title: Loose, check: {type: shell, run: 'false | cat'}}",
+        "{id: strict, title: Strict, check: {type: shell, strict: true, run: 'false | cat'}}",
+        "{id: unset, title: Unset, check: {type: shell, strict: true, run: 'echo $NOT_SET_XYZ'}}",
+        "{id: early, title: Early, check: {type: shell, strict: true, run: 'false; echo on'}}",
+        "{id: fine, title: Fine, check: {type: shell, strict: true, run: 'echo ok | cat'}}"))
+    runner = Runner(checklist, {}, by="ann", environ={"PATH": os.environ["PATH"]})
+    results = await runner.run()
+    await runner.aclose()
+    status = {key.rsplit(".", 1)[1]: r.status for key, r in results.items()}
+    assert status == {"loose": Status.PASS, "strict": Status.FAIL, "unset": Status.FAIL,
+                      "early": Status.FAIL, "fine": Status.PASS}
+    assert runner.plan([next(k for k in results if k.endswith(".strict"))])[0].target == \
+        "bash -euo pipefail -c 'false | cat'"

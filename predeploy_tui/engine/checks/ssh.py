@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import shlex
+
 from predeploy_tui.engine.base import CheckContext, CheckError, Observation, ResolvedCheck
+from predeploy_tui.engine.checks.shell import STRICT_SHELL
 
 
 def describe(check: ResolvedCheck, host: str | None) -> str:
@@ -17,6 +20,8 @@ async def run(ctx: CheckContext) -> Observation:
     command = ctx.check.params.get("run")
     if not command:
         raise CheckError("an ssh check needs run: COMMAND")
+    if ctx.check.params.get("strict"):
+        command = shlex.join([*STRICT_SHELL, str(command)])
     result = await ctx.transport().run(str(command), timeout=ctx.remaining(), on_output=ctx.output)
     code = "killed by a signal" if result.exit_code is None else f"exit {result.exit_code}"
     return Observation(output=result.output, exit_code=result.exit_code,
