@@ -161,7 +161,7 @@ def _decision_lines(session: Session, suggested: str, suggested_risk: str) -> li
         if d.justification:
             out.append(f"Justification: {_inline(d.justification)}  ")
     else:
-        out.append(f"No decision recorded yet; predeploy suggests **{suggested}**.  ")
+        out.append(f"No decision recorded yet; predeploy's suggestion: **{suggested}**.  ")
     notes = d.notes.strip() or "[Document any issues, exceptions, or special considerations here]"
     fence = _fence(notes)
     out += ["", "**Notes/Issues**:", fence, notes, fence, "", "**Risk Assessment**:"]
