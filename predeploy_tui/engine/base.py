@@ -50,11 +50,14 @@ class CommandResult:
 
 # What shells print when a command cannot be found or run: dash ("sh: 1: x: not found",
 # "/path/script.sh: 12: x: not found"), bash ("bash: x: command not found", "bash: line 3: x:
-# command not found"), zsh ("zsh: command not found: x"), env ("env: 'x': No such file...").
+# command not found", "bash: /opt/x: No such file or directory"), zsh ("zsh: command not
+# found: x"), env ("env: 'x': No such file or directory").
 _NOT_FOUND = (
     re.compile(r"^[^\s:]+: (?:line )?\d+: (?:exec: )?([^\s:]+): (?:command )?not found$", re.M),
     re.compile(r"^[^\s:]*sh: (?:exec: )?([^\s:]+): (?:command )?not found$", re.M),
     re.compile(r"^[^\s:]*sh: command not found: (\S+)$", re.M),
+    re.compile(r"^[^\s:]*sh: (?:line )?(?:\d+: )?([^\s:]*/[^\s:]*): No such file or directory$",
+               re.M),
     re.compile(r"^[^\s:]*env: [\u2018'‘]?([^\s:'\u2019’]+)[\u2019'’]?: No such file or directory$",
                re.M),
 )

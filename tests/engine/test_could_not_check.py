@@ -59,6 +59,8 @@ async def test_a_missing_interpreter_is_an_error(tmp_path: Path) -> None:
     (127, "bash: line 1: nvidia-smi: command not found\n", "command not found: nvidia-smi"),
     (127, "bash: kubectl: command not found\n", "command not found: kubectl"),
     (127, "zsh: command not found: promtool\n", "command not found: promtool"),
+    (127, "bash: line 1: /opt/x/nvidia-smi: No such file or directory\n",
+     "command not found: /opt/x/nvidia-smi"),
     (127, "/usr/bin/env: \u2018bash\u2019: No such file or directory\n", "command not found: bash"),
     (127, "", "command not found (exit 127)"),
     (126, "", "command found but not executable (exit 126)"),
