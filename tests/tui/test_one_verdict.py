@@ -107,16 +107,20 @@ def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
     return out
 
 
-async def _header(path: Path, now: datetime) -> str:
+async def _app(path: Path, now: datetime) -> tuple[str, str]:
+    """What the app's header and its decision screen suggest for the session file."""
     opened = open_session(path, clock=Clock(now), read_only=True)
     app = PredeployApp(opened, clock=Clock(now))
     async with app.run_test(size=(160, 30)) as pilot:
         await pilot.pause()
         await pilot.pause()
-        text = str(app.screen.query_one("#standing", Static).render())
-    match = re.search(r"suggested (.+? \(risk: [^)]*\))", text)
-    assert match is not None, text
-    return match.group(1)
+        header = str(app.screen.query_one("#standing", Static).render())
+        await pilot.press("d")
+        await pilot.pause()
+        decision = str(app.screen.query_one("#suggested", Static).render())
+    match = re.search(r"suggested (.+? \(risk: [^)]*\))", header)
+    assert match is not None, header
+    return match.group(1), decision.removeprefix("Suggested: ")
 
 
 @seed(11)
@@ -147,8 +151,8 @@ def test_every_surface_gives_the_same_verdict(state: dict[str, object], tmp_path
     junit = ET.fromstring(_cli(capsys, "export", "--format", "junit", str(path)))
     assert {p.get("value") for p in junit.iter("property")
             if p.get("name") == "predeploy.verdict"} == {said}
-    # The app's header, from the same file.
-    assert asyncio.run(_header(path, now)) == said
+    # The app's header and decision screen, from the same file.
+    assert asyncio.run(_app(path, now)) == (said, said)
     # And nothing observed is never a verdict.
     observed = any(s not in ("pending", "skipped", "blocked") for s in session_statuses(session))
     assert (verdict.status == "not run yet") == (not observed)
