@@ -61,6 +61,9 @@ _NOT_FOUND = (
     re.compile(r"^[^\s:]*env: [\u2018'‘]?([^\s:'\u2019’]+)[\u2019'’]?: No such file or directory$",
                re.M),
 )
+# Clients whose daemon or server did not answer: the tool ran, but observed nothing.
+_UNREACHABLE = re.compile(r"^(Cannot connect to the Docker daemon at \S+?)\.? |"
+                          r"^(The connection to the server \S+ was refused)", re.M)
 _CANNOT_RUN = re.compile(r"^[^\s:]+: (?:line )?(?:\d+: )?([^\s:]+): (Permission denied|cannot "
                          r"execute[^\n]*|Exec format error)$", re.M)
 
@@ -70,13 +73,17 @@ def could_not_run(result: CommandResult) -> str | None:
 
     A command (or any command inside a script) that the shell could not find (exit 127, or a
     "not found" line from the shell however the script went on) or could not execute (exit 126)
-    ran nothing: its exit code is no evidence, so the item is ``error``, never pass or fail.
+    ran nothing, and a client whose daemon did not answer (docker, kubectl) observed nothing:
+    its exit code is no evidence, so the item is ``error``, never pass or fail.
     Both transports, local and SSH, apply it to what they return.
     """
     for pattern in _NOT_FOUND:
         missing = pattern.search(result.stderr)
         if missing:
             return f"command not found: {missing.group(1)}"
+    unreachable = _UNREACHABLE.search(result.stderr)
+    if unreachable:
+        return f"could not check: {unreachable.group(1) or unreachable.group(2)}"
     cannot = _CANNOT_RUN.search(result.stderr)
     if cannot and (result.exit_code == 126 or "cannot execute" in cannot.group(2)):
         return f"cannot run {cannot.group(1)}: {cannot.group(2)}"

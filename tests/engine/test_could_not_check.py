@@ -62,6 +62,12 @@ async def test_a_missing_interpreter_is_an_error(tmp_path: Path) -> None:
     (127, "bash: line 1: /opt/x/nvidia-smi: No such file or directory\n",
      "command not found: /opt/x/nvidia-smi"),
     (127, "/usr/bin/env: \u2018bash\u2019: No such file or directory\n", "command not found: bash"),
+    (1, "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker "
+        "daemon running?\n",
+     "could not check: Cannot connect to the Docker daemon at unix:///var/run/docker.sock"),
+    (1, "The connection to the server localhost:8080 was refused - did you specify the right "
+        "host or port?\n", "could not check: The connection to the server localhost:8080 was "
+                           "refused"),
     (127, "", "command not found (exit 127)"),
     (126, "", "command found but not executable (exit 126)"),
 ])
@@ -96,3 +102,14 @@ async def test_strict_shell_checks_stop_at_a_failing_command_or_pipeline_part(
                       "early": Status.FAIL, "fine": Status.PASS}
     assert runner.plan([next(k for k in results if k.endswith(".strict"))])[0].target == \
         "bash -euo pipefail -c 'false | cat'"
+
+
+async def test_a_docker_daemon_that_does_not_answer_is_an_error(tmp_path: Path) -> None:
+    """`docker images | grep x` failed (fail) when docker could not reach its daemon."""
+    import shutil
+
+    if shutil.which("docker") is None:
+        pytest.skip("the docker client is not installed here")
+    env = {"DOCKER_HOST": f"unix://{tmp_path}/no-daemon.sock", "HOME": str(tmp_path)}
+    with pytest.raises(CheckError, match="could not check: Cannot connect to the Docker daemon"):
+        await LocalTransport().run("docker images | grep -q musicgen", timeout=30, env=env)
