@@ -1,7 +1,8 @@
 """Provides the ``predeploy`` command: subcommands, and every known error as one line + exit code.
 
-Exit codes: 0 fine, 1 internal error, 2 bad input; ``run`` adds 3 NO GO and 4 CONDITIONAL GO
-(``verify`` uses 1 for "changed after sign-off").
+The exit codes are one table, :data:`EXIT_CODES`, printed by ``--help`` and in the README. A
+reader that goes away (``| head -1``, a closed stdout) stops the printing, never the command:
+results are still saved and the exit code is still the answer's.
 """
 
 from __future__ import annotations
@@ -12,12 +13,28 @@ import keyword
 import os
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn, TextIO, cast
 
 from predeploy_tui import __version__
 from predeploy_tui.commands import COMMANDS, UsageError
 
-EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 2, 130
+EXIT_INTERNAL = 70
+"""An internal error (a bug): EX_SOFTWARE of sysexits.h, shared with no meaningful answer."""
+
+EXIT_CODES = """\
+exit codes:
+  0    run: GO; verify: intact; any other command: done
+  4    run: CONDITIONAL GO
+  3    run: NO GO, or nothing observed yet (no check ran, no manual item settled)
+  1    verify: changed after sign-off, or an approval that cannot be verified
+  2    bad input or environment: arguments, checklist, session file, a lock held by another
+  70   internal error (a bug; PREDEPLOY_DEBUG=1 shows the traceback)
+  130  interrupted
+run answers for the release as show and the app do; with --item/--section for the items asked
+(printed as partial), with --checks-only for the checks alone (printed as such). A closed stdout
+or a broken pipe (| head -1) changes none of these codes; results are saved all the same."""
+"""Every exit code, as ``predeploy --help`` and each subcommand's help print it."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -37,19 +54,80 @@ def module_name(command: str) -> str:
 def build_parser() -> argparse.ArgumentParser:
     """The parser with every subcommand."""
     parser = _Parser(prog="predeploy", description="Pre-deployment checklists as recorded, "
-                     "reviewable sessions.")
+                     "reviewable sessions.", epilog=EXIT_CODES,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"predeploy {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMANDS:
         module = importlib.import_module(f"predeploy_tui.commands.{module_name(name)}")
-        p = sub.add_parser(name, help=module.HELP, description=module.HELP)
+        p = sub.add_parser(name, help=module.HELP, description=module.HELP, epilog=EXIT_CODES,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
         module.add_arguments(p)
         p.set_defaults(_module=module)
     return parser
 
 
+class _Stdout:
+    """Standard output that stops printing, not the command, once its reader has gone.
+
+    A broken pipe (``| head -1``) or a closed stdout must not turn a NO GO into exit 0 or a
+    traceback: the first failed write points the file descriptor at /dev/null (as the Python
+    docs advise for SIGPIPE) so that later writes and the final flush succeed silently.
+    """
+
+    def __init__(self, stream: TextIO | None) -> None:
+        self._stream = stream
+        self.gone = stream is None
+        """The reader went away (or there never was one): nothing more is printed."""
+
+    def write(self, text: str) -> int:
+        if not self.gone and self._stream is not None:
+            try:
+                return self._stream.write(text)
+            except (BrokenPipeError, ValueError):
+                self._drop()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.gone and self._stream is not None:
+            try:
+                self._stream.flush()
+            except (BrokenPipeError, ValueError):
+                self._drop()
+
+    def _drop(self) -> None:
+        self.gone = True
+        try:
+            fd = self._stream.fileno() if self._stream is not None else -1
+        except (OSError, ValueError):
+            return  # not a real file (a test's capture): nothing is flushed at exit
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, fd)
+        finally:
+            os.close(devnull)
+
+    def isatty(self) -> bool:
+        return not self.gone and self._stream is not None and self._stream.isatty()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (the console script exits with it)."""
+    stdout = sys.stdout
+    guard = _Stdout(stdout)
+    sys.stdout = cast(TextIO, guard)
+    try:
+        code = _main(argv)
+        guard.flush()
+        return code
+    finally:
+        sys.stdout = stdout
+
+
+def _main(argv: Sequence[str] | None) -> int:
     from predeploy_tui.core.checklist import ChecklistError
     from predeploy_tui.core.session import SessionRuleError
     from predeploy_tui.core.store import SessionFileError, SessionLocked
@@ -73,9 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         sys.stderr.write("predeploy: interrupted\n")
-        return 130
-    except BrokenPipeError:
-        return EXIT_OK
+        return EXIT_INTERRUPTED
     except Exception as exc:
         if os.environ.get("PREDEPLOY_DEBUG"):
             raise

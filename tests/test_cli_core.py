@@ -176,7 +176,7 @@ def test_show_prints_header_counts_verdict_and_reasons(workdir: Path,
     assert "pending 4" in counts
     assert "fail 1" in counts
     assert "done 1" in counts
-    assert "Suggested: NO GO (risk high)" in out
+    assert "Suggested: NO GO (risk: high)" in out
     reasons = "\n".join(out)
     assert "[code.tests] critical: All tests passing failed" in reasons
     assert "[signoff:engineering] sign-off missing: Engineering lead approval" in reasons
@@ -325,4 +325,4 @@ def test_show_counts_a_sign_off_made_stale_by_a_later_change(
     assert main(["show", str(path)]) == 0
     out = capsys.readouterr().out
     assert f"[signoff:{role.role}] sign-off stale" in out
-    assert "Suggested: NO GO" in out
+    assert "Suggested: not run yet" in out  # nothing ran: no finding

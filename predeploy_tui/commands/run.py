@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from predeploy_tui.core.session import Session
     from predeploy_tui.engine.session_file import Opened
 
-HELP = "run the checks of a checklist or session without the UI; exit 0 GO, 4 CONDITIONAL, 3 NO GO"
+HELP = "run the checks of a checklist or session without the UI; the exit code says the verdict"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -37,6 +37,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="where a new session is saved (default sessions/<checklist>-<version>-"
                         "<env>.toml, with -2, -3... when taken); a PATH that exists is refused")
     p.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report")
+    p.add_argument("--checks-only", action="store_true",
+                   help="exit by the verdict of the checks alone, sign-offs left out; printed as "
+                        "'checks only: ...' beside the release's verdict")
     p.add_argument("--deployer", help="who runs the checks (default: git user.name, else login)")
     p.add_argument("--concurrency", type=positive_int, default=16, metavar="N",
                    help="local checks running at once (default 16); SSH checks are capped by "
@@ -241,7 +244,8 @@ async def _run(args: argparse.Namespace, extra_vars: dict[str, str]) -> int:
                                      yes_actions=args.yes_actions,
                                      max_concurrency=args.concurrency,
                                      handshake_cap=args.handshakes,
-                                     channels_per_host=args.channels_per_host)
+                                     channels_per_host=args.channels_per_host,
+                                     checks_only=args.checks_only)
         if args.junit:
             try:
                 from predeploy_tui.reports.junit import write_junit

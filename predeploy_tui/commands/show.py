@@ -31,15 +31,13 @@ def summary(session: object, now: datetime) -> str:
     total = sum(counts.values())
     lines.append(f"Items: {total}  " + "  ".join(f"{status.value} {n}" for status, n in
                                                  sorted(counts.items(), key=lambda kv: -kv[1])))
-    from predeploy_tui.core.integrity import stale_signoffs
-
-    verdict = suggest(session, now, stale_signoffs=stale_signoffs(session))
-    lines.append(f"Suggested: {verdict.status} (risk {verdict.risk})")
+    verdict = suggest(session, now)
+    lines.append(f"Suggested: {verdict.line()}")
     for reason in verdict.reasons:
         lines.append(f"  - [{reason.ref}] {reason.text}")
     if session.decision.status:
         d = session.decision
-        lines.append(f"Decision: {d.status} by {d.completed_by or '?'} (risk {d.risk or '-'})")
+        lines.append(f"Decision: {d.status} by {d.completed_by or '?'} (risk: {d.risk or '-'})")
     return "\n".join(lines)
 
 

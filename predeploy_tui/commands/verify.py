@@ -2,13 +2,16 @@
 
 Exit 0 when intact; 1 when covered content or a sign-off's own record changed after a sign-off
 or the decision, a sign-off or the decision records no content hash (nothing to verify it
-against), or a signature is bad or required and missing; 2 when the file is unreadable.
-Checklist drift is reported too (it changes nothing that was signed).
+against), or a signature is bad or required and missing; 2 when the file is unreadable; an
+internal error has its own code (70, see ``predeploy --help``), never 1. Checklist drift is
+reported too (it changes nothing that was signed), and so is the suggested verdict, as every
+other surface gives it (it does not change the exit code).
 """
 
 from __future__ import annotations
 
 import argparse
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -108,6 +111,9 @@ def main(args: argparse.Namespace) -> int:
             print("  checklist file changed since the session began, but no item did")
         else:
             print("  checklist unchanged")
+    from predeploy_tui.core.verdict import suggest
+
+    print(f"  Suggested: {suggest(session, datetime.now(UTC)).line()}")
     print("NOT INTACT" if bad else "intact")
     return 1 if bad else 0
 

@@ -65,6 +65,10 @@ EXPECT = Obj(
     description="how the output is judged pass / warn / fail",
 )
 
+STRICT = ("run the text with bash -euo pipefail: the first failing command, or any failing part "
+          "of a pipeline, ends the script with its exit code (no bash: could not check)")
+"""What ``strict: true`` does to a shell or ssh check."""
+
 _common: dict[str, Spec] = {
     "type": Text("the check type"),
     "timeout": Duration("bounds everything the check does (default 60s)"),
@@ -85,9 +89,11 @@ CHECK_TYPES: dict[str, dict[str, Spec]] = {
         "cwd": Text("working folder, relative to the checklist's folder"),
         "env": MapOf(Text(), description="extra environment variables"),
         "shell": Bool("run text through /bin/sh (default true for text)"),
+        "strict": Bool(STRICT),
     },
     "ssh": {
         "run": Text("the command to run on the host"),
+        "strict": Bool(STRICT),
         **_host,
     },
     "http": {

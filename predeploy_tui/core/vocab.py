@@ -21,6 +21,24 @@ class VerdictStatus(StrEnum):
     """A critical item did not pass, or a required sign-off is missing."""
 
 
+class Suggestion(StrEnum):
+    """What the rules can suggest besides a decision: nothing, before anything was observed."""
+
+    NOT_RUN = "not run yet"
+    """No check ran and no manual item was settled: no finding to suggest from."""
+
+
+class Scope(StrEnum):
+    """What a suggested verdict judged."""
+
+    RELEASE = "release"
+    """The whole release: items and required sign-offs (what every surface shows)."""
+    CHECKS = "checks"
+    """Every item, sign-offs left out (``run --checks-only``); always printed with its name."""
+    ITEMS = "items"
+    """Only the items asked for (``run --item`` / ``--section``); always printed as partial."""
+
+
 class Role(StrEnum):
     """Who a check run is recorded for."""
 

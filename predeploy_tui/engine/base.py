@@ -8,6 +8,7 @@ becomes an ``error`` result with a readable summary: results are data, never exc
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -47,6 +48,52 @@ class CommandResult:
         if self.stderr and self.stdout:
             return self.stdout + ("" if self.stdout.endswith("\n") else "\n") + self.stderr
         return self.stdout or self.stderr
+
+
+# What shells print when a command cannot be found or run: dash ("sh: 1: x: not found",
+# "/path/script.sh: 12: x: not found"), bash ("bash: x: command not found", "bash: line 3: x:
+# command not found", "bash: /opt/x: No such file or directory"), zsh ("zsh: command not
+# found: x"), env ("env: 'x': No such file or directory").
+_NOT_FOUND = (
+    re.compile(r"^[^\s:]+: (?:line )?\d+: (?:exec: )?([^\s:]+): (?:command )?not found$", re.M),
+    re.compile(r"^[^\s:]*sh: (?:exec: )?([^\s:]+): (?:command )?not found$", re.M),
+    re.compile(r"^[^\s:]*sh: command not found: (\S+)$", re.M),
+    re.compile(r"^[^\s:]*sh: (?:line )?(?:\d+: )?([^\s:]*/[^\s:]*): No such file or directory$",
+               re.M),
+    re.compile(r"^[^\s:]*env: [\u2018'‘]?([^\s:'\u2019’]+)[\u2019'’]?: No such file or directory$",
+               re.M),
+)
+# Clients whose daemon or server did not answer: the tool ran, but observed nothing.
+_UNREACHABLE = re.compile(r"^(Cannot connect to the Docker daemon at \S+?)\.? |"
+                          r"^(The connection to the server \S+ was refused)", re.M)
+_CANNOT_RUN = re.compile(r"^[^\s:]+: (?:line )?(?:\d+: )?([^\s:]+): (Permission denied|cannot "
+                         r"execute[^\n]*|Exec format error)$", re.M)
+
+
+def could_not_run(result: CommandResult) -> str | None:
+    """Why a command's outcome observed nothing, or None: the one "could not check" rule.
+
+    A command (or any command inside a script) that the shell could not find (exit 127, or a
+    "not found" line from the shell however the script went on) or could not execute (exit 126)
+    ran nothing, and a client whose daemon did not answer (docker, kubectl) observed nothing:
+    its exit code is no evidence, so the item is ``error``, never pass or fail.
+    Both transports, local and SSH, apply it to what they return.
+    """
+    for pattern in _NOT_FOUND:
+        missing = pattern.search(result.stderr)
+        if missing:
+            return f"command not found: {missing.group(1)}"
+    unreachable = _UNREACHABLE.search(result.stderr)
+    if unreachable:
+        return f"could not check: {unreachable.group(1) or unreachable.group(2)}"
+    cannot = _CANNOT_RUN.search(result.stderr)
+    if cannot and (result.exit_code == 126 or "cannot execute" in cannot.group(2)):
+        return f"cannot run {cannot.group(1)}: {cannot.group(2)}"
+    if result.exit_code == 127:
+        return "command not found (exit 127)"
+    if result.exit_code == 126:
+        return "command found but not executable (exit 126)"
+    return None
 
 
 class Transport(Protocol):

@@ -2,7 +2,10 @@
 
 Used by ``predeploy run``; it never imports Textual. Every result is saved into the session file
 before its line is printed (a kill loses nothing the run reported), and the suggested verdict decides the exit
-code: 0 GO, 4 CONDITIONAL GO, 3 NO GO.
+code: 0 GO, 4 CONDITIONAL GO, 3 NO GO (or nothing observed). The verdict is the release's, as
+``show`` and the app give it, unless the run was asked for some items only (then it judges those
+and says it is partial) or for the checks alone (``--checks-only``, named as such beside the
+release's).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import TextIO
 from predeploy_tui.core.checklist import Checklist
 from predeploy_tui.core.results import CheckResult
 from predeploy_tui.core.session import Session
-from predeploy_tui.core.verdict import Verdict, suggest
+from predeploy_tui.core.verdict import CHECKS, Verdict, suggest
 from predeploy_tui.engine.base import ItemFinished, RunEvent
 from predeploy_tui.engine.recorder import SessionRecorder, SessionSaver
 from predeploy_tui.engine.runner import ActionRequest, Runner
@@ -59,11 +62,39 @@ class ResultPrinter:
             self.pending.clear()
 
 
-def verdict_lines(verdict: Verdict) -> list[str]:
-    """The suggested verdict and its reasons, as printed at the end of a run."""
-    lines = [f"Suggested: {verdict.status} (risk {verdict.risk})"]
+def verdict_lines(verdict: Verdict, release: Verdict | None = None) -> list[str]:
+    """The suggested verdict and its reasons, as printed at the end of a run.
+
+    ``release`` is the release's verdict, printed beside a partial or checks-only one so that
+    the same words never mean two things.
+    """
+    head = f"Suggested: {verdict.line()}"
+    if release is not None and release.scope != verdict.scope:
+        head += f"; release: {release.line()}"
+    lines = [head]
     lines += [f"  - [{r.ref}] {r.text}" for r in verdict.reasons]
+    if release is not None and verdict.scope == CHECKS:
+        # The checks alone leave out only the sign-offs: say which ones the release still needs.
+        lines += [f"  - release: [{r.ref}] {r.text}" for r in release.reasons
+                  if r.ref.startswith("signoff:")]
     return lines
+
+
+def outcome(session: Session, now: datetime, keys: Sequence[str] | None,
+            checks_only: bool = False) -> tuple[Verdict, list[str]]:
+    """The verdict that decides a run's exit code, and the lines it prints at the end.
+
+    A whole run answers with the release's verdict (what ``show`` says); ``keys`` judge those
+    items only; ``checks_only`` the checks without the sign-offs. Both name themselves.
+    """
+    release = suggest(session, now)
+    if keys is not None:
+        verdict = suggest(session, now, keys=keys)
+    elif checks_only:
+        verdict = suggest(session, now, require_signoffs=False)
+    else:
+        return release, verdict_lines(release)
+    return verdict, verdict_lines(verdict, release)
 
 
 async def run_headless(checklist: Checklist, session: Session, session_path: Path | None,
@@ -72,10 +103,11 @@ async def run_headless(checklist: Checklist, session: Session, session_path: Pat
                        environ: Mapping[str, str] | None = None,
                        clock: Callable[[], datetime] = _utcnow, max_concurrency: int = 16,
                        handshake_cap: int = 10, channels_per_host: int = 4,
-                       save_delay: float = 0.25) -> Verdict:
+                       save_delay: float = 0.25, checks_only: bool = False) -> Verdict:
     """Run ``keys`` (None: every check and action), record into ``session``, return the verdict.
 
-    ``max_concurrency``, ``handshake_cap`` and ``channels_per_host`` are the runner's caps.
+    ``max_concurrency``, ``handshake_cap`` and ``channels_per_host`` are the runner's caps;
+    ``checks_only`` returns the checks' verdict without the sign-offs (see :func:`outcome`).
     """
     out = out or sys.stdout
     # Saves are throttled (a result after a quiet spell is saved at once; a burst of a hundred SSH
@@ -103,7 +135,7 @@ async def run_headless(checklist: Checklist, session: Session, session_path: Pat
         saver.flush()
     if saver.error:
         raise OSError(saver.error)
-    verdict = suggest(session, clock(), require_signoffs=False)
-    out.write("\n".join(verdict_lines(verdict)) + "\n")
+    verdict, lines = outcome(session, clock(), keys, checks_only)
+    out.write("\n".join(lines) + "\n")
     out.flush()
     return verdict

@@ -11,12 +11,11 @@ import asyncio
 import codecs
 import contextlib
 import os
-import re
 import signal
 import weakref
 from collections.abc import Mapping, Sequence
 
-from predeploy_tui.engine.base import CheckError, CommandResult, OutputCallback
+from predeploy_tui.engine.base import CheckError, CommandResult, OutputCallback, could_not_run
 from predeploy_tui.engine.capture import HOLD_LIMIT, Capture
 
 KILL_GRACE = 0.5
@@ -37,9 +36,6 @@ def _spawn_gate() -> asyncio.Lock:
     if gate is None:
         gate = _SPAWN_GATES[loop] = asyncio.Lock()
     return gate
-
-
-_SH_NOT_FOUND = re.compile(r"^(?:/bin/)?sh: (?:\d+: )?(?:exec: )?(\S+): (?:command )?not found", re.M)
 
 
 class _Capture(Capture):
@@ -153,14 +149,13 @@ class LocalTransport:
         finally:
             _close_pipes(proc)
         code = proc.returncode
-        stderr = err.text()
-        if isinstance(command, str) and code == 127:
-            missing = _SH_NOT_FOUND.search(stderr)
-            if missing:
-                raise CheckError(f"command not found: {missing.group(1)}")
-        return CommandResult(exit_code=code if code is not None and code >= 0 else None,
-                             stdout=out.text(), stderr=stderr, host=None,
-                             duration=loop.time() - began, cut=out.cut + err.cut)
+        result = CommandResult(exit_code=code if code is not None and code >= 0 else None,
+                               stdout=out.text(), stderr=err.text(), host=None,
+                               duration=loop.time() - began, cut=out.cut + err.cut)
+        why = could_not_run(result)
+        if why:
+            raise CheckError(why)
+        return result
 
 
 async def _until_done(proc: asyncio.subprocess.Process, pumps: list[asyncio.Task[None]]) -> None:

@@ -22,7 +22,7 @@ import asyncssh
 
 from predeploy_tui import paths
 from predeploy_tui.core.checklist import Host
-from predeploy_tui.engine.base import CheckError, CommandResult, OutputCallback
+from predeploy_tui.engine.base import CheckError, CommandResult, OutputCallback, could_not_run
 from predeploy_tui.engine.capture import Capture
 
 KEEPALIVE_INTERVAL = 15.0
@@ -222,10 +222,14 @@ class SSHTransport:
             if status is None and signal is None:
                 raise CheckError(f"{self.name} closed the channel without an exit status")
             status = None
-        return CommandResult(exit_code=status, stdout=session.stdout.text(),
-                             stderr=session.stderr.text(), host=self.name,
-                             duration=loop.time() - started,
-                             cut=session.stdout.cut + session.stderr.cut)
+        result = CommandResult(exit_code=status, stdout=session.stdout.text(),
+                               stderr=session.stderr.text(), host=self.name,
+                               duration=loop.time() - started,
+                               cut=session.stdout.cut + session.stderr.cut)
+        why = could_not_run(result)
+        if why:
+            raise CheckError(f"{why} on {self.name}")
+        return result
 
 
 def _abandon(chan: asyncssh.SSHClientChannel[bytes]) -> None:

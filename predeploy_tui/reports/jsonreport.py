@@ -75,7 +75,8 @@ def to_json(session: Session, now: datetime) -> dict[str, Any]:
         "header": dict(session.header), "variables": dict(session.variables),
         "flags": dict(session.flags),
         "counts": {s.value: n for s, n in session.counts(now).items()},
-        "verdict": {"status": verdict.status, "risk": verdict.risk,
+        "verdict": {"status": verdict.status, "risk": verdict.risk, "scope": verdict.scope,
+                    "line": verdict.line(),
                     "exit_code": verdict.exit_code,
                     "reasons": [{"verdict": r.verdict, "ref": r.ref, "text": r.text}
                                 for r in verdict.reasons]},

@@ -2,7 +2,8 @@
 
 One ``<testsuite>`` per section (classname = section id); fail -> ``<failure>``, error ->
 ``<error>``, anything not passed and not failed (pending, skipped, blocked, stale, waived) ->
-``<skipped>`` with the reason; pass, warn, done and n/a pass.
+``<skipped>`` with the reason; pass, warn, done and n/a pass. Each suite carries the suggested
+verdict as the property ``predeploy.verdict`` (worded as on every other surface).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from predeploy_tui.core.results import Status
 from predeploy_tui.core.session import ItemState, Session
+from predeploy_tui.core.verdict import suggest
 
 # XML 1.0 cannot hold most control characters (ANSI colour codes among them), even escaped.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -62,11 +64,15 @@ def to_junit(session: Session, now: datetime) -> ET.Element:
     totals = {"tests": 0, "failure": 0, "error": 0, "skipped": 0}
     per_suite: dict[str, dict[str, float]] = {}
     stamp = session.updated.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    verdict = suggest(session, now).line()
     for state, status in session.effective(now):
         name = state.section or "checklist"
         if name not in suites:
             suites[name] = ET.SubElement(root, "testsuite", {"name": _text(name),
                                                              "timestamp": stamp})
+            properties = ET.SubElement(suites[name], "properties")
+            ET.SubElement(properties, "property", {"name": "predeploy.verdict",
+                                                   "value": _text(verdict)})
             per_suite[name] = {"tests": 0, "failure": 0, "error": 0, "skipped": 0, "time": 0.0}
         case, outcome = _case(state, status)
         suites[name].append(case)

@@ -102,8 +102,8 @@ def to_markdown(session: Session, now: datetime, section_titles: dict[str, str] 
     env = session.variables.get("env")
     counts = session.counts(now)
     summary = ", ".join(f"{n} {s.value}" for s, n in sorted(counts.items(), key=lambda kv: -kv[1]))
-    out.append(f"> {len(session.items)} items: {summary}. Suggested verdict: **{verdict.status}** "
-               f"(risk {verdict.risk})" + (f". Environment: {env}." if env else "."))
+    out.append(f"> {len(session.items)} items: {summary}. Suggested verdict: **{verdict.label}** "
+               f"(risk: {verdict.risk})" + (f". Environment: {env}." if env else "."))
     if stale:
         out.append(f"> ⚠️ Content changed after sign-off by: {', '.join(stale)}.")
     out.append("")
@@ -163,7 +163,7 @@ def _decision_lines(session: Session, suggested: str, suggested_risk: str) -> li
         if d.justification:
             out.append(f"Justification: {_inline(d.justification)}  ")
     else:
-        out.append(f"No decision recorded yet; predeploy suggests **{suggested}**.  ")
+        out.append(f"No decision recorded yet; predeploy's suggestion: **{suggested}**.  ")
     notes = d.notes.strip() or "[Document any issues, exceptions, or special considerations here]"
     fence = _fence(notes)
     out += ["", "**Notes/Issues**:", fence, notes, fence, "", "**Risk Assessment**:"]

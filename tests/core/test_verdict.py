@@ -9,7 +9,7 @@ import pytest
 from predeploy_tui.core.integrity import seal_signoff, stale_signoffs
 from predeploy_tui.core.results import CheckResult, Status
 from predeploy_tui.core.session import Decision, SessionRuleError, SignOff, new_session
-from predeploy_tui.core.verdict import CONDITIONAL_GO, GO, NO_GO, suggest
+from predeploy_tui.core.verdict import CONDITIONAL_GO, GO, NO_GO, NOT_RUN, suggest
 
 from .builders import T0, all_green, result, sign_all, tiny_checklist, tiny_session
 
@@ -43,9 +43,13 @@ def test_items_removed_from_the_checklist_do_not_count() -> None:
     assert (verdict.status, verdict.risk, verdict.reasons) == (GO, "low", ())
     # A removed item that is still pending (never run) does not hold the release either.
     pending = sign_all(tiny_session())
+    pending.record_result("code.tests", result(Status.PASS, T0), T0)
     for state in pending.items.values():
-        state.removed = True
+        state.removed = state.key != "code.tests"
     assert suggest(pending, T0).status == GO
+    # With nothing left to judge, nothing was observed: no GO is suggested.
+    pending.items["code.tests"].removed = True
+    assert suggest(pending, T0).status == NOT_RUN
 
 
 # -- NO GO -------------------------------------------------------------------------------------
@@ -71,6 +75,7 @@ def test_critical_item_not_passed_is_no_go(status: Status, words: str) -> None:
 
 def test_critical_item_pending_is_no_go() -> None:
     session = sign_all(tiny_session())
+    session.record_result("code.coverage", result(Status.PASS, T0), T0)
     verdict = suggest(session, T0)
     assert verdict.status == NO_GO
     assert verdict.reasons[0].ref == "code.tests"
@@ -356,3 +361,47 @@ def test_result_without_finish_time_is_stamped_now() -> None:
     session = tiny_session()
     session.record_result("code.tests", CheckResult(Status.PASS, "ok"), LATER)
     assert session.items["code.tests"].at == LATER
+
+
+# -- nothing observed, scopes ------------------------------------------------------------------
+
+def test_a_fresh_session_suggests_nothing_yet() -> None:
+    """Before anything ran, no NO GO (high) is suggested as if it were a finding."""
+    verdict = suggest(tiny_session(), T0)
+    assert (verdict.status, verdict.risk) == (NOT_RUN, "not assessed")
+    assert verdict.line() == "not run yet (risk: not assessed)"
+    # What is outstanding is still listed, and nothing observed is never a GO exit.
+    assert "code.tests" in refs(verdict)
+    assert "signoff:engineering" in refs(verdict)
+    assert verdict.exit_code == 3
+
+
+def test_skipped_and_blocked_items_are_not_observations() -> None:
+    session = tiny_session()
+    session.record_result("code.tests", result(Status.SKIPPED), T0)
+    session.record_result("code.coverage", result(Status.BLOCKED), T0)
+    assert suggest(session, T0).status == NOT_RUN
+    session.set_manual("code.reviews", Status.DONE, "Dana Deployer", T0)
+    assert suggest(session, T0).status == NO_GO
+
+
+def test_the_release_verdict_counts_sign_offs_and_the_checks_only_verdict_says_so() -> None:
+    session = all_green(tiny_session())
+    release = suggest(session, LATER)
+    checks = suggest(session, LATER, require_signoffs=False)
+    assert (release.status, release.line()) == (NO_GO, "NO GO (risk: high)")
+    assert (checks.status, checks.scope) == (GO, "checks")
+    assert checks.line() == "checks only: GO (risk: low)"
+
+
+def test_a_partial_verdict_judges_the_items_asked_and_says_it_is_partial() -> None:
+    session = tiny_session()
+    session.record_result("code.tests", result(Status.PASS), T0)
+    partial = suggest(session, T0, keys=["code.tests"])
+    assert (partial.status, partial.exit_code) == (GO, 0)
+    assert partial.line() == "1 item asked, partial: GO (risk: low)"
+    # The same session, judged whole, is no GO: the rest is pending and nobody signed.
+    assert suggest(session, T0).status == NO_GO
+    session.record_result("code.coverage", result(Status.FAIL), T0)
+    both = suggest(session, T0, keys=["code.tests", "code.coverage"])
+    assert (both.status, refs(both)) == (CONDITIONAL_GO, ["code.coverage"])

@@ -24,6 +24,11 @@ pytestmark = pytest.mark.tui
 
 
 async def test_sign_off_and_decision_are_sealed(session_file: Path, open_app: AppFactory) -> None:
+    # One manual item ticked: something was observed, so NO GO (not "not run yet") is suggested.
+    session = saved(session_file)
+    manual = next(s.key for s in session.items.values() if s.kind == "manual")
+    session.set_manual(manual, Status.DONE, "Dana", session.updated)
+    store.save(session, session_file)
     app = open_app(session_file)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()

@@ -78,6 +78,11 @@ def _decided_ready(path: Path, clock: Clock) -> None:
 
 async def test_decision_needs_a_justification_to_differ(session_file: Path, open_app: AppFactory,
                                                         clock: Clock) -> None:
+    # One manual item ticked: something was observed, so a verdict (NO GO) is suggested.
+    session = store.load(session_file)
+    manual = next(s.key for s in session.items.values() if s.kind == "manual")
+    session.set_manual(manual, Status.DONE, "Dana", clock())
+    store.save(session, session_file)
     app = open_app(session_file)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()

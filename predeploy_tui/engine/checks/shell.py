@@ -34,13 +34,21 @@ def _command(params: Mapping[str, object]) -> str | list[str]:
             return shlex.split(run)
         except ValueError as exc:
             raise CheckError(f"cannot split the command into arguments: {exc}") from None
+    if params.get("strict"):
+        return [*STRICT_SHELL, run]
     return run
+
+
+STRICT_SHELL = ["bash", "-euo", "pipefail", "-c"]
+"""How ``strict: true`` runs a command: a failing command or pipeline part ends the script."""
 
 
 def describe(check: ResolvedCheck, host: str | None) -> str:
     """The command as it will run (secrets masked), and the folder when one is set."""
     run = check.shown.get("run", "")
     text = shlex.join(str(a) for a in run) if isinstance(run, list | tuple) else str(run)
+    if check.shown.get("strict") and isinstance(run, str):
+        text = shlex.join([*STRICT_SHELL, text])
     cwd = check.shown.get("cwd")
     return text + (f"  (in {cwd})" if cwd else "")
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import shlex
+
 from predeploy_tui.engine.base import CheckContext, CheckError, Observation, ResolvedCheck
 from predeploy_tui.engine.checks._evidence import finished
+from predeploy_tui.engine.checks.shell import STRICT_SHELL
 
 DATA = """\
 value: none (compare a number with regex or jmespath)
@@ -31,6 +34,8 @@ async def run(ctx: CheckContext) -> Observation:
     command = ctx.check.params.get("run")
     if not command:
         raise CheckError("an ssh check needs run: COMMAND")
+    if ctx.check.params.get("strict"):
+        command = shlex.join([*STRICT_SHELL, str(command)])
     result = finished(await ctx.transport().run(str(command), timeout=ctx.remaining(),
                                                 on_output=ctx.output))
     return Observation(output=result.output, exit_code=result.exit_code,

@@ -91,8 +91,8 @@ class DecisionScreen(Screen[str | None]):
         risk = d.risk or v.risk
         with VerticalScroll(id="decision"):
             head = Text("Suggested: ", style="bold")
-            head.append(v.status, style=VERDICT_STYLE[v.status])
-            head.append(f"  risk {v.risk}")
+            head.append(v.label, style=VERDICT_STYLE.get(v.status, "dim"))
+            head.append(f" (risk: {v.risk})")
             yield Static(head, id="suggested")
             if v.reasons:
                 yield OptionList(*(Option(Text(f"{'✘' if r.verdict == 'NO GO' else '▲'} {r.text}"),

@@ -58,8 +58,8 @@ class SessionHeader(Vertical):
             if counts.get(status):
                 line.append(f"{status.glyph}{counts[status]} ", style=STATUS_STYLE[status])
         line.append(" suggested ")
-        line.append(verdict.status, style=VERDICT_STYLE[verdict.status])
-        line.append(f" ({verdict.risk})")
+        line.append(verdict.label, style=VERDICT_STYLE.get(verdict.status, "dim"))
+        line.append(f" (risk: {verdict.risk})")
         if session.decision.status:
             line.append("  decided ")
             line.append(session.decision.status, style=VERDICT_STYLE.get(session.decision.status, ""))
