@@ -1,9 +1,10 @@
 """Provides SSH transports over asyncssh: one shared connection per host, capped handshakes and channels.
 
 Hosts are resolved like OpenSSH does (``~/.ssh/config`` aliases, User, Port, IdentityFile, ProxyJump),
-with the checklist's own host fields taking precedence. Host keys are checked against known_hosts and
-an unknown or changed key is refused with its fingerprint. Every failure becomes a :class:`CheckError`
-whose one line names the host and the reason.
+with the checklist's own host fields taking precedence. Host keys are judged as OpenSSH judges them
+(``engine.hostkeys``: the name or HostKeyAlias decides, every known_hosts file the ssh_config names
+counts) and an unknown, changed or revoked key is refused with its fingerprint. Every failure
+becomes a :class:`CheckError` whose one line names the host and the reason.
 """
 
 from __future__ import annotations
@@ -23,6 +24,14 @@ import asyncssh
 from predeploy_tui import paths
 from predeploy_tui.core.checklist import Host
 from predeploy_tui.engine.base import CheckError, CommandResult, OutputCallback
+from predeploy_tui.engine.hostkeys import (
+    HostKeyTrust,
+    KnownHost,
+    Status,
+    key_type_of,
+    known_hosts_files,
+    parse_known_hosts,
+)
 
 KEEPALIVE_INTERVAL = 15.0
 """Seconds between keepalives, so a dead server is noticed on an idle shared connection."""
@@ -30,19 +39,6 @@ KEEPALIVE_COUNT_MAX = 3
 """Unanswered keepalives before the connection is given up."""
 STREAM_KEEP = 4 * 1024 * 1024
 """Characters of each stream kept in memory (everything still streams to ``on_output``)."""
-
-_KEY_NAMES = {
-    "ssh-ed25519": "ED25519", "ssh-rsa": "RSA", "ssh-dss": "DSA",
-    "ecdsa-sha2-nistp256": "ECDSA", "ecdsa-sha2-nistp384": "ECDSA", "ecdsa-sha2-nistp521": "ECDSA",
-    "sk-ssh-ed25519@openssh.com": "ED25519-SK", "sk-ecdsa-sha2-nistp256@openssh.com": "ECDSA-SK",
-}
-
-
-def key_description(key: asyncssh.SSHKey) -> str:
-    """A host key the way OpenSSH prints it: ``ED25519 SHA256:...``."""
-    algorithm = key.algorithm.decode("ascii", "replace")
-    return f"{_KEY_NAMES.get(algorithm, algorithm.upper())} {key.get_fingerprint('sha256')}"
-
 
 @dataclass(frozen=True)
 class Target:
@@ -66,6 +62,10 @@ class Target:
     """A port the checklist (or jump spec) gives, overriding the ssh_config."""
     user_override: str | None = None
     """A user the checklist (or jump spec) gives, overriding the ssh_config."""
+    trust: HostKeyTrust | None = None
+    """The known_hosts verdicts for this destination (None only in tests of the resolution)."""
+    host_key_algs_set: bool = False
+    """Whether the ssh_config sets HostKeyAlgorithms (then it is used verbatim, as OpenSSH does)."""
 
     @property
     def where(self) -> str:
@@ -75,15 +75,15 @@ class Target:
 
 
 class _Client(asyncssh.SSHClient):
-    """Records connection loss and the host key a refused server offered."""
+    """Decides host keys as OpenSSH would and records connection loss and why a key was refused."""
 
-    def __init__(self, pool: SSHPool, key: str, target: Target,
-                 known_hosts: asyncssh.SSHKnownHosts) -> None:
+    def __init__(self, pool: SSHPool, key: str, target: Target, trust: HostKeyTrust) -> None:
         self._pool = pool
         self._key = key
         self._target = target
-        self._known_hosts = known_hosts
+        self._trust = trust
         self.refusal: str | None = None
+        self.certificate_shown = False
         self.connection: asyncssh.SSHClientConnection | None = None
 
     def connection_made(self, conn: asyncssh.SSHClientConnection) -> None:
@@ -95,16 +95,19 @@ class _Client(asyncssh.SSHClient):
 
     def validate_host_public_key(self, host: str, addr: str, port: int,
                                  key: asyncssh.SSHKey) -> bool:
-        # Only reached when the key is not trusted: say whether it is new or changed, never accept.
-        trusted = asyncssh.match_known_hosts(self._known_hosts, host, addr, port)[0]
-        offered = key_description(key)
-        if trusted:
-            expected = ", ".join(key_description(k) for k in trusted)
-            self.refusal = (f"host key for {self._target.where} CHANGED: the server offered {offered}, "
-                            f"known_hosts has {expected}; refusing to connect")
-        else:
-            self.refusal = f"host key for {self._target.where} is not in known_hosts: {offered}"
+        # Every plain key comes here (asyncssh is given no trusted keys): the name decides, not addr.
+        status = self._trust.check_key(key)
+        if status is Status.OK:
+            return True
+        self.refusal = self._trust.refusal(self._target.where, key, status)
         return False
+
+    def validate_host_ca_key(self, host: str, addr: str, port: int,
+                             key: asyncssh.SSHKey) -> bool:
+        # asyncssh then checks the certificate's principals against HostKeyAlias or HostName,
+        # and its validity period; if anything fails, the caller judges the plain key instead.
+        self.certificate_shown = True
+        return self._trust.check_ca(key)
 
 
 class _Session(asyncssh.SSHClientSession[bytes]):
@@ -261,8 +264,10 @@ class SSHPool:
         self._handshakes = asyncio.Semaphore(max(1, handshake_cap))
         self._channels_per_host = max(1, channels_per_host)
         self._config_path = config_path if config_path is not None else paths.ssh_config_file()
-        self._known_hosts_path = known_hosts if known_hosts is not None else paths.known_hosts_file()
-        self._known: asyncssh.SSHKnownHosts | None = None
+        # Like ``ssh -o UserKnownHostsFile=FILE``: replaces the ssh_config's user files.
+        self._known_hosts_override = known_hosts if known_hosts is not None \
+            else paths.known_hosts_override()
+        self._known_files: dict[Path, tuple[KnownHost, ...]] = {}
         self._pending: dict[str, asyncio.Task[asyncssh.SSHClientConnection]] = {}
         self._channel_caps: dict[str, asyncio.Semaphore] = {}
         self._closed = False
@@ -337,7 +342,6 @@ class SSHPool:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         target = await asyncio.to_thread(self._resolve, name)
-        known = await self._known_hosts()
         tunnel: asyncssh.SSHClientConnection | None = None
         # A hop reached through an earlier hop of a chain does not apply its own ProxyJump again.
         jumps = [] if via is not None else [
@@ -350,16 +354,20 @@ class SSHPool:
                 except CheckError as exc:
                     raise CheckError(f"{target.where} via jump host {hop}: {exc}") from None
                 previous = hop if previous is None else f"{hop} via {previous}"
-        client = _Client(self, key, target, known)
+        assert target.trust is not None
+        trust = target.trust
         options: dict[str, Any] = {
             "config": [str(self._config_path)] if self._config_path.is_file() else [],
-            "known_hosts": known,
+            # No key is trusted up front: every key reaches _Client, which decides by the name.
+            "known_hosts": ([], [], trust.revoked()),
+            "host_key_alias": trust.alias,
             "tunnel": tunnel,
             "agent_forwarding": False,
             "keepalive_interval": KEEPALIVE_INTERVAL,
             "keepalive_count_max": KEEPALIVE_COUNT_MAX,
-            "client_factory": lambda: client,
         }
+        if not target.host_key_algs_set:
+            options["server_host_key_algs"] = trust.host_key_algorithms(_supported_host_key_algs())
         if target.port_override is not None:
             options["port"] = target.port_override
         if target.user_override is not None:
@@ -367,64 +375,86 @@ class SSHPool:
         if target.identity_file:
             options["client_keys"] = [target.identity_file]
         async with self._handshakes:
-            remaining = max(0.05, deadline - loop.time())
-            options["connect_timeout"] = remaining
-            try:
-                return await asyncio.wait_for(asyncssh.connect(target.alias, **options), remaining)
-            except asyncssh.HostKeyNotVerifiable as exc:
-                raise CheckError(client.refusal or f"host key for {target.where} refused: "
-                                                   f"{_reason(exc)}") from None
-            except asyncssh.PermissionDenied:
-                raise CheckError(f"authentication failed for {target.user}@{target.where}: "
-                                 "no offered key was accepted") from None
-            except TimeoutError:
-                raise CheckError(f"timed out after {_secs(timeout)}s connecting to {target.where}") from None
-            except ConnectionRefusedError:
-                raise CheckError(f"connection refused by {target.where}") from None
-            except socket.gaierror as exc:
-                raise CheckError(f"cannot resolve {target.address} (for {target.name}): "
-                                 f"{exc.strerror}") from None
-            except (asyncssh.KeyExchangeFailed, asyncssh.ConnectionLost, ConnectionResetError,
-                    ConnectionAbortedError, BrokenPipeError) as exc:
-                # sshd drops a client that accepts none of its host key types; whether the
-                # client sees a clean disconnect or a TCP reset depends on timing.
-                changed = await self._changed_key_type(target, known, tunnel, deadline)
-                raise CheckError(changed or f"SSH to {target.where} failed: {_reason(exc)}") from None
-            except asyncssh.Error as exc:
-                raise CheckError(f"SSH to {target.where} failed: {_reason(exc)}") from None
-            except (OSError, ValueError) as exc:
-                raise CheckError(f"cannot connect to {target.where}: {_reason(exc)}") from None
+            client = _Client(self, key, target, trust)
+            conn = await self._handshake(target, client, options, deadline, timeout)
+            if conn is not None:
+                return conn
+            # The server showed a certificate no CA here vouches for: OpenSSH then judges the
+            # certificate's plain key, so ask for that key alone and decide on it.
+            plain = await self._certificate_key(target, options, deadline, timeout)
+            status = trust.check_key(plain)
+            if status is not Status.OK:
+                raise CheckError(trust.refusal(target.where, plain, status))
+            key_type = plain.algorithm.decode("ascii")
+            options["server_host_key_algs"] = [
+                a for a in trust.host_key_algorithms(_supported_host_key_algs())
+                if key_type_of(a) == key_type and "-cert-" not in a]
+            client = _Client(self, key, target, trust)
+            conn = await self._handshake(target, client, options, deadline, timeout)
+            if conn is None:
+                raise CheckError(client.refusal or f"host key for {target.where} refused")
+            return conn
 
-    async def _changed_key_type(self, target: Target, known: asyncssh.SSHKnownHosts,
-                                tunnel: asyncssh.SSHClientConnection | None,
-                                deadline: float) -> str | None:
-        """Why a key exchange failed when known_hosts pins key types the server no longer has."""
-        trusted = asyncssh.match_known_hosts(known, target.address, target.address, target.port)[0]
-        if not trusted:
-            return None
-        remaining = deadline - asyncio.get_running_loop().time()
-        if remaining <= 0.05:
-            return None
+    async def _handshake(self, target: Target, client: _Client, options: dict[str, Any],
+                         deadline: float, timeout: float) -> asyncssh.SSHClientConnection | None:
+        """Connect and log in; None when the server's certificate was not trusted (judge its key)."""
+        loop = asyncio.get_running_loop()
+        remaining = max(0.05, deadline - loop.time())
         try:
-            offered = await asyncio.wait_for(asyncssh.get_server_host_key(
-                target.address, target.port, tunnel=tunnel, config=[]), remaining)
-        except (TimeoutError, OSError, asyncssh.Error):
-            return None
-        if offered is None or offered in trusted:
-            return None
-        expected = ", ".join(key_description(k) for k in trusted)
-        return (f"host key for {target.where} CHANGED: the server offered {key_description(offered)}, "
-                f"known_hosts has {expected}; refusing to connect")
+            return await asyncio.wait_for(asyncssh.connect(
+                target.alias, client_factory=lambda: client, connect_timeout=remaining, **options),
+                remaining)
+        except asyncssh.HostKeyNotVerifiable as exc:
+            if client.refusal is None and client.certificate_shown:
+                return None
+            raise CheckError(client.refusal or f"host key for {target.where} refused: "
+                                               f"{_reason(exc)}") from None
+        except asyncssh.PermissionDenied:
+            raise CheckError(f"authentication failed for {target.user}@{target.where}: "
+                             "no offered key was accepted") from None
+        except TimeoutError:
+            raise CheckError(f"timed out after {_secs(timeout)}s connecting to {target.where}") from None
+        except ConnectionRefusedError:
+            raise CheckError(f"connection refused by {target.where}") from None
+        except socket.gaierror as exc:
+            raise CheckError(f"cannot resolve {target.address} (for {target.name}): "
+                             f"{exc.strerror}") from None
+        except asyncssh.Error as exc:
+            raise CheckError(f"SSH to {target.where} failed: {_reason(exc)}") from None
+        except (OSError, ValueError) as exc:
+            raise CheckError(f"cannot connect to {target.where}: {_reason(exc)}") from None
 
-    async def _known_hosts(self) -> asyncssh.SSHKnownHosts:
-        if self._known is None:
-            path = self._known_hosts_path
-            text = await asyncio.to_thread(lambda: path.read_text() if path.is_file() else "")
-            try:
-                self._known = asyncssh.import_known_hosts(text)
-            except (ValueError, asyncssh.KeyImportError) as exc:
-                raise CheckError(f"cannot read known_hosts {path}: {exc}") from None
-        return self._known
+    async def _certificate_key(self, target: Target, options: dict[str, Any], deadline: float,
+                               timeout: float) -> asyncssh.SSHKey:
+        """The plain key of the certificate the server shows for the same algorithms."""
+        loop = asyncio.get_running_loop()
+        remaining = max(0.05, deadline - loop.time())
+        algs = options.get("server_host_key_algs", ())
+        try:
+            key = await asyncio.wait_for(asyncssh.get_server_host_key(
+                target.address, target.port, tunnel=options["tunnel"], config=[],
+                server_host_key_algs=algs), remaining)
+        except TimeoutError:
+            raise CheckError(f"timed out after {_secs(timeout)}s connecting to {target.where}") from None
+        except (OSError, asyncssh.Error) as exc:
+            raise CheckError(f"SSH to {target.where} failed: {_reason(exc)}") from None
+        if key is None:
+            raise CheckError(f"host key for {target.where} refused: the server showed no key")
+        return key
+
+    def _known_entries(self, files: tuple[Path, ...]) -> tuple[KnownHost, ...]:
+        """The entries of ``files``, each file read once per run (runs in a thread)."""
+        entries: list[KnownHost] = []
+        for path in files:
+            cached = self._known_files.get(path)
+            if cached is None:
+                try:
+                    text = path.read_text(encoding="utf-8", errors="replace")
+                except OSError:
+                    text = ""  # OpenSSH skips a known_hosts file it cannot open
+                cached = self._known_files[path] = tuple(parse_known_hosts(text, str(path)))
+            entries += cached
+        return tuple(entries)
 
     def _resolve(self, name: str) -> Target:
         """Resolve a name like OpenSSH would, checklist fields first (runs in a thread: reads files)."""
@@ -453,10 +483,34 @@ class SSHPool:
         port = port_override or int(str(config.get("Port", 22)))
         user = user_override or str(config.get("User", local_user))
         proxy_jump = host.proxy_jump if host is not None and host.proxy_jump else config.get("ProxyJump")
+        tokens = {"d": str(Path.home()), "u": local_user, "h": address, "p": str(port), "r": user,
+                  "n": alias, "%": "%"}
+        files = known_hosts_files(_strings(config.get("UserKnownHostsFile")),
+                                  _strings(config.get("GlobalKnownHostsFile")),
+                                  self._known_hosts_override, tokens)
+        alias_option = config.get("HostKeyAlias")
+        trust = HostKeyTrust(hostname=address, port=port,
+                             alias=str(alias_option) if alias_option else None,
+                             entries=self._known_entries(files), files=files)
         return Target(name=name, alias=alias, address=address, port=port, user=user,
                       identity_file=str(Path(host.identity_file).expanduser())
                       if host is not None and host.identity_file else None,
                       proxy_jump=str(proxy_jump) if proxy_jump else None,
-                      port_override=port_override, user_override=user_override)
+                      port_override=port_override, user_override=user_override, trust=trust,
+                      host_key_algs_set=config.get("HostKeyAlgorithms") is not None)
 
 
+def _strings(value: object) -> list[str] | None:
+    """An ssh_config list option: None when unset, [] for ``none``."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return [value]
+    return [str(v) for v in value]  # type: ignore[attr-defined]
+
+
+def _supported_host_key_algs() -> list[str]:
+    """The host key algorithms asyncssh can verify here."""
+    from asyncssh.public_key import get_certificate_algs, get_public_key_algs
+
+    return [a.decode("ascii") for a in get_certificate_algs() + get_public_key_algs()]

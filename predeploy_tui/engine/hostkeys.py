@@ -1,0 +1,306 @@
+"""Provides host-key trust decided the way OpenSSH decides it: which files, which name, which verdict.
+
+OpenSSH (``sshconnect.c`` ``check_host_key``, ``hostfile.c``) looks the server's key up under one
+name: the ``HostKeyAlias``, else the ``HostName`` the ssh_config resolved, written ``[name]:port``
+for a port other than 22. The address the name resolved to does not decide (``CheckHostIP`` is off
+by default and always off for loopback and ProxyJump). Every matching entry of every
+``UserKnownHostsFile`` and ``GlobalKnownHostsFile`` counts: an equal key is known, a different one is
+a changed key, an ``@revoked`` key refuses, an ``@cert-authority`` key vouches for host certificates.
+Only when nothing at all is known under ``[name]:port`` is the bare name tried, and only a matching
+key there is accepted. A certificate that no CA vouches for is judged as its plain key.
+
+asyncssh matches by name and address and always retries without the port, so the decision is made
+here and asyncssh is given hooks (see ``engine.ssh``) rather than the files.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import hmac
+import ipaddress
+import os
+import re
+from binascii import Error as BinasciiError
+from binascii import a2b_base64
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import asyncssh
+
+DEFAULT_PORT = 22
+DEFAULT_USER_FILES = ("~/.ssh/known_hosts", "~/.ssh/known_hosts2")
+"""OpenSSH's UserKnownHostsFile when the ssh_config names none."""
+DEFAULT_GLOBAL_FILES = ("/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2")
+"""OpenSSH's GlobalKnownHostsFile when the ssh_config names none."""
+OPENSSH_HOST_KEY_ALGS = (
+    "ssh-ed25519-cert-v01@openssh.com", "ecdsa-sha2-nistp256-cert-v01@openssh.com",
+    "ecdsa-sha2-nistp384-cert-v01@openssh.com", "ecdsa-sha2-nistp521-cert-v01@openssh.com",
+    "sk-ssh-ed25519-cert-v01@openssh.com", "sk-ecdsa-sha2-nistp256-cert-v01@openssh.com",
+    "rsa-sha2-512-cert-v01@openssh.com", "rsa-sha2-256-cert-v01@openssh.com",
+    "ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
+    "sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com", "rsa-sha2-512", "rsa-sha2-256",
+)
+"""OpenSSH's default HostKeyAlgorithms (myproposal.h), in its order of preference."""
+_CERT_SUFFIX = "-cert-v01@openssh.com"
+_KEY_NAMES = {
+    "ssh-ed25519": "ED25519", "ssh-rsa": "RSA", "ssh-dss": "DSA",
+    "ecdsa-sha2-nistp256": "ECDSA", "ecdsa-sha2-nistp384": "ECDSA", "ecdsa-sha2-nistp521": "ECDSA",
+    "sk-ssh-ed25519@openssh.com": "ED25519-SK", "sk-ecdsa-sha2-nistp256@openssh.com": "ECDSA-SK",
+}
+CA_MARKER = "cert-authority"
+REVOKED_MARKER = "revoked"
+
+
+def key_description(key: asyncssh.SSHKey) -> str:
+    """A host key the way OpenSSH prints it: ``ED25519 SHA256:...``."""
+    algorithm = key.algorithm.decode("ascii", "replace")
+    return f"{_KEY_NAMES.get(algorithm, algorithm.upper())} {key.get_fingerprint('sha256')}"
+
+
+def key_type_of(algorithm: str) -> str:
+    """The plain key type a host key algorithm uses: ``rsa-sha2-512-cert-v01@...`` -> ``ssh-rsa``."""
+    if algorithm.endswith(_CERT_SUFFIX):
+        algorithm = algorithm[: -len(_CERT_SUFFIX)]
+        if algorithm.startswith("sk-"):
+            algorithm += "@openssh.com"
+    return "ssh-rsa" if algorithm.startswith("rsa-sha2-") else algorithm
+
+
+def host_port(host: str, port: int) -> str:
+    """OpenSSH's ``put_host_port``: ``[host]:port`` unless the port is 22."""
+    return host if port in (0, DEFAULT_PORT) else f"[{host}]:{port}"
+
+
+@lru_cache(maxsize=256)
+def _wildcard(pattern: str) -> re.Pattern[str]:
+    # OpenSSH's match_pattern knows only * and ?, compared in lower case.
+    return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c)
+                              for c in pattern.lower()), re.DOTALL)
+
+
+def name_matches(patterns: str, name: str) -> bool:
+    """Whether a known_hosts host field matches ``name`` (OpenSSH ``match_hostname``).
+
+    A hashed field (``|1|salt|hash``) matches exactly the name that was hashed. Otherwise the
+    comma-separated patterns take ``*`` and ``?``; a matching ``!pattern`` rules the line out.
+    """
+    if patterns.startswith("|"):
+        parts = patterns[1:].split("|")
+        if len(parts) != 3 or parts[0] != "1":
+            return False
+        try:
+            salt, digest = a2b_base64(parts[1]), a2b_base64(parts[2])
+        except (BinasciiError, ValueError):
+            return False
+        return hmac.compare_digest(hmac.new(salt, name.encode(), hashlib.sha1).digest(), digest)
+    lowered = name.lower()
+    positive = False
+    for pattern in patterns.split(","):
+        negated = pattern.startswith("!")
+        if _wildcard(pattern[1:] if negated else pattern).fullmatch(lowered):
+            if negated:
+                return False
+            positive = True
+    return positive
+
+
+@dataclass(frozen=True)
+class KnownHost:
+    """One usable line of a known_hosts file."""
+
+    marker: str
+    """``""``, ``cert-authority`` or ``revoked``."""
+    patterns: str
+    """The host field: comma-separated patterns or one hashed name."""
+    key: asyncssh.SSHKey
+    """The public key of the line."""
+    where: str
+    """``file:line`` for messages."""
+
+
+def parse_known_hosts(text: str, source: str) -> list[KnownHost]:
+    """The usable lines of one known_hosts file; lines OpenSSH would skip are skipped."""
+    entries: list[KnownHost] = []
+    for number, raw in enumerate(text.splitlines(), 1):
+        words = raw.split()
+        if not words or words[0].startswith("#"):
+            continue
+        marker = ""
+        if words[0].startswith("@"):
+            marker = words.pop(0)[1:]
+            if marker not in (CA_MARKER, REVOKED_MARKER):
+                continue
+        if len(words) < 3:
+            continue
+        try:
+            key = asyncssh.import_public_key(f"{words[1]} {words[2]}")
+        except (asyncssh.KeyImportError, ValueError):
+            continue
+        entries.append(KnownHost(marker, words[0], key, f"{source}:{number}"))
+    return entries
+
+
+class Status(enum.Enum):
+    """What known_hosts says about an offered key (OpenSSH's HostStatus)."""
+
+    OK = "ok"
+    NEW = "new"
+    CHANGED = "changed"
+    REVOKED = "revoked"
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _same(a: asyncssh.SSHKey, b: asyncssh.SSHKey) -> bool:
+    return bool(a.public_data == b.public_data)
+
+
+@dataclass(frozen=True)
+class HostKeyTrust:
+    """The known_hosts verdicts for one destination, as OpenSSH would give them."""
+
+    hostname: str
+    """The HostName the ssh_config resolved (what certificate principals are checked against)."""
+    port: int
+    """The port connected to."""
+    alias: str | None
+    """The HostKeyAlias, which replaces ``[hostname]:port`` in lookups."""
+    entries: tuple[KnownHost, ...] = field(repr=False)
+    """Every entry of the user's then the global known_hosts files."""
+    files: tuple[Path, ...] = ()
+    """The files read, for messages."""
+
+    def __post_init__(self) -> None:
+        # ssh lowercases the host name (not an address) and the alias before any lookup.
+        if not _is_address(self.hostname):
+            object.__setattr__(self, "hostname", self.hostname.lower())
+        if self.alias:
+            object.__setattr__(self, "alias", self.alias.lower())
+
+    @property
+    def name(self) -> str:
+        """The name keys are looked up under: ``HostKeyAlias`` or ``[HostName]:port``."""
+        return self.alias if self.alias else host_port(self.hostname, self.port)
+
+    @property
+    def bare_name(self) -> str | None:
+        """The name tried when nothing is known under :attr:`name` (a non-default port, no alias)."""
+        if self.alias or self.port in (0, DEFAULT_PORT):
+            return None
+        return self.hostname
+
+    def matching(self, name: str) -> list[KnownHost]:
+        """The entries whose host field matches ``name``."""
+        return [e for e in self.entries if name_matches(e.patterns, name)]
+
+    def revoked(self) -> list[asyncssh.SSHKey]:
+        """Keys marked ``@revoked`` for :attr:`name`."""
+        return [e.key for e in self.matching(self.name) if e.marker == REVOKED_MARKER]
+
+    @staticmethod
+    def _status(entries: Sequence[KnownHost], key: asyncssh.SSHKey) -> Status:
+        status = Status.NEW
+        for entry in entries:
+            if entry.marker:
+                continue
+            if _same(entry.key, key):
+                status = Status.OK
+                break
+            status = Status.CHANGED
+        if any(e.marker == REVOKED_MARKER and _same(e.key, key) for e in entries):
+            return Status.REVOKED
+        return status
+
+    def check_key(self, key: asyncssh.SSHKey) -> Status:
+        """The verdict on a plain host key (a certificate's key once no CA vouches for it)."""
+        status = self._status(self.matching(self.name), key)
+        bare = self.bare_name
+        if status is Status.NEW and bare is not None \
+                and self._status(self.matching(bare), key) is Status.OK:
+            return Status.OK
+        return status
+
+    def check_ca(self, ca_key: asyncssh.SSHKey) -> bool:
+        """Whether an ``@cert-authority`` entry for this host vouches for certificates of ``ca_key``."""
+        for name in (self.name, self.bare_name):
+            if name is None:
+                continue
+            entries = self.matching(name)
+            if any(e.marker == REVOKED_MARKER and _same(e.key, ca_key) for e in entries):
+                return False
+            cas = [e for e in entries if e.marker == CA_MARKER]
+            if any(_same(e.key, ca_key) for e in cas):
+                return True
+            if cas:
+                return False
+        return False
+
+    def known_keys(self) -> list[KnownHost]:
+        """The plain keys pinned for :attr:`name` (or the bare name when none), for messages."""
+        found = [e for e in self.matching(self.name) if not e.marker]
+        bare = self.bare_name
+        if not found and bare is not None:
+            found = [e for e in self.matching(bare) if not e.marker]
+        return found
+
+    def host_key_algorithms(self, supported: Iterable[str]) -> list[str]:
+        """OpenSSH's ``order_hostkeyalgs``: algorithms of keys known for the host first.
+
+        Decides which key the server shows, so it decides the verdict when the server has several.
+        """
+        usable = set(supported)
+        algs = [a for a in OPENSSH_HOST_KEY_ALGS if a in usable]
+        entries = self.matching(self.name)
+        known = {e.key.algorithm.decode("ascii", "replace") for e in entries if not e.marker}
+        if algs and key_type_of(OPENSSH_HOST_KEY_ALGS[0]) in known:
+            return algs
+        has_ca = any(e.marker == CA_MARKER for e in entries)
+        first = [a for a in algs if (a.endswith(_CERT_SUFFIX) and has_ca) or key_type_of(a) in known]
+        return first + [a for a in algs if a not in first]
+
+    def refusal(self, where: str, key: asyncssh.SSHKey, status: Status) -> str:
+        """The one line saying why ``key`` is refused for ``where``."""
+        offered = key_description(key)
+        if status is Status.REVOKED:
+            return (f"host key for {where} is marked @revoked in known_hosts: {offered}; "
+                    "refusing to connect")
+        known = self.known_keys()
+        if status is Status.CHANGED and known:
+            expected = ", ".join(dict.fromkeys(key_description(e.key) for e in known))
+            return (f"host key for {where} CHANGED: the server offered {offered}, "
+                    f"known_hosts has {expected} for {self.name}; refusing to connect")
+        return f"host key for {where} is not in known_hosts: {offered} (looked up as {self.name})"
+
+
+def expand_path(value: str, tokens: dict[str, str]) -> Path:
+    """``~`` and the ``%`` tokens OpenSSH expands in UserKnownHostsFile (``%d %u %h %p %r %n %%``)."""
+    def token(match: re.Match[str]) -> str:
+        return tokens.get(match.group(1), match.group(0))
+    expanded = re.sub(r"%(.)", token, value) if "%" in value else value
+    expanded = re.sub(r"\$\{(\w+)\}", lambda m: os.environ.get(m.group(1), ""), expanded)
+    return Path(os.path.expanduser(expanded))
+
+
+def known_hosts_files(config_user: Sequence[str] | None, config_global: Sequence[str] | None,
+                      override: Path | None, tokens: dict[str, str]) -> tuple[Path, ...]:
+    """The files OpenSSH reads: the user's (``override`` replaces them), then the global ones.
+
+    ``None`` means the ssh_config does not set the option (OpenSSH's defaults apply); an empty
+    list means ``none``.
+    """
+    if override is not None:
+        user = [override]
+    else:
+        names = DEFAULT_USER_FILES if config_user is None else config_user
+        user = [expand_path(name, tokens) for name in names]
+    names = DEFAULT_GLOBAL_FILES if config_global is None else config_global
+    return tuple(user) + tuple(Path(os.path.expanduser(name)) for name in names)
