@@ -1,0 +1,132 @@
+"""Host-key trust rules of ``engine.hostkeys``, the parts a differential test against sshd cannot reach.
+
+Loopback never triggers OpenSSH's address check, so these pin the pieces of its lookup directly:
+host field matching (wildcards, negation, hashing, case), the lookup name, the fallback without the
+port, the file list, and the order of host key algorithms.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from pathlib import Path
+
+import asyncssh
+import pytest
+
+from predeploy_tui.engine.hostkeys import (
+    HostKeyTrust,
+    Status,
+    host_port,
+    key_type_of,
+    known_hosts_files,
+    name_matches,
+    parse_known_hosts,
+)
+
+SERVER = asyncssh.generate_private_key("ssh-ed25519").convert_to_public()
+OTHER = asyncssh.generate_private_key("ssh-ed25519").convert_to_public()
+ECDSA = asyncssh.generate_private_key("ecdsa-sha2-nistp256").convert_to_public()
+
+
+def line(key: asyncssh.SSHKey) -> str:
+    return key.export_public_key().decode().strip()
+
+
+def trust(text: str, hostname: str = "db.example.com", port: int = 2222,
+          alias: str | None = None) -> HostKeyTrust:
+    return HostKeyTrust(hostname, port, alias, tuple(parse_known_hosts(text, "known_hosts")))
+
+
+def hashed(name: str) -> str:
+    salt = b"0123456789abcdefghij"
+    digest = hmac.new(salt, name.encode(), hashlib.sha1).digest()
+    return f"|1|{base64.b64encode(salt).decode()}|{base64.b64encode(digest).decode()}"
+
+
+@pytest.mark.parametrize(("patterns", "name", "expected"), [
+    ("db.example.com", "db.example.com", True),
+    ("DB.Example.COM", "db.example.com", True),
+    ("*.example.com", "db.example.com", True),
+    ("db?.example.com", "db1.example.com", True),
+    ("db?.example.com", "db.example.com", False),
+    ("*.example.com,!db.example.com", "db.example.com", False),
+    ("!db.example.com", "db.example.com", False),
+    ("!other.example.com", "db.example.com", False),  # a negation alone matches nothing
+    ("[db.example.com]:2222", "[db.example.com]:2222", True),
+    ("db.example.com", "[db.example.com]:2222", False),
+    ("db[1].example.com", "db1.example.com", False),  # no character classes in OpenSSH patterns
+    (hashed("[db.example.com]:2222"), "[db.example.com]:2222", True),
+    (hashed("[db.example.com]:2222"), "db.example.com", False),
+    ("|1|not base64|x", "db.example.com", False),
+])
+def test_host_field_matching(patterns: str, name: str, expected: bool) -> None:
+    assert name_matches(patterns, name) is expected
+
+
+def test_lookup_name_is_the_alias_without_port_else_host_and_port() -> None:
+    assert host_port("db", 22) == "db"
+    assert host_port("db", 2222) == "[db]:2222"
+    assert trust("").name == "[db.example.com]:2222"
+    assert trust("", port=22).name == "db.example.com"
+    assert trust("", alias="Bastion").name == "bastion"  # ssh lowercases the alias
+    assert trust("", hostname="DB.Example.com").name == "[db.example.com]:2222"
+
+
+def test_verdicts_by_name_only() -> None:
+    text = f"[db.example.com]:2222 {line(OTHER)}\n[10.0.0.5]:2222 {line(SERVER)}\n"
+    assert trust(text).check_key(SERVER) is Status.CHANGED
+    assert trust(f"[10.0.0.5]:2222 {line(SERVER)}\n").check_key(SERVER) is Status.NEW
+    assert trust(f"[db.example.com]:2222 {line(SERVER)}\n").check_key(SERVER) is Status.OK
+    revoked = f"@revoked * {line(SERVER)}\n[db.example.com]:2222 {line(SERVER)}\n"
+    assert trust(revoked).check_key(SERVER) is Status.REVOKED
+
+
+def test_bare_name_only_when_nothing_is_known_with_the_port() -> None:
+    assert trust(f"db.example.com {line(SERVER)}\n").check_key(SERVER) is Status.OK
+    both = f"[db.example.com]:2222 {line(OTHER)}\ndb.example.com {line(SERVER)}\n"
+    assert trust(both).check_key(SERVER) is Status.CHANGED
+    assert trust(f"bastion {line(SERVER)}\n", alias="bastion").check_key(SERVER) is Status.OK
+    assert trust(f"[bastion]:2222 {line(SERVER)}\n", alias="bastion").check_key(SERVER) is Status.NEW
+
+
+def test_cert_authority_by_name() -> None:
+    ca = trust(f"@cert-authority *.example.com {line(SERVER)}\n")
+    assert ca.check_ca(SERVER)
+    assert not ca.check_ca(OTHER)
+    assert not trust(f"@cert-authority *.example.org {line(SERVER)}\n").check_ca(SERVER)
+    assert not trust(f"@cert-authority * {line(SERVER)}\n@revoked * {line(SERVER)}\n").check_ca(SERVER)
+
+
+def test_unusable_lines_are_skipped() -> None:
+    text = (f"# comment\n\n@unknown-marker * {line(SERVER)}\nonlyhost\nhost ssh-ed25519 !!!\n"
+            f"db.example.com {line(SERVER)} a comment\n")
+    entries = parse_known_hosts(text, "f")
+    assert [e.where for e in entries] == ["f:6"]
+
+
+def test_host_key_algorithms_prefer_known_types_like_openssh() -> None:
+    supported = ["ssh-ed25519", "ecdsa-sha2-nistp256", "rsa-sha2-256",
+                 "ssh-ed25519-cert-v01@openssh.com", "ecdsa-sha2-nistp256-cert-v01@openssh.com"]
+    ecdsa_known = trust(f"[db.example.com]:2222 {line(ECDSA)}\n").host_key_algorithms(supported)
+    assert ecdsa_known[:2] == ["ecdsa-sha2-nistp256-cert-v01@openssh.com", "ecdsa-sha2-nistp256"]
+    verbatim = trust(f"[db.example.com]:2222 {line(SERVER)}\n").host_key_algorithms(supported)
+    assert verbatim[0] == "ssh-ed25519-cert-v01@openssh.com"
+    with_ca = trust(f"@cert-authority * {line(ECDSA)}\n").host_key_algorithms(supported)
+    assert with_ca[:2] == ["ssh-ed25519-cert-v01@openssh.com",
+                           "ecdsa-sha2-nistp256-cert-v01@openssh.com"]
+    assert key_type_of("rsa-sha2-512-cert-v01@openssh.com") == "ssh-rsa"
+    assert key_type_of("sk-ssh-ed25519-cert-v01@openssh.com") == "sk-ssh-ed25519@openssh.com"
+
+
+def test_known_hosts_files_follow_the_ssh_config(tmp_path: Path) -> None:
+    tokens = {"h": "db.example.com", "u": "deploy", "d": "/home/deploy", "%": "%"}
+    defaults = known_hosts_files(None, None, None, tokens)
+    assert defaults[-2:] == (Path("/etc/ssh/ssh_known_hosts"), Path("/etc/ssh/ssh_known_hosts2"))
+    assert defaults[0] == Path("~/.ssh/known_hosts").expanduser()
+    named = known_hosts_files(["%d/kh-%h", "/x/%%"], [], None, tokens)
+    assert named == (Path("/home/deploy/kh-db.example.com"), Path("/x/%"))
+    assert known_hosts_files([], ["/g"], None, tokens) == (Path("/g"),)
+    override = tmp_path / "kh"
+    assert known_hosts_files(["/a"], ["/g"], override, tokens) == (override, Path("/g"))
