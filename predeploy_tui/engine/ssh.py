@@ -276,6 +276,23 @@ class SSHPool:
         """The transport for a checklist host name or an ssh_config alias."""
         return SSHTransport(self, host)
 
+    def route(self, name: str, via: str | None = None, depth: int = 0) -> list[Target]:
+        """Where a connection to ``name`` goes: its jump hops in order, then itself (connects nothing).
+
+        The same rules as :meth:`_connect`: a hop reached through an earlier hop does not apply
+        its own ProxyJump again.
+        """
+        if depth > 8:
+            raise CheckError("the ProxyJump chain goes through more than 8 hops (a loop?)")
+        target = self._resolve(name)
+        jumps = [] if via is not None else _jumps(target)
+        hops: list[Target] = []
+        previous = via
+        for hop in jumps:
+            hops += self.route(hop, previous, depth + 1)
+            previous = hop if previous is None else f"{hop} via {previous}"
+        return [*hops, target]
+
     async def close(self) -> None:
         """Cancel handshakes in flight and close every connection."""
         self._closed = True
@@ -344,9 +361,8 @@ class SSHPool:
         target = await asyncio.to_thread(self._resolve, name)
         tunnel: asyncssh.SSHClientConnection | None = None
         # A hop reached through an earlier hop of a chain does not apply its own ProxyJump again.
-        jumps = [] if via is not None else [
-            hop.strip() for hop in (target.proxy_jump or "").split(",") if hop.strip()]
-        if jumps and jumps[0].lower() != "none":
+        jumps = [] if via is not None else _jumps(target)
+        if jumps:
             previous: str | None = via
             for hop in jumps:
                 try:
@@ -498,6 +514,12 @@ class SSHPool:
                       proxy_jump=str(proxy_jump) if proxy_jump else None,
                       port_override=port_override, user_override=user_override, trust=trust,
                       host_key_algs_set=config.get("HostKeyAlgorithms") is not None)
+
+
+def _jumps(target: Target) -> list[str]:
+    """The ProxyJump hops of ``target`` in order (none for ``ProxyJump none``)."""
+    hops = [hop.strip() for hop in (target.proxy_jump or "").split(",") if hop.strip()]
+    return [] if hops and hops[0].lower() == "none" else hops
 
 
 def _strings(value: object) -> list[str] | None:
