@@ -54,14 +54,14 @@ def mask_url_passwords(value: Any) -> Any:
 def ssh_routes(hosts: Mapping[str, Host], names: Iterable[str]) -> list[str]:
     """One line per SSH target: ``name  user@address:port  via user@hop:port, ...``."""
     try:
-        from predeploy_tui.engine import ssh
+        from predeploy_tui.engine import sshtarget
     except ImportError as exc:
         return [f"{name}  (SSH is not available here: {exc})" for name in names]
-    pool = ssh.SSHPool(hosts=hosts, handshake_cap=1, channels_per_host=1)
+    resolver = sshtarget.Resolver(hosts)
     lines: list[str] = []
     for name in names:
         try:
-            route = pool.route(name)
+            route = resolver.route(name)
         except CheckError as exc:
             lines.append(f"{name}  cannot resolve: {exc}")
             continue

@@ -178,6 +178,12 @@ class HostKeyTrust:
     """Every entry of the user's then the global known_hosts files."""
     files: tuple[Path, ...] = ()
     """The files read, for messages."""
+    host_revoked: tuple[asyncssh.SSHKey, ...] = ()
+    """Keys listed in the ssh_config's RevokedHostKeys file: refused for every host."""
+    unusable: str | None = None
+    """Why no key can be trusted at all (a RevokedHostKeys file that cannot be read)."""
+    check_host_ip: bool = False
+    """CheckHostIP: an address entry with another key refuses too (never for loopback or a proxy)."""
 
     def __post_init__(self) -> None:
         # ssh lowercases the host name (not an address) and the alias before any lookup.
@@ -220,17 +226,36 @@ class HostKeyTrust:
             return Status.REVOKED
         return status
 
-    def check_key(self, key: asyncssh.SSHKey) -> Status:
-        """The verdict on a plain host key (a certificate's key once no CA vouches for it)."""
+    def check_key(self, key: asyncssh.SSHKey, addr: str = "") -> Status:
+        """The verdict on a plain host key (a certificate's key once no CA vouches for it).
+
+        ``addr`` is the address connected to, for CheckHostIP; empty for a certificate's key.
+        """
+        if self.unusable is not None or any(_same(k, key) for k in self.host_revoked):
+            return Status.REVOKED
         status = self._status(self.matching(self.name), key)
         bare = self.bare_name
         if status is Status.NEW and bare is not None \
                 and self._status(self.matching(bare), key) is Status.OK:
-            return Status.OK
+            status = Status.OK
+        if status is Status.OK and self.ip_conflict(key, addr) is not None:
+            return Status.CHANGED
         return status
+
+    def ip_conflict(self, key: asyncssh.SSHKey, addr: str) -> KnownHost | None:
+        """With CheckHostIP, an entry for ``[addr]:port`` holding another key (OpenSSH refuses)."""
+        if not self.check_host_ip or not addr or addr == self.hostname or not _is_address(addr) \
+                or ipaddress.ip_address(addr).is_loopback:
+            return None
+        entries = [e for e in self.matching(host_port(addr, self.port)) if not e.marker]
+        if self._status(entries, key) is not Status.CHANGED:
+            return None
+        return next(e for e in entries if not _same(e.key, key))
 
     def check_ca(self, ca_key: asyncssh.SSHKey) -> bool:
         """Whether an ``@cert-authority`` entry for this host vouches for certificates of ``ca_key``."""
+        if self.unusable is not None or any(_same(k, ca_key) for k in self.host_revoked):
+            return False
         for name in (self.name, self.bare_name):
             if name is None:
                 continue
@@ -267,18 +292,45 @@ class HostKeyTrust:
         first = [a for a in algs if (a.endswith(_CERT_SUFFIX) and has_ca) or key_type_of(a) in known]
         return first + [a for a in algs if a not in first]
 
-    def refusal(self, where: str, key: asyncssh.SSHKey, status: Status) -> str:
+    def refusal(self, where: str, key: asyncssh.SSHKey, status: Status, addr: str = "") -> str:
         """The one line saying why ``key`` is refused for ``where``."""
         offered = key_description(key)
+        if self.unusable is not None:
+            return f"host key for {where} cannot be checked: {self.unusable}"
+        if any(_same(k, key) for k in self.host_revoked):
+            return (f"host key for {where} is listed in RevokedHostKeys: {offered}; "
+                    "refusing to connect")
         if status is Status.REVOKED:
             return (f"host key for {where} is marked @revoked in known_hosts: {offered}; "
                     "refusing to connect")
+        conflict = self.ip_conflict(key, addr) if status is Status.CHANGED else None
+        if conflict is not None:
+            return (f"host key for {where} differs from the key known_hosts has for its address "
+                    f"{host_port(addr, self.port)} ({key_description(conflict.key)}, "
+                    f"{conflict.where}); CheckHostIP is set: refusing to connect")
         known = self.known_keys()
         if status is Status.CHANGED and known:
             expected = ", ".join(dict.fromkeys(key_description(e.key) for e in known))
             return (f"host key for {where} CHANGED: the server offered {offered}, "
                     f"known_hosts has {expected} for {self.name}; refusing to connect")
         return f"host key for {where} is not in known_hosts: {offered} (looked up as {self.name})"
+
+
+def read_revoked_keys(path: Path) -> tuple[tuple[asyncssh.SSHKey, ...], str | None]:
+    """The public keys of a RevokedHostKeys file, or why it cannot be used.
+
+    OpenSSH refuses every host key when the file cannot be read; a binary KRL is not read here,
+    so it refuses everything too rather than miss a revocation.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return (), f"RevokedHostKeys {path} cannot be read: {exc.strerror or exc}"
+    if data.startswith(b"SSHKRL"):
+        return (), f"RevokedHostKeys {path} is a KRL, which predeploy cannot read"
+    keys = parse_known_hosts("\n".join(f"* {line}" for line in data.decode("utf-8", "replace")
+                                         .splitlines()), str(path))
+    return tuple(e.key for e in keys), None
 
 
 def expand_path(value: str, tokens: dict[str, str]) -> Path:

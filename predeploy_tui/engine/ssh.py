@@ -11,27 +11,20 @@ from __future__ import annotations
 
 import asyncio
 import codecs
-import getpass
 import shlex
 import socket
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import asyncssh
 
-from predeploy_tui import paths
 from predeploy_tui.core.checklist import Host
+from predeploy_tui.engine import sshtarget
 from predeploy_tui.engine.base import CheckError, CommandResult, OutputCallback
-from predeploy_tui.engine.hostkeys import (
-    HostKeyTrust,
-    KnownHost,
-    Status,
-    key_type_of,
-    known_hosts_files,
-    parse_known_hosts,
-)
+from predeploy_tui.engine.hostkeys import HostKeyTrust, Status, key_type_of
+from predeploy_tui.engine.sshtarget import Resolver, Target
 
 KEEPALIVE_INTERVAL = 15.0
 """Seconds between keepalives, so a dead server is noticed on an idle shared connection."""
@@ -40,48 +33,17 @@ KEEPALIVE_COUNT_MAX = 3
 STREAM_KEEP = 4 * 1024 * 1024
 """Characters of each stream kept in memory (everything still streams to ``on_output``)."""
 
-@dataclass(frozen=True)
-class Target:
-    """Where one SSH connection goes, as resolved from the checklist and the ssh_config."""
-
-    name: str
-    """The name checks use (a checklist host, an ssh_config alias or a jump spec)."""
-    alias: str
-    """What is looked up in the ssh_config and passed to asyncssh as the host."""
-    address: str
-    """The resolved HostName, for messages and known_hosts."""
-    port: int
-    """The resolved port."""
-    user: str
-    """The login user."""
-    identity_file: str | None
-    """A key file the checklist names (the ssh_config's IdentityFile applies otherwise)."""
-    proxy_jump: str | None
-    """The ProxyJump spec (``[user@]host[:port][,...]``), or None."""
-    port_override: int | None = None
-    """A port the checklist (or jump spec) gives, overriding the ssh_config."""
-    user_override: str | None = None
-    """A user the checklist (or jump spec) gives, overriding the ssh_config."""
-    trust: HostKeyTrust | None = None
-    """The known_hosts verdicts for this destination (None only in tests of the resolution)."""
-    host_key_algs_set: bool = False
-    """Whether the ssh_config sets HostKeyAlgorithms (then it is used verbatim, as OpenSSH does)."""
-
-    @property
-    def where(self) -> str:
-        """``web1 (127.0.0.1:2222)`` for messages."""
-        endpoint = f"{self.address}:{self.port}"
-        return self.name if self.name == endpoint else f"{self.name} ({endpoint})"
-
 
 class _Client(asyncssh.SSHClient):
     """Decides host keys as OpenSSH would and records connection loss and why a key was refused."""
 
-    def __init__(self, pool: SSHPool, key: str, target: Target, trust: HostKeyTrust) -> None:
+    def __init__(self, pool: SSHPool, key: str, target: Target, trust: HostKeyTrust,
+                 direct: bool) -> None:
         self._pool = pool
         self._key = key
         self._target = target
         self._trust = trust
+        self._direct = direct
         self.refusal: str | None = None
         self.certificate_shown = False
         self.connection: asyncssh.SSHClientConnection | None = None
@@ -96,10 +58,12 @@ class _Client(asyncssh.SSHClient):
     def validate_host_public_key(self, host: str, addr: str, port: int,
                                  key: asyncssh.SSHKey) -> bool:
         # Every plain key comes here (asyncssh is given no trusted keys): the name decides, not addr.
-        status = self._trust.check_key(key)
+        # OpenSSH has no address to compare through a ProxyJump/ProxyCommand tunnel.
+        addr = addr if self._direct else ""
+        status = self._trust.check_key(key, addr)
         if status is Status.OK:
             return True
-        self.refusal = self._trust.refusal(self._target.where, key, status)
+        self.refusal = self._trust.refusal(self._target.where, key, status, addr)
         return False
 
     def validate_host_ca_key(self, host: str, addr: str, port: int,
@@ -260,14 +224,10 @@ class SSHPool:
 
     def __init__(self, *, hosts: Mapping[str, Host], handshake_cap: int, channels_per_host: int,
                  config_path: Path | None = None, known_hosts: Path | None = None) -> None:
-        self._hosts = hosts
         self._handshakes = asyncio.Semaphore(max(1, handshake_cap))
         self._channels_per_host = max(1, channels_per_host)
-        self._config_path = config_path if config_path is not None else paths.ssh_config_file()
-        # Like ``ssh -o UserKnownHostsFile=FILE``: replaces the ssh_config's user files.
-        self._known_hosts_override = known_hosts if known_hosts is not None \
-            else paths.known_hosts_override()
-        self._known_files: dict[Path, tuple[KnownHost, ...]] = {}
+        self.targets = Resolver(hosts, config_path, known_hosts)
+        """Resolves names to targets (ssh_config, checklist fields, known_hosts)."""
         self._pending: dict[str, asyncio.Task[asyncssh.SSHClientConnection]] = {}
         self._channel_caps: dict[str, asyncio.Semaphore] = {}
         self._closed = False
@@ -275,23 +235,6 @@ class SSHPool:
     def transport(self, host: str) -> SSHTransport:
         """The transport for a checklist host name or an ssh_config alias."""
         return SSHTransport(self, host)
-
-    def route(self, name: str, via: str | None = None, depth: int = 0) -> list[Target]:
-        """Where a connection to ``name`` goes: its jump hops in order, then itself (connects nothing).
-
-        The same rules as :meth:`_connect`: a hop reached through an earlier hop does not apply
-        its own ProxyJump again.
-        """
-        if depth > 8:
-            raise CheckError("the ProxyJump chain goes through more than 8 hops (a loop?)")
-        target = self._resolve(name)
-        jumps = [] if via is not None else _jumps(target)
-        hops: list[Target] = []
-        previous = via
-        for hop in jumps:
-            hops += self.route(hop, previous, depth + 1)
-            previous = hop if previous is None else f"{hop} via {previous}"
-        return [*hops, target]
 
     async def close(self) -> None:
         """Cancel handshakes in flight and close every connection."""
@@ -358,10 +301,10 @@ class SSHPool:
                        via: str | None) -> asyncssh.SSHClientConnection:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        target = await asyncio.to_thread(self._resolve, name)
+        target = await asyncio.to_thread(self.targets.resolve, name)
         tunnel: asyncssh.SSHClientConnection | None = None
         # A hop reached through an earlier hop of a chain does not apply its own ProxyJump again.
-        jumps = [] if via is not None else _jumps(target)
+        jumps = [] if via is not None else sshtarget.jumps(target)
         if jumps:
             previous: str | None = via
             for hop in jumps:
@@ -373,7 +316,7 @@ class SSHPool:
         assert target.trust is not None
         trust = target.trust
         options: dict[str, Any] = {
-            "config": [str(self._config_path)] if self._config_path.is_file() else [],
+            "config": [str(self.targets.config_path)] if self.targets.config_path.is_file() else [],
             # No key is trusted up front: every key reaches _Client, which decides by the name.
             "known_hosts": ([], [], trust.revoked()),
             "host_key_alias": trust.alias,
@@ -391,7 +334,7 @@ class SSHPool:
         if target.identity_file:
             options["client_keys"] = [target.identity_file]
         async with self._handshakes:
-            client = _Client(self, key, target, trust)
+            client = _Client(self, key, target, trust, direct=tunnel is None)
             conn = await self._handshake(target, client, options, deadline, timeout)
             if conn is not None:
                 return conn
@@ -405,7 +348,8 @@ class SSHPool:
             options["server_host_key_algs"] = [
                 a for a in trust.host_key_algorithms(_supported_host_key_algs())
                 if key_type_of(a) == key_type and "-cert-" not in a]
-            client = _Client(self, key, target, trust)
+            # Like OpenSSH, no address check for a certificate's key.
+            client = _Client(self, key, target, replace(trust, check_host_ip=False), direct=False)
             conn = await self._handshake(target, client, options, deadline, timeout)
             if conn is None:
                 raise CheckError(client.refusal or f"host key for {target.where} refused")
@@ -457,79 +401,6 @@ class SSHPool:
         if key is None:
             raise CheckError(f"host key for {target.where} refused: the server showed no key")
         return key
-
-    def _known_entries(self, files: tuple[Path, ...]) -> tuple[KnownHost, ...]:
-        """The entries of ``files``, each file read once per run (runs in a thread)."""
-        entries: list[KnownHost] = []
-        for path in files:
-            cached = self._known_files.get(path)
-            if cached is None:
-                try:
-                    text = path.read_text(encoding="utf-8", errors="replace")
-                except OSError:
-                    text = ""  # OpenSSH skips a known_hosts file it cannot open
-                cached = self._known_files[path] = tuple(parse_known_hosts(text, str(path)))
-            entries += cached
-        return tuple(entries)
-
-    def _resolve(self, name: str) -> Target:
-        """Resolve a name like OpenSSH would, checklist fields first (runs in a thread: reads files)."""
-        host = self._hosts.get(name)
-        user_override: str | None = None
-        port_override: int | None = None
-        alias = name
-        if host is not None:
-            alias = host.host or name
-            user_override, port_override = host.user, host.port
-        elif "@" in name or (":" in name and name.rsplit(":", 1)[1].isdigit()):
-            # A ProxyJump hop written as [user@]host[:port].
-            if "@" in alias:
-                user_override, alias = alias.rsplit("@", 1)
-            if ":" in alias and alias.rsplit(":", 1)[1].isdigit():
-                alias, port_text = alias.rsplit(":", 1)
-                port_override = int(port_text)
-        local_user = getpass.getuser()
-        try:
-            config = asyncssh.config.SSHClientConfig.load(
-                None, [self._config_path] if self._config_path.is_file() else [], False, False, False,
-                local_user, user_override or (), alias, port_override or ())
-        except (asyncssh.config.ConfigParseError, OSError) as exc:
-            raise CheckError(f"cannot read ssh config {self._config_path}: {exc}") from None
-        address = str(config.get("Hostname", alias))
-        port = port_override or int(str(config.get("Port", 22)))
-        user = user_override or str(config.get("User", local_user))
-        proxy_jump = host.proxy_jump if host is not None and host.proxy_jump else config.get("ProxyJump")
-        tokens = {"d": str(Path.home()), "u": local_user, "h": address, "p": str(port), "r": user,
-                  "n": alias, "%": "%"}
-        files = known_hosts_files(_strings(config.get("UserKnownHostsFile")),
-                                  _strings(config.get("GlobalKnownHostsFile")),
-                                  self._known_hosts_override, tokens)
-        alias_option = config.get("HostKeyAlias")
-        trust = HostKeyTrust(hostname=address, port=port,
-                             alias=str(alias_option) if alias_option else None,
-                             entries=self._known_entries(files), files=files)
-        return Target(name=name, alias=alias, address=address, port=port, user=user,
-                      identity_file=str(Path(host.identity_file).expanduser())
-                      if host is not None and host.identity_file else None,
-                      proxy_jump=str(proxy_jump) if proxy_jump else None,
-                      port_override=port_override, user_override=user_override, trust=trust,
-                      host_key_algs_set=config.get("HostKeyAlgorithms") is not None)
-
-
-def _jumps(target: Target) -> list[str]:
-    """The ProxyJump hops of ``target`` in order (none for ``ProxyJump none``)."""
-    hops = [hop.strip() for hop in (target.proxy_jump or "").split(",") if hop.strip()]
-    return [] if hops and hops[0].lower() == "none" else hops
-
-
-def _strings(value: object) -> list[str] | None:
-    """An ssh_config list option: None when unset, [] for ``none``."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return [value]
-    return [str(v) for v in value]  # type: ignore[attr-defined]
-
 
 def _supported_host_key_algs() -> list[str]:
     """The host key algorithms asyncssh can verify here."""

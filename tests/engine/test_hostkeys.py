@@ -23,6 +23,7 @@ from predeploy_tui.engine.hostkeys import (
     known_hosts_files,
     name_matches,
     parse_known_hosts,
+    read_revoked_keys,
 )
 
 SERVER = asyncssh.generate_private_key("ssh-ed25519").convert_to_public()
@@ -130,3 +131,37 @@ def test_known_hosts_files_follow_the_ssh_config(tmp_path: Path) -> None:
     assert known_hosts_files([], ["/g"], None, tokens) == (Path("/g"),)
     override = tmp_path / "kh"
     assert known_hosts_files(["/a"], ["/g"], override, tokens) == (override, Path("/g"))
+
+
+def test_check_host_ip_refuses_an_address_entry_with_another_key() -> None:
+    text = f"[db.example.com]:2222 {line(SERVER)}\n[192.0.2.7]:2222 {line(OTHER)}\n"
+    checking = HostKeyTrust("db.example.com", 2222, None, tuple(parse_known_hosts(text, "kh")),
+                            check_host_ip=True)
+    assert checking.check_key(SERVER, "192.0.2.7") is Status.CHANGED
+    assert "CheckHostIP" in checking.refusal("db", SERVER, Status.CHANGED, "192.0.2.7")
+    # Not for loopback, not without an address (a proxy, a certificate), not when it is off.
+    assert checking.check_key(SERVER, "127.0.0.1") is Status.OK
+    assert checking.check_key(SERVER, "") is Status.OK
+    assert trust(text).check_key(SERVER) is Status.OK
+    unknown_ip = HostKeyTrust("db.example.com", 2222, None,
+                              tuple(parse_known_hosts(f"[db.example.com]:2222 {line(SERVER)}\n", "kh")),
+                              check_host_ip=True)
+    assert unknown_ip.check_key(SERVER, "192.0.2.7") is Status.OK
+
+
+def test_revoked_host_keys_file(tmp_path: Path) -> None:
+    listed = tmp_path / "revoked"
+    listed.write_text(f"# revoked\n{line(OTHER)}\n")
+    keys, problem = read_revoked_keys(listed)
+    assert problem is None
+    assert [k.public_data for k in keys] == [OTHER.public_data]
+    krl = tmp_path / "krl"
+    krl.write_bytes(b"SSHKRL\n\0binary")
+    assert read_revoked_keys(krl) == ((), f"RevokedHostKeys {krl} is a KRL, which predeploy cannot read")
+    keys, problem = read_revoked_keys(tmp_path / "absent")
+    assert problem is not None
+    assert "cannot be read" in problem
+    blocked = HostKeyTrust("db", 22, None, tuple(parse_known_hosts(f"db {line(SERVER)}\n", "kh")),
+                           unusable=problem)
+    assert blocked.check_key(SERVER) is Status.REVOKED
+    assert not blocked.check_ca(SERVER)
