@@ -184,6 +184,8 @@ class HostKeyTrust:
     """Why no key can be trusted at all (a RevokedHostKeys file that cannot be read)."""
     check_host_ip: bool = False
     """CheckHostIP: an address entry with another key refuses too (never for loopback or a proxy)."""
+    strict_off: str | None = None
+    """A StrictHostKeyChecking value that would let OpenSSH accept a new key (not honoured here)."""
 
     def __post_init__(self) -> None:
         # ssh lowercases the host name (not an address) and the alias before any lookup.
@@ -309,11 +311,14 @@ class HostKeyTrust:
                     f"{host_port(addr, self.port)} ({key_description(conflict.key)}, "
                     f"{conflict.where}); CheckHostIP is set: refusing to connect")
         known = self.known_keys()
+        note = (f"; StrictHostKeyChecking {self.strict_off} is not honoured"
+                if self.strict_off and status in (Status.NEW, Status.CHANGED) else "")
         if status is Status.CHANGED and known:
             expected = ", ".join(dict.fromkeys(key_description(e.key) for e in known))
             return (f"host key for {where} CHANGED: the server offered {offered}, "
-                    f"known_hosts has {expected} for {self.name}; refusing to connect")
-        return f"host key for {where} is not in known_hosts: {offered} (looked up as {self.name})"
+                    f"known_hosts has {expected} for {self.name}; refusing to connect{note}")
+        return (f"host key for {where} is not in known_hosts: {offered} (looked up as {self.name})"
+                f"{note}")
 
 
 def read_revoked_keys(path: Path) -> tuple[tuple[asyncssh.SSHKey, ...], str | None]:

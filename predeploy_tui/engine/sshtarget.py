@@ -139,6 +139,7 @@ class Resolver:
                                   _strings(config.get("GlobalKnownHostsFile")),
                                   self._known_hosts_override, tokens)
         alias_option = config.get("HostKeyAlias")
+        strict = str(config.get("StrictHostKeyChecking") or "").lower()
         revoked_file = config.get("RevokedHostKeys")
         revoked, unusable = read_revoked_keys(expand_path(str(revoked_file), tokens)) \
             if revoked_file else ((), None)
@@ -147,7 +148,8 @@ class Resolver:
                              entries=self._known_entries(files), files=files,
                              host_revoked=revoked, unusable=unusable,
                              check_host_ip=str(config.get("CheckHostIP", "no")).lower() == "yes"
-                             and not config.get("ProxyCommand"))
+                             and not config.get("ProxyCommand"),
+                             strict_off=strict if strict in ("no", "off", "accept-new") else None)
         return Target(name=name, alias=alias, address=address, port=port, user=user,
                       identity_file=str(Path(host.identity_file).expanduser())
                       if host is not None and host.identity_file else None,

@@ -328,3 +328,4 @@ async def test_strict_host_key_checking_off_is_not_honoured(setting: str, world:
     assert theirs, stderr
     assert not ours
     assert "is not in known_hosts" in why
+    assert f"StrictHostKeyChecking {setting} is not honoured" in why
