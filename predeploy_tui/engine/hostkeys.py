@@ -186,6 +186,7 @@ class HostKeyTrust:
     """CheckHostIP: an address entry with another key refuses too (never for loopback or a proxy)."""
     strict_off: str | None = None
     """A StrictHostKeyChecking value that would let OpenSSH accept a new key (not honoured here)."""
+    _matches: dict[str, tuple[KnownHost, ...]] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # ssh lowercases the host name (not an address) and the alias before any lookup.
@@ -206,9 +207,21 @@ class HostKeyTrust:
             return None
         return self.hostname
 
-    def matching(self, name: str) -> list[KnownHost]:
-        """The entries whose host field matches ``name``."""
-        return [e for e in self.entries if name_matches(e.patterns, name)]
+    def matching(self, name: str) -> tuple[KnownHost, ...]:
+        """The entries whose host field matches ``name`` (remembered: a hashed file costs an HMAC
+        per line, and the verdict is given on the event loop)."""
+        found = self._matches.get(name)
+        if found is None:
+            found = self._matches[name] = tuple(e for e in self.entries
+                                                if name_matches(e.patterns, name))
+        return found
+
+    def prepared(self) -> HostKeyTrust:
+        """This trust with the lookups a connection needs done now (call it off the event loop)."""
+        self.matching(self.name)
+        if self.bare_name is not None:
+            self.matching(self.bare_name)
+        return self
 
     def revoked(self) -> list[asyncssh.SSHKey]:
         """Keys marked ``@revoked`` for :attr:`name`."""

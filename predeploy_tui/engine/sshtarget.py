@@ -149,7 +149,8 @@ class Resolver:
                              host_revoked=revoked, unusable=unusable,
                              check_host_ip=str(config.get("CheckHostIP", "no")).lower() == "yes"
                              and not config.get("ProxyCommand"),
-                             strict_off=strict if strict in ("no", "off", "accept-new") else None)
+                             strict_off=strict if strict in ("no", "off", "accept-new") else None
+                             ).prepared()
         return Target(name=name, alias=alias, address=address, port=port, user=user,
                       identity_file=str(Path(host.identity_file).expanduser())
                       if host is not None and host.identity_file else None,
