@@ -25,6 +25,7 @@ from binascii import Error as BinasciiError
 from binascii import a2b_base64
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from functools import lru_cache
 from pathlib import Path
 
@@ -292,16 +293,30 @@ class HostKeyTrust:
             found = [e for e in self.matching(bare) if not e.marker]
         return found
 
-    def host_key_algorithms(self, supported: Iterable[str]) -> list[str]:
-        """OpenSSH's ``order_hostkeyalgs``: algorithms of keys known for the host first.
+    def host_key_algorithms(self, supported: Iterable[str], configured: str | None = None) -> list[str]:
+        """The host key algorithms to offer, in OpenSSH's order (they decide which key is shown).
 
-        Decides which key the server shows, so it decides the verdict when the server has several.
+        ``configured`` is the ssh_config's HostKeyAlgorithms: a list is used as written, and
+        ``-`` / ``^`` change OpenSSH's default as written. Unset or ``+``, OpenSSH's
+        ``order_hostkeyalgs`` applies: algorithms of keys known for the host come first.
         """
+        base = list(OPENSSH_HOST_KEY_ALGS)
+        listed = [a.strip() for a in (configured or "").lstrip("+-^").split(",") if a.strip()]
+        if configured and configured.startswith("+"):
+            base += [a for a in listed if a not in base]
+        elif configured and configured.startswith("-"):
+            base = [a for a in base if not any(fnmatchcase(a, p) for p in listed)]
+        elif configured and configured.startswith("^"):
+            base = listed + [a for a in base if a not in listed]
+        elif configured:
+            base = listed
         usable = set(supported)
-        algs = [a for a in OPENSSH_HOST_KEY_ALGS if a in usable]
+        algs = [a for a in base if a in usable]
+        if configured and not configured.startswith("+"):
+            return algs
         entries = self.matching(self.name)
         known = {e.key.algorithm.decode("ascii", "replace") for e in entries if not e.marker}
-        if algs and key_type_of(OPENSSH_HOST_KEY_ALGS[0]) in known:
+        if base and key_type_of(base[0]) in known:
             return algs
         has_ca = any(e.marker == CA_MARKER for e in entries)
         first = [a for a in algs if (a.endswith(_CERT_SUFFIX) and has_ca) or key_type_of(a) in known]

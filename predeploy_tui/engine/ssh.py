@@ -325,8 +325,8 @@ class SSHPool:
             "keepalive_interval": KEEPALIVE_INTERVAL,
             "keepalive_count_max": KEEPALIVE_COUNT_MAX,
         }
-        if not target.host_key_algs_set:
-            options["server_host_key_algs"] = trust.host_key_algorithms(_supported_host_key_algs())
+        algorithms = trust.host_key_algorithms(_supported_host_key_algs(), target.host_key_algorithms)
+        options["server_host_key_algs"] = algorithms
         if target.port_override is not None:
             options["port"] = target.port_override
         if target.user_override is not None:
@@ -346,8 +346,7 @@ class SSHPool:
                 raise CheckError(trust.refusal(target.where, plain, status))
             key_type = plain.algorithm.decode("ascii")
             options["server_host_key_algs"] = [
-                a for a in trust.host_key_algorithms(_supported_host_key_algs())
-                if key_type_of(a) == key_type and "-cert-" not in a]
+                a for a in algorithms if key_type_of(a) == key_type and "-cert-" not in a]
             # Like OpenSSH, no address check for a certificate's key.
             client = _Client(self, key, target, replace(trust, check_host_ip=False), direct=False)
             conn = await self._handshake(target, client, options, deadline, timeout)

@@ -52,8 +52,8 @@ class Target:
     """A user the checklist (or jump spec) gives, overriding the ssh_config."""
     trust: HostKeyTrust | None = None
     """The known_hosts verdicts for this destination (None only in tests of the resolution)."""
-    host_key_algs_set: bool = False
-    """Whether the ssh_config sets HostKeyAlgorithms (then it is used verbatim, as OpenSSH does)."""
+    host_key_algorithms: str | None = None
+    """The ssh_config's HostKeyAlgorithms, if set."""
 
     @property
     def where(self) -> str:
@@ -156,7 +156,7 @@ class Resolver:
                       if host is not None and host.identity_file else None,
                       proxy_jump=str(proxy_jump) if proxy_jump else None,
                       port_override=port_override, user_override=user_override, trust=trust,
-                      host_key_algs_set=config.get("HostKeyAlgorithms") is not None)
+                      host_key_algorithms=str(config.get("HostKeyAlgorithms") or "") or None)
 
 
 class _ClientConfig(asyncssh.config.SSHClientConfig):

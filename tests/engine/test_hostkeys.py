@@ -165,3 +165,18 @@ def test_revoked_host_keys_file(tmp_path: Path) -> None:
                            unusable=problem)
     assert blocked.check_key(SERVER) is Status.REVOKED
     assert not blocked.check_ca(SERVER)
+
+
+def test_configured_host_key_algorithms_as_openssh_assembles_them() -> None:
+    supported = ["ssh-ed25519", "ecdsa-sha2-nistp256", "rsa-sha2-256", "ssh-rsa",
+                 "ssh-ed25519-cert-v01@openssh.com"]
+    rsa_known = trust(f"[db.example.com]:2222 {line(ECDSA)}\n")
+    assert rsa_known.host_key_algorithms(supported, "rsa-sha2-256,ssh-ed25519") == \
+        ["rsa-sha2-256", "ssh-ed25519"]  # as written, known types not moved first
+    assert rsa_known.host_key_algorithms(supported, "+ssh-rsa") == \
+        ["ecdsa-sha2-nistp256", "ssh-ed25519-cert-v01@openssh.com", "ssh-ed25519", "rsa-sha2-256",
+         "ssh-rsa"]
+    assert rsa_known.host_key_algorithms(supported, "-*-cert-v01@openssh.com,rsa-*") == \
+        ["ssh-ed25519", "ecdsa-sha2-nistp256"]
+    assert rsa_known.host_key_algorithms(supported, "^rsa-sha2-256")[:2] == \
+        ["rsa-sha2-256", "ssh-ed25519-cert-v01@openssh.com"]
