@@ -225,8 +225,12 @@ class HostKeyTrust:
         return self
 
     def revoked(self) -> list[asyncssh.SSHKey]:
-        """Keys marked ``@revoked`` for :attr:`name`."""
-        return [e.key for e in self.matching(self.name) if e.marker == REVOKED_MARKER]
+        """Keys marked ``@revoked`` for :attr:`name`, and those of RevokedHostKeys.
+
+        Given to asyncssh, which refuses a certificate whose key or CA is among them.
+        """
+        return [*(e.key for e in self.matching(self.name) if e.marker == REVOKED_MARKER),
+                *self.host_revoked]
 
     @staticmethod
     def _status(entries: Sequence[KnownHost], key: asyncssh.SSHKey) -> Status:

@@ -313,7 +313,6 @@ class SSHPool:
                 except CheckError as exc:
                     raise CheckError(f"{target.where} via jump host {hop}: {exc}") from None
                 previous = hop if previous is None else f"{hop} via {previous}"
-        assert target.trust is not None
         trust = target.trust
         options: dict[str, Any] = {
             "config": [str(self.targets.config_path)] if self.targets.config_path.is_file() else [],
@@ -400,6 +399,7 @@ class SSHPool:
         if key is None:
             raise CheckError(f"host key for {target.where} refused: the server showed no key")
         return key
+
 
 def _supported_host_key_algs() -> list[str]:
     """The host key algorithms asyncssh can verify here."""

@@ -46,12 +46,12 @@ class Target:
     """A key file the checklist names (the ssh_config's IdentityFile applies otherwise)."""
     proxy_jump: str | None
     """The ProxyJump spec (``[user@]host[:port][,...]``), or None."""
+    trust: HostKeyTrust
+    """The known_hosts verdicts for this destination."""
     port_override: int | None = None
     """A port the checklist (or jump spec) gives, overriding the ssh_config."""
     user_override: str | None = None
     """A user the checklist (or jump spec) gives, overriding the ssh_config."""
-    trust: HostKeyTrust | None = None
-    """The known_hosts verdicts for this destination (None only in tests of the resolution)."""
     host_key_algorithms: str | None = None
     """The ssh_config's HostKeyAlgorithms, if set."""
 
