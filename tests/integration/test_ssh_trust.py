@@ -96,7 +96,7 @@ def world(sshd_server: openssh.SSHServer, cert_sshd: tuple[openssh.SSHServer, st
         "other_ecdsa": _keygen(keys / "other_ecdsa", "ecdsa"),
         "cert_key": cert.host_key_line, "cert_ecdsa": _pub(cert.folder / "ssh_host_ecdsa_key"),
         "ca": ca_line, "other_ca": _keygen(keys / "other_ca", "ed25519"),
-        "hashed_port": hashed(f"[127.0.0.1]:{sshd_server.port}"),
+        "hashed_port": hashed(f"[127.0.0.1]:{sshd_server.port}"), "hashed_bare": hashed("127.0.0.1"),
     }
     return World(sshd_server, cert, fields)
 
@@ -213,6 +213,24 @@ SITUATIONS = [
     Situation("host-key-algorithms-first", False,
               _target("{C}", extra="    HostKeyAlgorithms ^ecdsa-sha2-nistp256\n"),
               "[127.0.0.1]:{C} {cert_key}\n"),
+    Situation("certificate-shown-plain-key-known", True, _target("{C}"), "[127.0.0.1]:{C} {cert_key}\n"),
+    Situation("certificate-shown-unknown", False, _target("{C}"), "[127.0.0.1]:1 {cert_key}\n"),
+    Situation("host-name-case", True, _target(hostname="LocalHost"), "[localhost]:{P} {key}\n"),
+    Situation("pattern-case", True, _target(hostname="localhost"), "[LOCALHOST]:{P} {key}\n"),
+    Situation("hashed-bare-host-on-non-default-port", True, _target(), "{hashed_bare} {key}\n"),
+    Situation("proxyjump-spec-with-user-and-port", True,
+              _target(extra="    ProxyJump {user}@localhost:{P}\n"),
+              "[127.0.0.1]:{P} {key}\n[localhost]:{P} {key}\n"),
+    Situation("proxyjump-spec-hop-unknown", False,
+              _target(extra="    ProxyJump {user}@localhost:{P}\n"), "[127.0.0.1]:{P} {key}\n"),
+    Situation("proxyjump-two-hops", True,
+              _target(extra="    ProxyJump hop,hop2\n") + "Host hop\n    HostName localhost\n    Port {P}\n"
+              "Host hop2\n    HostName 127.0.0.1\n    Port {P}\n    HostKeyAlias second-hop\n",
+              "[127.0.0.1]:{P} {key}\n[localhost]:{P} {key}\nsecond-hop {key}\n"),
+    Situation("proxyjump-second-hop-changed", False,
+              _target(extra="    ProxyJump hop,hop2\n") + "Host hop\n    HostName localhost\n    Port {P}\n"
+              "Host hop2\n    HostName 127.0.0.1\n    Port {P}\n    HostKeyAlias second-hop\n",
+              "[127.0.0.1]:{P} {key}\n[localhost]:{P} {key}\nsecond-hop {other}\n"),
     Situation("user-known-hosts-file-none", True,
               _target(extra="    UserKnownHostsFile none\n"), "[127.0.0.1]:1 {key}\n",
               (("global_known_hosts", "[127.0.0.1]:{P} {key}\n"),)),
