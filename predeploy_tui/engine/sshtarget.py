@@ -143,6 +143,9 @@ class Resolver:
         revoked_file = config.get("RevokedHostKeys")
         revoked, unusable = read_revoked_keys(expand_path(str(revoked_file), tokens)) \
             if revoked_file else ((), None)
+        if config.get("KnownHostsCommand"):
+            # Its output could revoke or replace keys OpenSSH would then judge by: not run here.
+            unusable = unusable or "the ssh_config sets KnownHostsCommand, which predeploy does not run"
         trust = HostKeyTrust(hostname=address, port=port,
                              alias=str(alias_option) if alias_option else None,
                              entries=self._known_entries(files), files=files,
@@ -164,7 +167,8 @@ class _ClientConfig(asyncssh.config.SSHClientConfig):
 
     _handlers = {**asyncssh.config.SSHClientConfig._handlers,  # noqa: RUF012  # asyncssh's table
                  **{name.lower(): (name, asyncssh.config.SSHConfig._set_string)
-                    for name in ("CheckHostIP", "RevokedHostKeys", "StrictHostKeyChecking")}}
+                    for name in ("CheckHostIP", "KnownHostsCommand", "RevokedHostKeys",
+                                 "StrictHostKeyChecking")}}
 
 
 def jumps(target: Target) -> list[str]:
