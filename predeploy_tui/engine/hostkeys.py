@@ -30,6 +30,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import asyncssh
+from asyncssh.public_key import CERT_TYPE_HOST, SSHOpenSSHCertificate
 
 DEFAULT_PORT = 22
 DEFAULT_USER_FILES = ("~/.ssh/known_hosts", "~/.ssh/known_hosts2")
@@ -45,6 +46,11 @@ OPENSSH_HOST_KEY_ALGS = (
     "sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com", "rsa-sha2-512", "rsa-sha2-256",
 )
 """OpenSSH's default HostKeyAlgorithms (myproposal.h), in its order of preference."""
+OPENSSH_CA_SIGNATURE_ALGS = (
+    "ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
+    "sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com", "rsa-sha2-512", "rsa-sha2-256",
+)
+"""OpenSSH's default CASignatureAlgorithms: a certificate signed with SHA-1 (ssh-rsa) is not valid."""
 _CERT_SUFFIX = "-cert-v01@openssh.com"
 _KEY_NAMES = {
     "ssh-ed25519": "ED25519", "ssh-rsa": "RSA", "ssh-dss": "DSA",
@@ -52,6 +58,7 @@ _KEY_NAMES = {
     "sk-ssh-ed25519@openssh.com": "ED25519-SK", "sk-ecdsa-sha2-nistp256@openssh.com": "ECDSA-SK",
 }
 CA_MARKER = "cert-authority"
+
 REVOKED_MARKER = "revoked"
 
 
@@ -153,6 +160,42 @@ class Status(enum.Enum):
     REVOKED = "revoked"
 
 
+def assemble(default: Sequence[str], configured: str | None) -> list[str]:
+    """An algorithm list as OpenSSH assembles an option: a list as written, or ``+`` (append),
+    ``-`` (remove, with wildcards) or ``^`` (put first) applied to the default."""
+    base = list(default)
+    listed = [a.strip() for a in (configured or "").lstrip("+-^").split(",") if a.strip()]
+    if not configured:
+        return base
+    if configured.startswith("+"):
+        return base + [a for a in listed if a not in base]
+    if configured.startswith("-"):
+        return [a for a in base if not any(fnmatchcase(a, p) for p in listed)]
+    if configured.startswith("^"):
+        return listed + [a for a in base if a not in listed]
+    return listed
+
+
+def certificate_signature_algorithm(blob: bytes) -> str | None:
+    """The algorithm of the CA signature closing an OpenSSH certificate blob (None if unreadable).
+
+    The signature is the blob's last string: ``string(string(algorithm) string(signature))``.
+    """
+    for start in range(len(blob) - 12, 3, -1):
+        if int.from_bytes(blob[start:start + 4], "big") != len(blob) - start - 4:
+            continue
+        name_len = int.from_bytes(blob[start + 4:start + 8], "big")
+        rest = start + 8 + name_len
+        if name_len > 64 or rest + 4 > len(blob) \
+                or int.from_bytes(blob[rest:rest + 4], "big") != len(blob) - rest - 4:
+            continue
+        try:
+            return blob[start + 8:rest].decode("ascii")
+        except UnicodeDecodeError:
+            return None
+    return None
+
+
 def _is_address(text: str) -> bool:
     try:
         ipaddress.ip_address(text)
@@ -187,6 +230,8 @@ class HostKeyTrust:
     """CheckHostIP: an address entry with another key refuses too (never for loopback or a proxy)."""
     strict_off: str | None = None
     """A StrictHostKeyChecking value that would let OpenSSH accept a new key (not honoured here)."""
+    ca_signature_algs: tuple[str, ...] = OPENSSH_CA_SIGNATURE_ALGS
+    """CASignatureAlgorithms: how a CA may have signed a certificate for it to be valid."""
     _matches: dict[str, tuple[KnownHost, ...]] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -289,6 +334,27 @@ class HostKeyTrust:
                 return False
         return False
 
+    def check_certificate(self, cert: asyncssh.SSHCertificate, blob: bytes) -> Status:
+        """The verdict on a host certificate: OK if a CA vouches and it is valid for this host.
+
+        REVOKED (its key or CA is revoked) refuses; NEW means no valid vouching, and OpenSSH then
+        judges the certificate's plain key (:meth:`check_key`).
+        """
+        if not isinstance(cert, SSHOpenSSHCertificate):
+            return Status.NEW
+        key, signer = cert.key, cert.signing_key
+        if self.unusable is not None or any(_same(k, key) or _same(k, signer) for k in self.revoked()):
+            return Status.REVOKED
+        if not self.check_ca(signer):
+            return Status.NEW
+        if certificate_signature_algorithm(blob) not in self.ca_signature_algs:
+            return Status.NEW
+        try:
+            cert.validate(CERT_TYPE_HOST, self.alias or self.hostname)
+        except ValueError:
+            return Status.NEW
+        return Status.OK
+
     def known_keys(self) -> list[KnownHost]:
         """The plain keys pinned for :attr:`name` (or the bare name when none), for messages."""
         found = [e for e in self.matching(self.name) if not e.marker]
@@ -304,16 +370,7 @@ class HostKeyTrust:
         ``-`` / ``^`` change OpenSSH's default as written. Unset or ``+``, OpenSSH's
         ``order_hostkeyalgs`` applies: algorithms of keys known for the host come first.
         """
-        base = list(OPENSSH_HOST_KEY_ALGS)
-        listed = [a.strip() for a in (configured or "").lstrip("+-^").split(",") if a.strip()]
-        if configured and configured.startswith("+"):
-            base += [a for a in listed if a not in base]
-        elif configured and configured.startswith("-"):
-            base = [a for a in base if not any(fnmatchcase(a, p) for p in listed)]
-        elif configured and configured.startswith("^"):
-            base = listed + [a for a in base if a not in listed]
-        elif configured:
-            base = listed
+        base = assemble(OPENSSH_HOST_KEY_ALGS, configured)
         usable = set(supported)
         algs = [a for a in base if a in usable]
         if configured and not configured.startswith("+"):

@@ -14,16 +14,16 @@ import codecs
 import shlex
 import socket
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import asyncssh
+from asyncssh.public_key import decode_ssh_certificate
 
 from predeploy_tui.core.checklist import Host
 from predeploy_tui.engine import sshtarget
 from predeploy_tui.engine.base import CheckError, CommandResult, OutputCallback
-from predeploy_tui.engine.hostkeys import HostKeyTrust, Status, key_type_of
+from predeploy_tui.engine.hostkeys import HostKeyTrust, Status
 from predeploy_tui.engine.sshtarget import Resolver, Target
 
 KEEPALIVE_INTERVAL = 15.0
@@ -45,11 +45,36 @@ class _Client(asyncssh.SSHClient):
         self._trust = trust
         self._direct = direct
         self.refusal: str | None = None
-        self.certificate_shown = False
         self.connection: asyncssh.SSHClientConnection | None = None
 
     def connection_made(self, conn: asyncssh.SSHClientConnection) -> None:
         self.connection = conn
+        # The key exchange hands the server's key blob to conn.validate_server_host_key; a
+        # certificate is judged here first, because OpenSSH falls back to its plain key when no
+        # CA vouches for it, and asyncssh's hooks never see the certificate itself.
+        validate = conn.validate_server_host_key
+
+        def judged(key_data: bytes) -> asyncssh.SSHKey:
+            return validate(self._plain_unless_vouched(key_data))
+        setattr(conn, "validate_server_host_key", judged)  # noqa: B010  # an instance's own method
+
+    def _plain_unless_vouched(self, key_data: bytes) -> bytes:
+        """The key blob asyncssh should judge: the certificate, or its plain key (OpenSSH's rule)."""
+        try:
+            cert = decode_ssh_certificate(key_data)
+        except asyncssh.KeyImportError:
+            return key_data  # a plain key: validate_host_public_key decides
+        if cert.is_x509:
+            self.refusal = f"host key for {self._target.where} is an X.509 certificate (not OpenSSH's)"
+            raise asyncssh.HostKeyNotVerifiable(self.refusal)
+        status = self._trust.check_certificate(cert, key_data)
+        if status is Status.OK:
+            return key_data
+        if status is Status.REVOKED:
+            self.refusal = self._trust.refusal(self._target.where, cert.key, status)
+            raise asyncssh.HostKeyNotVerifiable(self.refusal)
+        self._direct = False  # OpenSSH compares no address for a certificate's key
+        return bytes(cert.key.public_data)
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self.connection is not None:
@@ -68,9 +93,7 @@ class _Client(asyncssh.SSHClient):
 
     def validate_host_ca_key(self, host: str, addr: str, port: int,
                              key: asyncssh.SSHKey) -> bool:
-        # asyncssh then checks the certificate's principals against HostKeyAlias or HostName,
-        # and its validity period; if anything fails, the caller judges the plain key instead.
-        self.certificate_shown = True
+        # Reached only for a certificate _plain_unless_vouched found valid and vouched for.
         return self._trust.check_ca(key)
 
 
@@ -334,28 +357,11 @@ class SSHPool:
             options["client_keys"] = [target.identity_file]
         async with self._handshakes:
             client = _Client(self, key, target, trust, direct=tunnel is None)
-            conn = await self._handshake(target, client, options, deadline, timeout)
-            if conn is not None:
-                return conn
-            # The server showed a certificate no CA here vouches for: OpenSSH then judges the
-            # certificate's plain key, so ask for that key alone and decide on it.
-            plain = await self._certificate_key(target, options, deadline, timeout)
-            status = trust.check_key(plain)
-            if status is not Status.OK:
-                raise CheckError(trust.refusal(target.where, plain, status))
-            key_type = plain.algorithm.decode("ascii")
-            options["server_host_key_algs"] = [
-                a for a in algorithms if key_type_of(a) == key_type and "-cert-" not in a]
-            # Like OpenSSH, no address check for a certificate's key.
-            client = _Client(self, key, target, replace(trust, check_host_ip=False), direct=False)
-            conn = await self._handshake(target, client, options, deadline, timeout)
-            if conn is None:
-                raise CheckError(client.refusal or f"host key for {target.where} refused")
-            return conn
+            return await self._handshake(target, client, options, deadline, timeout)
 
     async def _handshake(self, target: Target, client: _Client, options: dict[str, Any],
-                         deadline: float, timeout: float) -> asyncssh.SSHClientConnection | None:
-        """Connect and log in; None when the server's certificate was not trusted (judge its key)."""
+                         deadline: float, timeout: float) -> asyncssh.SSHClientConnection:
+        """Connect and log in."""
         loop = asyncio.get_running_loop()
         remaining = max(0.05, deadline - loop.time())
         try:
@@ -363,8 +369,6 @@ class SSHPool:
                 target.alias, client_factory=lambda: client, connect_timeout=remaining, **options),
                 remaining)
         except asyncssh.HostKeyNotVerifiable as exc:
-            if client.refusal is None and client.certificate_shown:
-                return None
             raise CheckError(client.refusal or f"host key for {target.where} refused: "
                                                f"{_reason(exc)}") from None
         except asyncssh.PermissionDenied:
@@ -381,24 +385,6 @@ class SSHPool:
             raise CheckError(f"SSH to {target.where} failed: {_reason(exc)}") from None
         except (OSError, ValueError) as exc:
             raise CheckError(f"cannot connect to {target.where}: {_reason(exc)}") from None
-
-    async def _certificate_key(self, target: Target, options: dict[str, Any], deadline: float,
-                               timeout: float) -> asyncssh.SSHKey:
-        """The plain key of the certificate the server shows for the same algorithms."""
-        loop = asyncio.get_running_loop()
-        remaining = max(0.05, deadline - loop.time())
-        algs = options.get("server_host_key_algs", ())
-        try:
-            key = await asyncio.wait_for(asyncssh.get_server_host_key(
-                target.address, target.port, tunnel=options["tunnel"], config=[],
-                server_host_key_algs=algs), remaining)
-        except TimeoutError:
-            raise CheckError(f"timed out after {_secs(timeout)}s connecting to {target.where}") from None
-        except (OSError, asyncssh.Error) as exc:
-            raise CheckError(f"SSH to {target.where} failed: {_reason(exc)}") from None
-        if key is None:
-            raise CheckError(f"host key for {target.where} refused: the server showed no key")
-        return key
 
 
 def _supported_host_key_algs() -> list[str]:

@@ -19,8 +19,10 @@ from predeploy_tui import paths
 from predeploy_tui.core.checklist import Host
 from predeploy_tui.engine.base import CheckError
 from predeploy_tui.engine.hostkeys import (
+    OPENSSH_CA_SIGNATURE_ALGS,
     HostKeyTrust,
     KnownHost,
+    assemble,
     expand_path,
     known_hosts_files,
     parse_known_hosts,
@@ -152,7 +154,10 @@ class Resolver:
                              host_revoked=revoked, unusable=unusable,
                              check_host_ip=str(config.get("CheckHostIP", "no")).lower() == "yes"
                              and not config.get("ProxyCommand"),
-                             strict_off=strict if strict in ("no", "off", "accept-new") else None
+                             strict_off=strict if strict in ("no", "off", "accept-new") else None,
+                             ca_signature_algs=tuple(assemble(
+                                 OPENSSH_CA_SIGNATURE_ALGS,
+                                 str(config.get("CASignatureAlgorithms") or "") or None)),
                              ).prepared()
         return Target(name=name, alias=alias, address=address, port=port, user=user,
                       identity_file=str(Path(host.identity_file).expanduser())

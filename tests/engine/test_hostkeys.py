@@ -18,6 +18,7 @@ import pytest
 from predeploy_tui.engine.hostkeys import (
     HostKeyTrust,
     Status,
+    certificate_signature_algorithm,
     host_port,
     key_type_of,
     known_hosts_files,
@@ -180,3 +181,29 @@ def test_configured_host_key_algorithms_as_openssh_assembles_them() -> None:
         ["ssh-ed25519", "ecdsa-sha2-nistp256"]
     assert rsa_known.host_key_algorithms(supported, "^rsa-sha2-256")[:2] == \
         ["rsa-sha2-256", "ssh-ed25519-cert-v01@openssh.com"]
+
+
+def test_certificate_judgement() -> None:
+    ca = asyncssh.generate_private_key("ssh-rsa")
+    host = asyncssh.generate_private_key("ssh-ed25519")
+    ca_line = line(ca.convert_to_public())
+    vouching = trust(f"@cert-authority *.example.com {ca_line}\n")
+
+    def cert(sig_alg: str, principals: list[str]) -> asyncssh.SSHCertificate:
+        return ca.generate_host_certificate(host, "id", principals=principals, sig_alg=sig_alg,
+                                            valid_after="-1d", valid_before="+1d")
+
+    good = cert("rsa-sha2-256", ["db.example.com"])
+    assert certificate_signature_algorithm(good.public_data) == "rsa-sha2-256"
+    assert vouching.check_certificate(good, good.public_data) is Status.OK
+    sha1 = cert("ssh-rsa", ["db.example.com"])
+    assert certificate_signature_algorithm(sha1.public_data) == "ssh-rsa"
+    assert vouching.check_certificate(sha1, sha1.public_data) is Status.NEW
+    other_name = cert("rsa-sha2-512", ["web.example.com"])
+    assert vouching.check_certificate(other_name, other_name.public_data) is Status.NEW
+    expired = ca.generate_host_certificate(host, "id", principals=["db.example.com"],
+                                           valid_after=1, valid_before=2)
+    assert vouching.check_certificate(expired, expired.public_data) is Status.NEW
+    revoked = trust(f"@cert-authority * {ca_line}\n@revoked * {line(host.convert_to_public())}\n")
+    assert revoked.check_certificate(good, good.public_data) is Status.REVOKED
+    assert trust("").check_certificate(good, good.public_data) is Status.NEW

@@ -71,9 +71,17 @@ def cert_sshd(sshd_server: openssh.SSHServer) -> Iterator[tuple[openssh.SSHServe
         subprocess.run(["ssh-keygen", "-q", "-s", str(ca), "-I", "certhost", "-h",
                         "-n", "127.0.0.1,certhost", f"{host_key}.pub"], check=True, timeout=30)
         _keygen(folder / "ssh_host_ecdsa_key", "ecdsa")
+        # An RSA host key certified by an RSA CA with an SHA-1 signature (ssh-rsa), which
+        # OpenSSH's default CASignatureAlgorithms no longer accept.
+        rsa_key = folder / "ssh_host_rsa_key"
+        _keygen(rsa_key, "rsa")
+        rsa_ca = folder / "rsa_ca"
+        _keygen(rsa_ca, "rsa")
+        subprocess.run(["ssh-keygen", "-q", "-s", str(rsa_ca), "-t", "ssh-rsa", "-I", "sha1", "-h",
+                        "-n", "127.0.0.1", f"{rsa_key}.pub"], check=True, timeout=30)
         with (folder / "sshd_config").open("a") as config:
-            config.write(f"HostKey {folder}/ssh_host_ecdsa_key\n"
-                         f"HostCertificate {host_key}-cert.pub\n")
+            config.write(f"HostKey {folder}/ssh_host_ecdsa_key\nHostKey {rsa_key}\n"
+                         f"HostCertificate {host_key}-cert.pub\nHostCertificate {rsa_key}-cert.pub\n")
         # One identity for both servers.
         (folder / "authorized_keys").write_text(Path(f"{sshd_server.user_key}.pub").read_text())
         server.start()
@@ -96,6 +104,7 @@ def world(sshd_server: openssh.SSHServer, cert_sshd: tuple[openssh.SSHServer, st
         "other_ecdsa": _keygen(keys / "other_ecdsa", "ecdsa"),
         "cert_key": cert.host_key_line, "cert_ecdsa": _pub(cert.folder / "ssh_host_ecdsa_key"),
         "ca": ca_line, "other_ca": _keygen(keys / "other_ca", "ed25519"),
+        "rsa_ca": _pub(cert.folder / "rsa_ca"), "cert_rsa": _pub(cert.folder / "ssh_host_rsa_key"),
         "hashed_port": hashed(f"[127.0.0.1]:{sshd_server.port}"), "hashed_bare": hashed("127.0.0.1"),
     }
     return World(sshd_server, cert, fields)
@@ -169,6 +178,16 @@ SITUATIONS = [
               "@cert-authority * {ca}\n@revoked * {ca}\n"),
     Situation("cert-authority-certificate-key-revoked", False, _target("{C}"),
               "@cert-authority * {ca}\n@revoked * {cert_key}\n"),
+    Situation("cert-authority-sha1-signature", False,
+              _target("{C}", extra="    HostKeyAlgorithms rsa-sha2-512-cert-v01@openssh.com,rsa-sha2-512\n"),
+              "@cert-authority * {rsa_ca}\n"),
+    Situation("cert-authority-sha1-signature-plain-key-known", True,
+              _target("{C}", extra="    HostKeyAlgorithms rsa-sha2-512-cert-v01@openssh.com,rsa-sha2-512\n"),
+              "@cert-authority * {rsa_ca}\n[127.0.0.1]:{C} {cert_rsa}\n"),
+    Situation("cert-authority-sha1-signature-allowed", True,
+              _target("{C}", extra="    HostKeyAlgorithms rsa-sha2-512-cert-v01@openssh.com,rsa-sha2-512\n"
+                      "    CASignatureAlgorithms +ssh-rsa\n"),
+              "@cert-authority * {rsa_ca}\n"),
     Situation("cert-principal-mismatch", False, _target("{C}", "localhost"), "@cert-authority * {ca}\n"),
     Situation("cert-principal-mismatch-plain-key-known", True, _target("{C}", "localhost"),
               "@cert-authority * {ca}\n[localhost]:{C} {cert_key}\n"),
