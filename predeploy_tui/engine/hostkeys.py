@@ -7,10 +7,12 @@ by default and always off for loopback and ProxyJump). Every matching entry of e
 ``UserKnownHostsFile`` and ``GlobalKnownHostsFile`` counts: an equal key is known, a different one is
 a changed key, an ``@revoked`` key refuses, an ``@cert-authority`` key vouches for host certificates.
 Only when nothing at all is known under ``[name]:port`` is the bare name tried, and only a matching
-key there is accepted. A certificate that no CA vouches for is judged as its plain key.
+key there is accepted. A certificate that no CA validly vouches for (principal, validity,
+CASignatureAlgorithms) is judged as its plain key. RevokedHostKeys and CheckHostIP are honoured.
 
-asyncssh matches by name and address and always retries without the port, so the decision is made
-here and asyncssh is given hooks (see ``engine.ssh``) rather than the files.
+asyncssh matches by name and address, always retries without the port and never falls back from a
+certificate to its key, so the decision is made here and ``engine.ssh`` hands asyncssh the verdicts
+through its validation hooks rather than the files.
 """
 
 from __future__ import annotations
@@ -225,7 +227,7 @@ class HostKeyTrust:
     host_revoked: tuple[asyncssh.SSHKey, ...] = ()
     """Keys listed in the ssh_config's RevokedHostKeys file: refused for every host."""
     unusable: str | None = None
-    """Why no key can be trusted at all (a RevokedHostKeys file that cannot be read)."""
+    """Why no key can be trusted at all (an unreadable RevokedHostKeys file, a KnownHostsCommand)."""
     check_host_ip: bool = False
     """CheckHostIP: an address entry with another key refuses too (never for loopback or a proxy)."""
     strict_off: str | None = None
@@ -233,6 +235,7 @@ class HostKeyTrust:
     ca_signature_algs: tuple[str, ...] = OPENSSH_CA_SIGNATURE_ALGS
     """CASignatureAlgorithms: how a CA may have signed a certificate for it to be valid."""
     _matches: dict[str, tuple[KnownHost, ...]] = field(default_factory=dict, repr=False, compare=False)
+    """Entries matched per lookup name, filled by :meth:`matching`."""
 
     def __post_init__(self) -> None:
         # ssh lowercases the host name (not an address) and the alias before any lookup.
