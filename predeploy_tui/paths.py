@@ -70,6 +70,10 @@ def ssh_config_file() -> Path:
     return _env_path("PREDEPLOY_SSH_CONFIG") or Path.home() / ".ssh" / "config"
 
 
-def known_hosts_file() -> Path:
-    """The known_hosts file host keys are checked against (``PREDEPLOY_KNOWN_HOSTS``)."""
-    return _env_path("PREDEPLOY_KNOWN_HOSTS") or Path.home() / ".ssh" / "known_hosts"
+def known_hosts_override() -> Path | None:
+    """``PREDEPLOY_KNOWN_HOSTS``: the one user known_hosts file, replacing UserKnownHostsFile.
+
+    None when unset: the ssh_config's UserKnownHostsFile (default ``~/.ssh/known_hosts`` and
+    ``known_hosts2``) applies, as in OpenSSH. GlobalKnownHostsFile applies either way.
+    """
+    return _env_path("PREDEPLOY_KNOWN_HOSTS")

@@ -20,6 +20,7 @@ def main(args: argparse.Namespace) -> int:
     """Print the plan."""
     from predeploy_tui.core import store
     from predeploy_tui.core.checklist import load_checklist
+    from predeploy_tui.engine.endpoints import endpoint_lines
     from predeploy_tui.engine.plan import format_plan
     from predeploy_tui.engine.runner import Runner
     from predeploy_tui.engine.session_file import checklist_file
@@ -48,4 +49,8 @@ def main(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     print(f"Plan for {checklist.title} ({checklist.id})")
     print(format_plan(planned))
+    where = endpoint_lines(planned, runner.hosts())
+    if where:
+        print()
+        print("\n".join(where))
     return 0

@@ -8,7 +8,7 @@ fanned out over a host group (all / any / at_least N).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,8 @@ class PlannedCheck:
     """Prerequisite item keys."""
     timeout: float
     """Seconds that bound it."""
+    shown: Mapping[str, Any] = field(default_factory=dict)
+    """The check's fields as displayed (secrets and URL passwords masked): where it connects."""
 
 
 @dataclass(frozen=True)

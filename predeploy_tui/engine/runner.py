@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from predeploy_tui.core.checklist import Checklist, Item
+from predeploy_tui.core.checklist import Checklist, Host, Item
 from predeploy_tui.core.results import CheckResult, Status
 from predeploy_tui.core.vocab import ItemKind, Role
 from predeploy_tui.engine.base import (
@@ -37,6 +37,7 @@ from predeploy_tui.engine.base import (
 from predeploy_tui.engine.capture import cap
 from predeploy_tui.engine.checks import CheckType, generic_description
 from predeploy_tui.engine.connections import RunConnections
+from predeploy_tui.engine.endpoints import mask_url_passwords
 from predeploy_tui.engine.expect import judge
 from predeploy_tui.engine.plan import PlannedCheck, Target, Targets, aggregate
 from predeploy_tui.engine.plugins import CheckTypes
@@ -160,12 +161,20 @@ class Runner:
             except CheckError:
                 target = Target((str(check.params.get("host")),))
             describe = self._describer(check.type)
+            # A password written into the checklist (a DSN, a URL) is never shown either.
+            shown = mask_url_passwords(check.shown)
+            check = replace(check, shown=shown)
+            redact = Redactor(lenient.secrets).redact
             for host in target.hosts:
                 planned.append(PlannedCheck(
                     key=item.key, title=item.title, section=item.section, type=check.type,
-                    kind=item.kind, host=host, target=describe(check, host),
-                    depends_on=item.depends_on, timeout=check.timeout))
+                    kind=item.kind, host=host, target=redact(describe(check, host)),
+                    depends_on=item.depends_on, timeout=check.timeout, shown=shown))
         return planned
+
+    def hosts(self) -> dict[str, Host]:
+        """Every SSH host the checklist names (its own and its inventory's), variables filled in."""
+        return self._targets.hosts()
 
     def _describer(self, type_name: str) -> Callable[[ResolvedCheck, str | None], str]:
         try:

@@ -1,92 +1,79 @@
 """Provides SSH transports over asyncssh: one shared connection per host, capped handshakes and channels.
 
 Hosts are resolved like OpenSSH does (``~/.ssh/config`` aliases, User, Port, IdentityFile, ProxyJump),
-with the checklist's own host fields taking precedence. Host keys are checked against known_hosts and
-an unknown or changed key is refused with its fingerprint. Every failure becomes a :class:`CheckError`
-whose one line names the host and the reason.
+with the checklist's own host fields taking precedence. Host keys are judged as OpenSSH judges them
+(``engine.hostkeys``: the name or HostKeyAlias decides, every known_hosts file the ssh_config names
+counts) and an unknown, changed or revoked key is refused with its fingerprint. Every failure
+becomes a :class:`CheckError` whose one line names the host and the reason.
 """
 
 from __future__ import annotations
 
 import asyncio
 import codecs
-import getpass
 import shlex
 import socket
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import asyncssh
+from asyncssh.public_key import decode_ssh_certificate
 
-from predeploy_tui import paths
 from predeploy_tui.core.checklist import Host
+from predeploy_tui.engine import sshtarget
 from predeploy_tui.engine.base import CheckError, CommandResult, OutputCallback, could_not_run
 from predeploy_tui.engine.capture import Capture
+from predeploy_tui.engine.hostkeys import HostKeyTrust, Status
+from predeploy_tui.engine.sshtarget import Resolver, Target
 
 KEEPALIVE_INTERVAL = 15.0
 """Seconds between keepalives, so a dead server is noticed on an idle shared connection."""
 KEEPALIVE_COUNT_MAX = 3
 """Unanswered keepalives before the connection is given up."""
 
-_KEY_NAMES = {
-    "ssh-ed25519": "ED25519", "ssh-rsa": "RSA", "ssh-dss": "DSA",
-    "ecdsa-sha2-nistp256": "ECDSA", "ecdsa-sha2-nistp384": "ECDSA", "ecdsa-sha2-nistp521": "ECDSA",
-    "sk-ssh-ed25519@openssh.com": "ED25519-SK", "sk-ecdsa-sha2-nistp256@openssh.com": "ECDSA-SK",
-}
-
-
-def key_description(key: asyncssh.SSHKey) -> str:
-    """A host key the way OpenSSH prints it: ``ED25519 SHA256:...``."""
-    algorithm = key.algorithm.decode("ascii", "replace")
-    return f"{_KEY_NAMES.get(algorithm, algorithm.upper())} {key.get_fingerprint('sha256')}"
-
-
-@dataclass(frozen=True)
-class Target:
-    """Where one SSH connection goes, as resolved from the checklist and the ssh_config."""
-
-    name: str
-    """The name checks use (a checklist host, an ssh_config alias or a jump spec)."""
-    alias: str
-    """What is looked up in the ssh_config and passed to asyncssh as the host."""
-    address: str
-    """The resolved HostName, for messages and known_hosts."""
-    port: int
-    """The resolved port."""
-    user: str
-    """The login user."""
-    identity_file: str | None
-    """A key file the checklist names (the ssh_config's IdentityFile applies otherwise)."""
-    proxy_jump: str | None
-    """The ProxyJump spec (``[user@]host[:port][,...]``), or None."""
-    port_override: int | None = None
-    """A port the checklist (or jump spec) gives, overriding the ssh_config."""
-    user_override: str | None = None
-    """A user the checklist (or jump spec) gives, overriding the ssh_config."""
-
-    @property
-    def where(self) -> str:
-        """``web1 (127.0.0.1:2222)`` for messages."""
-        endpoint = f"{self.address}:{self.port}"
-        return self.name if self.name == endpoint else f"{self.name} ({endpoint})"
-
 
 class _Client(asyncssh.SSHClient):
-    """Records connection loss and the host key a refused server offered."""
+    """Decides host keys as OpenSSH would and records connection loss and why a key was refused."""
 
-    def __init__(self, pool: SSHPool, key: str, target: Target,
-                 known_hosts: asyncssh.SSHKnownHosts) -> None:
+    def __init__(self, pool: SSHPool, key: str, target: Target, trust: HostKeyTrust,
+                 direct: bool) -> None:
         self._pool = pool
         self._key = key
         self._target = target
-        self._known_hosts = known_hosts
+        self._trust = trust
+        self._direct = direct
         self.refusal: str | None = None
         self.connection: asyncssh.SSHClientConnection | None = None
 
     def connection_made(self, conn: asyncssh.SSHClientConnection) -> None:
         self.connection = conn
+        # The key exchange hands the server's key blob to conn.validate_server_host_key; a
+        # certificate is judged here first, because OpenSSH falls back to its plain key when no
+        # CA vouches for it, and asyncssh's hooks never see the certificate itself.
+        validate = conn.validate_server_host_key
+
+        def judged(key_data: bytes) -> asyncssh.SSHKey:
+            return validate(self._plain_unless_vouched(key_data))
+        setattr(conn, "validate_server_host_key", judged)  # noqa: B010  # an instance's own method
+
+    def _plain_unless_vouched(self, key_data: bytes) -> bytes:
+        """The key blob asyncssh should judge: the certificate, or its plain key (OpenSSH's rule)."""
+        try:
+            cert = decode_ssh_certificate(key_data)
+        except asyncssh.KeyImportError:
+            return key_data  # a plain key: validate_host_public_key decides
+        if cert.is_x509:
+            self.refusal = f"host key for {self._target.where} is an X.509 certificate (not OpenSSH's)"
+            raise asyncssh.HostKeyNotVerifiable(self.refusal)
+        status = self._trust.check_certificate(cert, key_data)
+        if status is Status.OK:
+            return key_data
+        if status is Status.REVOKED:
+            self.refusal = self._trust.refusal(self._target.where, cert.key, status)
+            raise asyncssh.HostKeyNotVerifiable(self.refusal)
+        self._direct = False  # OpenSSH compares no address for a certificate's key
+        return bytes(cert.key.public_data)
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self.connection is not None:
@@ -94,16 +81,19 @@ class _Client(asyncssh.SSHClient):
 
     def validate_host_public_key(self, host: str, addr: str, port: int,
                                  key: asyncssh.SSHKey) -> bool:
-        # Only reached when the key is not trusted: say whether it is new or changed, never accept.
-        trusted = asyncssh.match_known_hosts(self._known_hosts, host, addr, port)[0]
-        offered = key_description(key)
-        if trusted:
-            expected = ", ".join(key_description(k) for k in trusted)
-            self.refusal = (f"host key for {self._target.where} CHANGED: the server offered {offered}, "
-                            f"known_hosts has {expected}; refusing to connect")
-        else:
-            self.refusal = f"host key for {self._target.where} is not in known_hosts: {offered}"
+        # Every plain key comes here (asyncssh is given no trusted keys): the name decides, not addr.
+        # OpenSSH has no address to compare through a ProxyJump/ProxyCommand tunnel.
+        addr = addr if self._direct else ""
+        status = self._trust.check_key(key, addr)
+        if status is Status.OK:
+            return True
+        self.refusal = self._trust.refusal(self._target.where, key, status, addr)
         return False
+
+    def validate_host_ca_key(self, host: str, addr: str, port: int,
+                             key: asyncssh.SSHKey) -> bool:
+        # Reached only for a certificate _plain_unless_vouched found valid and vouched for.
+        return self._trust.check_ca(key)
 
 
 class _Session(asyncssh.SSHClientSession[bytes]):
@@ -257,12 +247,10 @@ class SSHPool:
 
     def __init__(self, *, hosts: Mapping[str, Host], handshake_cap: int, channels_per_host: int,
                  config_path: Path | None = None, known_hosts: Path | None = None) -> None:
-        self._hosts = hosts
         self._handshakes = asyncio.Semaphore(max(1, handshake_cap))
         self._channels_per_host = max(1, channels_per_host)
-        self._config_path = config_path if config_path is not None else paths.ssh_config_file()
-        self._known_hosts_path = known_hosts if known_hosts is not None else paths.known_hosts_file()
-        self._known: asyncssh.SSHKnownHosts | None = None
+        self.targets = Resolver(hosts, config_path, known_hosts)
+        """Resolves names to targets (ssh_config, checklist fields, known_hosts)."""
         self._pending: dict[str, asyncio.Task[asyncssh.SSHClientConnection]] = {}
         self._channel_caps: dict[str, asyncio.Semaphore] = {}
         self._closed = False
@@ -336,13 +324,11 @@ class SSHPool:
                        via: str | None) -> asyncssh.SSHClientConnection:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        target = await asyncio.to_thread(self._resolve, name)
-        known = await self._known_hosts()
+        target = await asyncio.to_thread(self.targets.resolve, name)
         tunnel: asyncssh.SSHClientConnection | None = None
         # A hop reached through an earlier hop of a chain does not apply its own ProxyJump again.
-        jumps = [] if via is not None else [
-            hop.strip() for hop in (target.proxy_jump or "").split(",") if hop.strip()]
-        if jumps and jumps[0].lower() != "none":
+        jumps = [] if via is not None else sshtarget.jumps(target)
+        if jumps:
             previous: str | None = via
             for hop in jumps:
                 try:
@@ -350,16 +336,19 @@ class SSHPool:
                 except CheckError as exc:
                     raise CheckError(f"{target.where} via jump host {hop}: {exc}") from None
                 previous = hop if previous is None else f"{hop} via {previous}"
-        client = _Client(self, key, target, known)
+        trust = target.trust
         options: dict[str, Any] = {
-            "config": [str(self._config_path)] if self._config_path.is_file() else [],
-            "known_hosts": known,
+            "config": [str(self.targets.config_path)] if self.targets.config_path.is_file() else [],
+            # No key is trusted up front: every key reaches _Client, which decides by the name.
+            "known_hosts": ([], [], trust.revoked()),
+            "host_key_alias": trust.alias,
             "tunnel": tunnel,
             "agent_forwarding": False,
             "keepalive_interval": KEEPALIVE_INTERVAL,
             "keepalive_count_max": KEEPALIVE_COUNT_MAX,
-            "client_factory": lambda: client,
         }
+        algorithms = trust.host_key_algorithms(_supported_host_key_algs(), target.host_key_algorithms)
+        options["server_host_key_algs"] = algorithms
         if target.port_override is not None:
             options["port"] = target.port_override
         if target.user_override is not None:
@@ -367,96 +356,39 @@ class SSHPool:
         if target.identity_file:
             options["client_keys"] = [target.identity_file]
         async with self._handshakes:
-            remaining = max(0.05, deadline - loop.time())
-            options["connect_timeout"] = remaining
-            try:
-                return await asyncio.wait_for(asyncssh.connect(target.alias, **options), remaining)
-            except asyncssh.HostKeyNotVerifiable as exc:
-                raise CheckError(client.refusal or f"host key for {target.where} refused: "
-                                                   f"{_reason(exc)}") from None
-            except asyncssh.PermissionDenied:
-                raise CheckError(f"authentication failed for {target.user}@{target.where}: "
-                                 "no offered key was accepted") from None
-            except TimeoutError:
-                raise CheckError(f"timed out after {_secs(timeout)}s connecting to {target.where}") from None
-            except ConnectionRefusedError:
-                raise CheckError(f"connection refused by {target.where}") from None
-            except socket.gaierror as exc:
-                raise CheckError(f"cannot resolve {target.address} (for {target.name}): "
-                                 f"{exc.strerror}") from None
-            except (asyncssh.KeyExchangeFailed, asyncssh.ConnectionLost, ConnectionResetError,
-                    ConnectionAbortedError, BrokenPipeError) as exc:
-                # sshd drops a client that accepts none of its host key types; whether the
-                # client sees a clean disconnect or a TCP reset depends on timing.
-                changed = await self._changed_key_type(target, known, tunnel, deadline)
-                raise CheckError(changed or f"SSH to {target.where} failed: {_reason(exc)}") from None
-            except asyncssh.Error as exc:
-                raise CheckError(f"SSH to {target.where} failed: {_reason(exc)}") from None
-            except (OSError, ValueError) as exc:
-                raise CheckError(f"cannot connect to {target.where}: {_reason(exc)}") from None
+            client = _Client(self, key, target, trust, direct=tunnel is None)
+            return await self._handshake(target, client, options, deadline, timeout)
 
-    async def _changed_key_type(self, target: Target, known: asyncssh.SSHKnownHosts,
-                                tunnel: asyncssh.SSHClientConnection | None,
-                                deadline: float) -> str | None:
-        """Why a key exchange failed when known_hosts pins key types the server no longer has."""
-        trusted = asyncssh.match_known_hosts(known, target.address, target.address, target.port)[0]
-        if not trusted:
-            return None
-        remaining = deadline - asyncio.get_running_loop().time()
-        if remaining <= 0.05:
-            return None
+    async def _handshake(self, target: Target, client: _Client, options: dict[str, Any],
+                         deadline: float, timeout: float) -> asyncssh.SSHClientConnection:
+        """Connect and log in."""
+        loop = asyncio.get_running_loop()
+        remaining = max(0.05, deadline - loop.time())
         try:
-            offered = await asyncio.wait_for(asyncssh.get_server_host_key(
-                target.address, target.port, tunnel=tunnel, config=[]), remaining)
-        except (TimeoutError, OSError, asyncssh.Error):
-            return None
-        if offered is None or offered in trusted:
-            return None
-        expected = ", ".join(key_description(k) for k in trusted)
-        return (f"host key for {target.where} CHANGED: the server offered {key_description(offered)}, "
-                f"known_hosts has {expected}; refusing to connect")
-
-    async def _known_hosts(self) -> asyncssh.SSHKnownHosts:
-        if self._known is None:
-            path = self._known_hosts_path
-            text = await asyncio.to_thread(lambda: path.read_text() if path.is_file() else "")
-            try:
-                self._known = asyncssh.import_known_hosts(text)
-            except (ValueError, asyncssh.KeyImportError) as exc:
-                raise CheckError(f"cannot read known_hosts {path}: {exc}") from None
-        return self._known
-
-    def _resolve(self, name: str) -> Target:
-        """Resolve a name like OpenSSH would, checklist fields first (runs in a thread: reads files)."""
-        host = self._hosts.get(name)
-        user_override: str | None = None
-        port_override: int | None = None
-        alias = name
-        if host is not None:
-            alias = host.host or name
-            user_override, port_override = host.user, host.port
-        elif "@" in name or (":" in name and name.rsplit(":", 1)[1].isdigit()):
-            # A ProxyJump hop written as [user@]host[:port].
-            if "@" in alias:
-                user_override, alias = alias.rsplit("@", 1)
-            if ":" in alias and alias.rsplit(":", 1)[1].isdigit():
-                alias, port_text = alias.rsplit(":", 1)
-                port_override = int(port_text)
-        local_user = getpass.getuser()
-        try:
-            config = asyncssh.config.SSHClientConfig.load(
-                None, [self._config_path] if self._config_path.is_file() else [], False, False, False,
-                local_user, user_override or (), alias, port_override or ())
-        except (asyncssh.config.ConfigParseError, OSError) as exc:
-            raise CheckError(f"cannot read ssh config {self._config_path}: {exc}") from None
-        address = str(config.get("Hostname", alias))
-        port = port_override or int(str(config.get("Port", 22)))
-        user = user_override or str(config.get("User", local_user))
-        proxy_jump = host.proxy_jump if host is not None and host.proxy_jump else config.get("ProxyJump")
-        return Target(name=name, alias=alias, address=address, port=port, user=user,
-                      identity_file=str(Path(host.identity_file).expanduser())
-                      if host is not None and host.identity_file else None,
-                      proxy_jump=str(proxy_jump) if proxy_jump else None,
-                      port_override=port_override, user_override=user_override)
+            return await asyncio.wait_for(asyncssh.connect(
+                target.alias, client_factory=lambda: client, connect_timeout=remaining, **options),
+                remaining)
+        except asyncssh.HostKeyNotVerifiable as exc:
+            raise CheckError(client.refusal or f"host key for {target.where} refused: "
+                                               f"{_reason(exc)}") from None
+        except asyncssh.PermissionDenied:
+            raise CheckError(f"authentication failed for {target.user}@{target.where}: "
+                             "no offered key was accepted") from None
+        except TimeoutError:
+            raise CheckError(f"timed out after {_secs(timeout)}s connecting to {target.where}") from None
+        except ConnectionRefusedError:
+            raise CheckError(f"connection refused by {target.where}") from None
+        except socket.gaierror as exc:
+            raise CheckError(f"cannot resolve {target.address} (for {target.name}): "
+                             f"{exc.strerror}") from None
+        except asyncssh.Error as exc:
+            raise CheckError(f"SSH to {target.where} failed: {_reason(exc)}") from None
+        except (OSError, ValueError) as exc:
+            raise CheckError(f"cannot connect to {target.where}: {_reason(exc)}") from None
 
 
+def _supported_host_key_algs() -> list[str]:
+    """The host key algorithms asyncssh can verify here."""
+    from asyncssh.public_key import get_certificate_algs, get_public_key_algs
+
+    return [a.decode("ascii") for a in get_certificate_algs() + get_public_key_algs()]

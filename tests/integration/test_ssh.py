@@ -132,7 +132,7 @@ async def test_unknown_host_key_is_refused_with_its_fingerprint(sshd: sshd_serve
     fingerprint = sshd_server.fingerprint(sshd.host_key_line, sshd.folder)
     assert outcome.status is Status.ERROR
     assert outcome.summary == (f"host key for web1 (127.0.0.1:{sshd.port}) is not in known_hosts: "
-                               f"ED25519 {fingerprint}")
+                               f"ED25519 {fingerprint} (looked up as [127.0.0.1]:{sshd.port})")
 
 
 async def test_changed_host_key_is_refused_naming_both_keys(sshd: sshd_server.SSHServer) -> None:
