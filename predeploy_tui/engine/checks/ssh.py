@@ -17,7 +17,9 @@ async def run(ctx: CheckContext) -> Observation:
     command = ctx.check.params.get("run")
     if not command:
         raise CheckError("an ssh check needs run: COMMAND")
-    result = await ctx.transport().run(str(command), timeout=ctx.remaining(), on_output=ctx.output)
+    # Secrets the command names as $PREDEPLOY_SECRET_n go over the channel's stdin, not its argv.
+    result = await ctx.transport().run(str(command), timeout=ctx.remaining(), on_output=ctx.output,
+                                       env=dict(ctx.check.env) or None)
     code = "killed by a signal" if result.exit_code is None else f"exit {result.exit_code}"
     return Observation(output=result.output, exit_code=result.exit_code,
                        summary=f"{code} on {ctx.host}")
