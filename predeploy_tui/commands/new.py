@@ -13,6 +13,7 @@ from predeploy_tui.commands import (
     existing_file,
     parse_vars,
     refuse_without_terminal,
+    secret_values,
 )
 
 if TYPE_CHECKING:
@@ -50,6 +51,7 @@ def create(args: argparse.Namespace, checklist: Checklist | None = None) -> tupl
     if checklist is None:
         checklist = load_checklist(checklist_path)
     variables = parse_vars(args.var)
+    secret_values(variables, [v.name for v in checklist.variables if v.secret])
     now = datetime.now(UTC)
     version = variables.get("version") or next(
         (v.default or "" for v in checklist.variables if v.name == "version"), "")
@@ -93,8 +95,10 @@ def main(args: argparse.Namespace) -> int:
     if session_path is not None and session_path.exists():
         raise UsageError(f"{session_path} already exists; open it with `predeploy open "
                          f"{session_path}` or choose another --session")
+    given = parse_vars(args.var)
+    given |= secret_values(given, [v.name for v in checklist.variables if v.secret])
     request = NewSessionRequest(
         checklist, session_maker(checklist, checklist_file, session_path=session_path),
         deployer=args.deployer if args.deployer is not None else default_person(),
-        reviewer=args.reviewer, variables=parse_vars(args.var), major=args.major)
+        reviewer=args.reviewer, variables=given, major=args.major)
     return run_app(PredeployApp(new=request, keymap=keymap))

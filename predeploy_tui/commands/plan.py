@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from predeploy_tui.commands import UsageError, existing_file, parse_vars
+from predeploy_tui.commands import UsageError, existing_file, parse_vars, secret_values
 
 HELP = "print every command, host and endpoint a run would touch (actions marked); runs nothing"
 
@@ -34,8 +34,10 @@ def main(args: argparse.Namespace) -> int:
             path = target.resolve().parent / path
         checklist = load_checklist(path)
         variables = {**session.variables, **given}
+        secret_values(given, session.secret_variables)
     else:
         checklist = load_checklist(target)
+        secret_values(given, [v.name for v in checklist.variables if v.secret])
         variables = {v.name: v.default or "" for v in checklist.variables}
         variables.update(given)
     unknown = sorted(set(given) - {v.name for v in checklist.variables})

@@ -10,7 +10,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from predeploy_tui.commands import UsageError, default_person, existing_file, parse_vars
+from predeploy_tui.commands import (
+    UsageError,
+    default_person,
+    existing_file,
+    parse_vars,
+    secret_values,
+)
 
 HELP = "run the checks of a checklist or session without the UI; exit 0 GO, 4 CONDITIONAL, 3 NO GO"
 
@@ -27,7 +33,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--yes-actions", action="store_true",
                    help="run action items too (they are skipped otherwise)")
     p.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
-                   help="a checklist variable (repeatable); secret ones must be given each run")
+                   help="a checklist variable (repeatable); secret ones are read from "
+                        "PREDEPLOY_VAR_<name> in the environment, never given here")
     p.add_argument("--session", metavar="PATH", help="where a new session is saved")
     p.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report")
     p.add_argument("--deployer", help="who runs the checks (default: git user.name, else login)")
@@ -141,7 +148,8 @@ def prepare(args: argparse.Namespace, extra_vars: dict[str, str] | None = None) 
             unknown = sorted(set(given) - {v.name for v in checklist.variables})
             if unknown:
                 raise UsageError("unknown variable(s): " + ", ".join(unknown))
-            variables = {**session.variables, **given, **(extra_vars or {})}
+            secrets = secret_values(given, session.secret_variables)
+            variables = {**session.variables, **given, **secrets, **(extra_vars or {})}
             keys = select(checklist, args.section, args.item)
             check_variables(checklist, variables, keys)
             # A check left "running" by a killed run is marked interrupted before new results.
@@ -154,16 +162,17 @@ def prepare(args: argparse.Namespace, extra_vars: dict[str, str] | None = None) 
     from predeploy_tui.commands.new import create
 
     checklist = load_checklist(target)
+    secrets = secret_values(given, [v.name for v in checklist.variables if v.secret])
     values = {**given, **(extra_vars or {})}
     defaults = {v.name: v.default or "" for v in checklist.variables}
     keys = select(checklist, args.section, args.item)
-    check_variables(checklist, {**defaults, **values}, keys)
+    check_variables(checklist, {**defaults, **values, **secrets}, keys)
     path = Path(args.session) if args.session else _free_session_path(checklist, values)
     new_args = argparse.Namespace(checklist=str(target), var=[f"{k}={v}" for k, v in values.items()],
                                   deployer=args.deployer, reviewer="", major=False,
                                   session=str(path))
     path, created = create(new_args, checklist=checklist)
-    return Prepared(checklist, created, path, {**defaults, **values}, keys)
+    return Prepared(checklist, created, path, {**defaults, **values, **secrets}, keys)
 
 
 def _bring_up_to_date(session: Any, checklist: Any, target: Path, checklist_path: Path,
