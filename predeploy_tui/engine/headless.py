@@ -16,6 +16,7 @@ from typing import TextIO
 from predeploy_tui.core.checklist import Checklist
 from predeploy_tui.core.results import CheckResult, Status
 from predeploy_tui.core.session import Session
+from predeploy_tui.core.terminal import printable
 from predeploy_tui.core.verdict import Verdict, suggest
 from predeploy_tui.engine.base import ItemFinished, RunEvent
 from predeploy_tui.engine.recorder import SessionRecorder
@@ -27,9 +28,10 @@ def _utcnow() -> datetime:
 
 
 def result_line(key: str, result: CheckResult) -> str:
-    """One line for a finished item: glyph, status, key, summary, duration."""
+    """One line for a finished item: glyph, status, key, summary, duration (controls made visible)."""
     duration = f"  ({result.duration:.1f} s)" if result.duration is not None else ""
-    return f"{result.status.glyph} {result.status.value:<7} {key:<40} {result.summary}{duration}"
+    line = f"{result.status.glyph} {result.status.value:<7} {key:<40} {result.summary}{duration}"
+    return printable(line.replace("\n", " "))
 
 
 class ResultPrinter:
@@ -51,7 +53,8 @@ class ResultPrinter:
             return
         self.pending.append(result_line(event.key, event.result))
         for host in event.result.hosts:
-            self.pending.append(f"    {host.status.glyph} {host.host or 'local':<20} {host.summary}")
+            self.pending.append(printable(f"    {host.status.glyph} {host.host or 'local':<20} "
+                                          f"{host.summary}".replace("\n", " ")))
         self.count += 1
 
     def release(self) -> None:
@@ -90,7 +93,7 @@ async def run_headless(checklist: Checklist, session: Session, session_path: Pat
 
     async def confirm(request: ActionRequest) -> bool:
         where = f" on {request.host}" if request.host else ""
-        out.write(f"» action {request.key}{where}: {request.command}\n")
+        out.write(printable(f"» action {request.key}{where}: {request.command}") + "\n")
         out.flush()
         return True
 
@@ -108,6 +111,6 @@ async def run_headless(checklist: Checklist, session: Session, session_path: Pat
         await runner.aclose()
         recorder.flush()
     verdict = suggest(session, clock(), require_signoffs=False)
-    out.write("\n".join(verdict_lines(verdict)) + "\n")
+    out.write(printable("\n".join(verdict_lines(verdict))) + "\n")
     out.flush()
     return verdict
