@@ -42,6 +42,9 @@ sections:
             title: "Repaints \\e[2K its own line"
             check: {type: shell, run: 'printf "\\033[1G\\033[2K\\342\\234\\224 pass\\n"; exit 1',
                     expect: {exit_code: 0}}
+          - id: clear
+            title: Clears the screen
+            check: {type: shell, run: "echo \\e[2J cleared"}
           - id: summary
             title: Says a secret in its summary
             check: {type: shell, run: 'echo "token is ${env:@ENV@}"; exit 3', expect: {exit_code: 0}}
@@ -143,3 +146,16 @@ def test_a_secret_variable_comes_from_the_environment(workdir: Path) -> None:
                        "corpus"], workdir, env)
     assert "pass    out.corpus" in given.stdout, given.stdout + given.stderr
     assert SECRET_VAR not in (workdir / "g.toml").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("command", ["show", "plan"])
+def test_titles_printed_by_show_and_plan_carry_no_control_sequence(
+        workdir: Path, command: str, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(workdir)
+    assert main(["new", "--no-ui", "corpus.yaml", "--session", "t.toml"]) == 0
+    capsys.readouterr()
+    assert main([command, "t.toml"]) in (0, 3, 4)
+    out = capsys.readouterr().out
+    assert "\x1b" not in out
+    assert "Repaints ␛[2K its own line" in out if command == "show" else "echo ␛[2J" in out

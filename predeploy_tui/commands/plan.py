@@ -48,6 +48,8 @@ def main(args: argparse.Namespace) -> int:
         planned = runner.plan()
     except TemplateError as exc:
         raise UsageError(str(exc)) from None
-    print(f"Plan for {checklist.title} ({checklist.id})")
-    print(format_plan(planned))
+    from predeploy_tui.core.terminal import printable
+
+    print(printable(f"Plan for {checklist.title} ({checklist.id})"))
+    print(printable(format_plan(planned)))
     return 0
