@@ -32,6 +32,10 @@ FUZZY_LENGTH = 6
 line break and inside longer base64 (``Basic`` of ``user:secret``); shorter ones only as given,
 so a three-letter secret does not eat every word that contains it backwards."""
 
+SPLIT_LENGTH = 256
+"""Longer known values (a key file's text) are not also sought split across a line break: the
+pattern would hold an optional break between every two of their characters."""
+
 _KEY_BEGIN = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|^Private-Lines:", re.M)
 _KEY_END = re.compile(r"-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|^Private-MAC:.*$", re.M)
 _B64 = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_")
@@ -262,7 +266,8 @@ def _forms(values: Iterable[str]) -> _Forms | None:
         value_cores = _base64_cores(raw)
         cores |= {c.lower() for c in value_cores}
         fuzzy |= forms | value_cores | {value[::-1], raw.hex()}
-        split |= {value, value[::-1]}
+        if len(value) <= SPLIT_LENGTH:
+            split |= {value, value[::-1]}
         half = (len(value) + 1) // 2
         probes |= {value[:half].lower(), value[-half:].lower(),
                    value[::-1][:half].lower(), value[::-1][-half:].lower()}
