@@ -16,6 +16,7 @@ import pytest
 from engine.secret_corpus import ENV_NAME, ENV_SECRET, NEGATIVES, SECRET_VAR, SHAPES
 
 from predeploy_tui.cli import main
+from predeploy_tui.engine.git import secrets_in
 
 PREDEPLOY = Path(sys.executable).parent / "predeploy"
 REPAINT = "\x1b[1G\x1b[2K✔ pass"
@@ -88,6 +89,8 @@ def test_no_secret_of_the_corpus_escapes_a_headless_run(workdir: Path) -> None:
               if ENV_SECRET in text or SECRET_VAR in text
               or ENV_SECRET[:7] in text or ENV_SECRET[7:] in text]
     assert leaks == []
+    # And the saved session passes the scanner `predeploy commit` uses: nothing left to refuse
+    assert secrets_in(surfaces["session"]) == []
     # And the evidence was kept: every check's output made it to the record
     report = json.loads(surfaces["export json"])
     text = json.dumps(report)
