@@ -301,7 +301,7 @@ class Redactor:
         """Whether ``text`` ends with the start of a known value (its rest may follow)."""
         tail = text.rstrip("\r\n")[-64:].lower()
         return any(tail.endswith(v[:k].lower()) for v in self._values if len(v) >= FUZZY_LENGTH
-                   for k in range(2, len(v)))
+                   for k in range(2, min(len(v), len(tail) + 1)))
 
     def _values_masked(self, text: str) -> str:
         forms = self._forms
