@@ -246,6 +246,8 @@ class _Forms:
     """Lower-cased texts one of which any occurrence contains (cheap ``in`` tests first)."""
     cores: frozenset[str]
     """Lower-cased base64 cores: a match of one is widened to the whole base64 run."""
+    reach: int
+    """How far from a probe a match can extend (a split form holds line breaks)."""
 
 
 def _forms(values: Iterable[str]) -> _Forms | None:
@@ -279,7 +281,33 @@ def _forms(values: Iterable[str]) -> _Forms | None:
     # A value split across a line break: an optional line break between any two characters.
     pieces += [(len(f), "(?i:" + r"(?:\r?\n)?".join(re.escape(c) for c in f) + ")") for f in split]
     pieces.sort(key=lambda p: -p[0])
-    return _Forms(re.compile("|".join(p for _, p in pieces)), tuple(probes), frozenset(cores))
+    return _Forms(re.compile("|".join(p for _, p in pieces)), tuple(probes), frozenset(cores),
+                  reach=3 * max(n for n, _ in pieces))
+
+
+def _near_probes(forms: _Forms, text: str, lower: str) -> Iterable[re.Match[str]]:
+    """Matches of the forms, sought only around the probes' occurrences.
+
+    Every match holds a probe, so windows of ``reach`` either side of each occurrence hold them
+    all; the case-insensitive pattern, with an optional break between characters, costs too
+    much to run over every position of a long output.
+    """
+    if len(lower) != len(text):
+        return forms.pattern.finditer(text)
+    windows: list[tuple[int, int]] = []
+    for probe in forms.probes:
+        at = lower.find(probe)
+        while at >= 0:
+            windows.append((max(0, at - forms.reach), min(len(text), at + forms.reach)))
+            at = lower.find(probe, at + 1)
+    windows.sort()
+    merged: list[list[int]] = []
+    for start, end in windows:
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return (match for start, end in merged for match in forms.pattern.finditer(text, start, end))
 
 
 class Redactor:
@@ -312,7 +340,7 @@ class Redactor:
             return text
         out: list[str] = []
         last = 0
-        for match in forms.pattern.finditer(text):
+        for match in _near_probes(forms, text, lower):
             start, end = match.span()
             if start < last:
                 continue

@@ -121,3 +121,14 @@ def test_a_streamed_value_split_across_two_lines_never_shows() -> None:
 def test_references_and_masks_are_not_secrets() -> None:
     # A session file keeps the check as written: ${env:X} is a reference, not a value.
     assert find_secrets('password = "${env:DB_PASSWORD}"\ntoken: ***\n') == []
+
+
+def test_known_values_deep_in_a_long_output_are_masked_whole_and_split() -> None:
+    filler = "ordinary log line with nothing secret in it\n" * 5000
+    text = (filler + f"x {ENV_SECRET} y\n" + filler + f"{ENV_SECRET[:5]}\n{ENV_SECRET[5:]}\n"
+            + filler + ENV_SECRET.upper() + "\n")
+    out = Redactor([ENV_SECRET]).redact(text)
+    assert out.count("***") == 3
+    assert ENV_SECRET[:5] not in out
+    assert ENV_SECRET[5:] not in out
+    assert ENV_SECRET.upper() not in out
