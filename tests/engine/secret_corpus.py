@@ -25,7 +25,7 @@ ALNUM = string.ascii_letters + string.digits
 HEX = "0123456789abcdef"
 B64 = ALNUM + "+/"
 
-ENV_SECRET = "Zq8-tRw4#vLp2@Kx"
+ENV_SECRET = "Zq8-tRw4#vLp2@Kx\"é"
 """The value of ``${env:DEPLOY_TOKEN}`` (has characters that JSON/URL encodings change)."""
 ENV_NAME = "DEPLOY_TOKEN"
 
@@ -124,7 +124,9 @@ SHAPES: list[tuple[str, str, str]] = [
     ("env secret upper-cased", "SHOUT " + ENV_SECRET.upper(), ENV_SECRET.upper()),
     ("env secret lower-cased", "quiet " + ENV_SECRET.lower(), ENV_SECRET.lower()),
     ("env secret reversed", "rev " + ENV_SECRET[::-1], ENV_SECRET[::-1]),
-    ("env secret JSON-escaped", "json " + json.dumps(ENV_SECRET + '"q')[1:-1], ENV_SECRET),
+    ("env secret JSON-escaped", "json " + json.dumps(ENV_SECRET)[1:-1], json.dumps(ENV_SECRET)[1:-1]),
+    ("env secret JSON-escaped UTF-8", json.dumps({"t": ENV_SECRET}, ensure_ascii=False),
+     json.dumps(ENV_SECRET, ensure_ascii=False)[1:-1]),
     ("env secret URL-encoded", "url " + quote(ENV_SECRET, safe=""), quote(ENV_SECRET, safe="")),
     ("env secret base64", "b64 " + base64.b64encode(_ENV_RAW).decode(), base64.b64encode(_ENV_RAW).decode()),
     ("env secret split across lines", "first half " + _ENV_SPLIT + " end", ENV_SECRET[7:]),
