@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 COMMANDS: tuple[str, ...] = (
@@ -40,6 +40,27 @@ def parse_vars(pairs: Iterable[str]) -> dict[str, str]:
             raise UsageError(f"--var {name.strip()} is given twice; give each variable once")
         out[name.strip()] = value
     return out
+
+
+def secret_values(given: Mapping[str, str], secret_names: Iterable[str],
+                  environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The secret variables' values set in the environment (``PREDEPLOY_VAR_<name>``).
+
+    A secret given with ``--var`` is refused: a command line is in ``ps`` for every local user.
+    """
+    import os
+
+    from predeploy_tui.engine.template import VARIABLE_ENV_PREFIX
+
+    names = list(secret_names)
+    for name in names:
+        if name in given:
+            raise UsageError(f"--var {name}: {name} is a secret variable and a command line is "
+                             f"visible to every user in ps; set {VARIABLE_ENV_PREFIX}{name} in "
+                             "the environment instead, or enter it at the app's prompt")
+    env = os.environ if environ is None else environ
+    return {name: env[VARIABLE_ENV_PREFIX + name] for name in names
+            if VARIABLE_ENV_PREFIX + name in env}
 
 
 def refuse_without_terminal(command: str, instead: str) -> bool:

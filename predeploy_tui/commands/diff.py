@@ -27,6 +27,8 @@ def main(args: argparse.Namespace) -> int:
         raise UsageError(f"--slower-pct must be a finite number, 0 or more, not {args.slower_pct:g}")
     old = store.load(existing_file(args.old, "session"))
     new = store.load(existing_file(args.new, "session"))
+    from predeploy_tui.core.terminal import printable
+
     for line in compare(old, new, slower_pct=args.slower_pct).lines():
-        print(line)
+        print(printable(line))
     return 0

@@ -12,6 +12,7 @@ from predeploy_tui.commands import (
     existing_file,
     parse_vars,
     refuse_without_terminal,
+    secret_values,
 )
 
 if TYPE_CHECKING:
@@ -65,6 +66,8 @@ def main(args: argparse.Namespace) -> int:
     checklist = load_checklist(checklist_file)
     session_path = Path(args.session) if args.session else None
     variables = parse_vars(args.var)
+    # A secret is refused on the command line; one set as PREDEPLOY_VAR_<name> is never saved.
+    secrets = secret_values(variables, [v.name for v in checklist.variables if v.secret])
     if args.no_ui:
         opened = create(checklist, checklist_file, variables=variables, deployer=args.deployer,
                         reviewer=args.reviewer, major=args.major, session=session_path)
@@ -87,5 +90,5 @@ def main(args: argparse.Namespace) -> int:
     request = NewSessionRequest(
         checklist, session_maker(checklist, checklist_file, session_path=session_path),
         deployer=args.deployer if args.deployer is not None else default_person(),
-        reviewer=args.reviewer, variables=variables, major=args.major)
+        reviewer=args.reviewer, variables={**variables, **secrets}, major=args.major)
     return run_app(PredeployApp(new=request, keymap=keymap))

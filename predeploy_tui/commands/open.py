@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 
-from predeploy_tui.commands import existing_file, parse_vars, refuse_without_terminal
+from predeploy_tui.commands import (
+    existing_file,
+    parse_vars,
+    refuse_without_terminal,
+    secret_values,
+)
 
 HELP = "open a session in the terminal app (review mode for a decided session)"
 
@@ -16,7 +22,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="open as the reviewer: read-only evidence, review notes, reviewer re-runs")
     p.add_argument("--read-only", action="store_true", help="change nothing, save nothing")
     p.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
-                   help="a secret variable's value for re-runs (never saved; repeatable)")
+                   help="a variable's value for re-runs (repeatable); secret ones come from "
+                        "PREDEPLOY_VAR_<name> in the environment or the app's prompt")
     p.add_argument("--as", dest="person", default="", metavar="NAME",
                    help="who is at the keyboard (default: the session's deployer or reviewer)")
 
@@ -24,17 +31,23 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     """Open the app on the session."""
     from predeploy_tui.commands import UsageError
+    from predeploy_tui.engine.template import VARIABLE_ENV_PREFIX
     from predeploy_tui.tui.app import PredeployApp
     from predeploy_tui.tui.keymap import KeymapError, load_keymap
     from predeploy_tui.tui.launch import open_session, run_app
 
+    path = existing_file(args.session, "session")
+    given = parse_vars(args.var)
+    if given or any(name.startswith(VARIABLE_ENV_PREFIX) for name in os.environ):
+        from predeploy_tui.core import store
+
+        given |= secret_values(given, store.load(path).secret_variables)
     if refuse_without_terminal("open", "`predeploy show` or `predeploy run`"):
         return 2
-    path = existing_file(args.session, "session")
     try:
         keymap = load_keymap()
     except KeymapError as exc:
         raise UsageError(str(exc)) from None
     opened = open_session(path, review=args.review, read_only=args.read_only,
-                          variables=parse_vars(args.var), person=args.person)
+                          variables=given, person=args.person)
     return run_app(PredeployApp(opened, keymap=keymap))

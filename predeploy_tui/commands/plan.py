@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from predeploy_tui.commands import UsageError, existing_file, parse_vars
+from predeploy_tui.commands import UsageError, existing_file, parse_vars, secret_values
 
 HELP = "print every command, host and endpoint a run would touch (actions marked); runs nothing"
 
@@ -35,8 +35,10 @@ def main(args: argparse.Namespace) -> int:
             raise UsageError(f"{target}: the session does not name its checklist")
         checklist = load_checklist(path)
         variables = {**session.variables, **given}
+        secret_values(given, session.secret_variables)
     else:
         checklist = load_checklist(target)
+        secret_values(given, [v.name for v in checklist.variables if v.secret])
         variables = {v.name: v.default or "" for v in checklist.variables}
         variables.update(given)
     unknown = sorted(set(given) - {v.name for v in checklist.variables})
@@ -47,10 +49,12 @@ def main(args: argparse.Namespace) -> int:
         planned = runner.plan()
     except TemplateError as exc:
         raise UsageError(str(exc)) from None
-    print(f"Plan for {checklist.title} ({checklist.id})")
-    print(format_plan(planned))
+    from predeploy_tui.core.terminal import printable
+
+    print(printable(f"Plan for {checklist.title} ({checklist.id})"))
+    print(printable(format_plan(planned)))
     where = endpoint_lines(planned, runner.hosts())
     if where:
         print()
-        print("\n".join(where))
+        print(printable("\n".join(where)))
     return 0

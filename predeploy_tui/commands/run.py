@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from predeploy_tui.commands import UsageError, existing_file, parse_vars
+from predeploy_tui.commands import UsageError, existing_file, parse_vars, secret_values
 
 if TYPE_CHECKING:
     from predeploy_tui.core.checklist import Checklist
@@ -32,7 +32,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--yes-actions", action="store_true",
                    help="run action items too (they are skipped otherwise)")
     p.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
-                   help="a checklist variable (repeatable); secret ones must be given each run")
+                   help="a checklist variable (repeatable); secret ones are read from "
+                        "PREDEPLOY_VAR_<name> in the environment, never given here")
     p.add_argument("--session", metavar="PATH",
                    help="where a new session is saved (default sessions/<checklist>-<version>-"
                         "<env>.toml, with -2, -3... when taken); a PATH that exists is refused")
@@ -143,7 +144,8 @@ def prepare(args: argparse.Namespace, extra_vars: dict[str, str] | None = None) 
             unknown = sorted(set(given) - {v.name for v in checklist.variables})
             if unknown:
                 raise UsageError("unknown variable(s): " + ", ".join(unknown))
-            variables = {**session.variables, **given, **(extra_vars or {})}
+            secrets = secret_values(given, session.secret_variables)
+            variables = {**session.variables, **given, **secrets, **(extra_vars or {})}
             keys = select(checklist, args.section, args.item)
             check_variables(checklist, variables, keys)
             # A check left "running" by a killed run is marked interrupted before new results.
@@ -155,13 +157,14 @@ def prepare(args: argparse.Namespace, extra_vars: dict[str, str] | None = None) 
     from predeploy_tui.commands.new import create
 
     checklist = load_checklist(target)
+    secrets = secret_values(given, [v.name for v in checklist.variables if v.secret])
     values = {**given, **(extra_vars or {})}
     defaults = {v.name: v.default or "" for v in checklist.variables}
     keys = select(checklist, args.section, args.item)
-    check_variables(checklist, {**defaults, **values}, keys)
+    check_variables(checklist, {**defaults, **values, **secrets}, keys)
     created = create(checklist, target, variables=values, deployer=args.deployer,
                      session=Path(args.session) if args.session else None)
-    return Prepared(checklist, created, {**defaults, **values}, keys)
+    return Prepared(checklist, created, {**defaults, **values, **secrets}, keys)
 
 
 def _bring_up_to_date(opened: Opened, checklist: Checklist, checklist_path: Path, by: str) -> None:

@@ -44,7 +44,8 @@ def summary(session: object, now: datetime) -> str:
 def main(args: argparse.Namespace) -> int:
     """Print the summary."""
     from predeploy_tui.core import store
+    from predeploy_tui.core.terminal import printable
 
     path = existing_file(args.session, "session")
-    print(summary(store.load(path), datetime.now(UTC)))
+    print(printable(summary(store.load(path), datetime.now(UTC))))
     return 0

@@ -129,6 +129,9 @@ class ResolvedCheck:
     """The matcher spec."""
     timeout: float
     """Seconds bounding the whole check."""
+    env: Mapping[str, str] = field(default_factory=dict)
+    """Secret values the command names as ``$PREDEPLOY_SECRET_n``: the transport passes them in
+    the process's environment (or its stdin over SSH), never in argv; never save this."""
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from typing import TextIO
 from predeploy_tui.core.checklist import Checklist
 from predeploy_tui.core.results import CheckResult
 from predeploy_tui.core.session import Session
+from predeploy_tui.core.terminal import printable
 from predeploy_tui.core.verdict import CHECKS, Verdict, suggest
 from predeploy_tui.engine.base import ItemFinished, RunEvent
 from predeploy_tui.engine.recorder import SessionRecorder, SessionSaver
@@ -30,9 +31,10 @@ def _utcnow() -> datetime:
 
 
 def result_line(key: str, result: CheckResult) -> str:
-    """One line for a finished item: glyph, status, key, summary, duration."""
+    """One line for a finished item: glyph, status, key, summary, duration (controls made visible)."""
     duration = f"  ({result.duration:.1f} s)" if result.duration is not None else ""
-    return f"{result.status.glyph} {result.status.value:<7} {key:<40} {result.summary}{duration}"
+    line = f"{result.status.glyph} {result.status.value:<7} {key:<40} {result.summary}{duration}"
+    return printable(line.replace("\n", " "))
 
 
 class ResultPrinter:
@@ -52,7 +54,8 @@ class ResultPrinter:
             return
         self.pending.append(result_line(event.key, event.result))
         for host in event.result.hosts:
-            self.pending.append(f"    {host.status.glyph} {host.host or 'local':<20} {host.summary}")
+            self.pending.append(printable(f"    {host.status.glyph} {host.host or 'local':<20} "
+                                          f"{host.summary}".replace("\n", " ")))
 
     def release(self) -> None:
         """Print the lines whose results are now saved."""
@@ -120,7 +123,7 @@ async def run_headless(checklist: Checklist, session: Session, session_path: Pat
 
     async def confirm(request: ActionRequest) -> bool:
         where = f" on {request.host}" if request.host else ""
-        out.write(f"» action {request.key}{where}: {request.command}\n")
+        out.write(printable(f"» action {request.key}{where}: {request.command}") + "\n")
         out.flush()
         return True
 
@@ -136,6 +139,6 @@ async def run_headless(checklist: Checklist, session: Session, session_path: Pat
     if saver.error:
         raise OSError(saver.error)
     verdict, lines = outcome(session, clock(), keys, checks_only)
-    out.write("\n".join(lines) + "\n")
+    out.write(printable("\n".join(lines)) + "\n")
     out.flush()
     return verdict

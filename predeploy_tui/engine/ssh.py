@@ -132,13 +132,28 @@ class _Session(asyncssh.SSHClientSession[bytes]):
 
 
 def _remote_command(command: str | Sequence[str], env: Mapping[str, str] | None,
-                    cwd: str | None) -> str:
-    # sshd drops environment requests unless AcceptEnv allows them, so env and cwd travel in the command.
+                    cwd: str | None) -> tuple[str, bytes | None]:
+    """The command line sent, and what to write on its stdin (``env``'s values), if anything.
+
+    sshd drops environment requests unless AcceptEnv allows them, and the command line is in the
+    remote ``ps`` for every user: so the values travel on stdin, one line each, read by the
+    shell (``read`` is a builtin: no argv) before the command runs.
+    """
     text = command if isinstance(command, str) else shlex.join(command)
-    prefix = "".join(f"export {name}={shlex.quote(value)}; " for name, value in (env or {}).items())
+    names = list(env or {})
+    for name in names:
+        if not name.isidentifier() or not name.isascii():
+            raise CheckError(f"cannot pass environment variable {name!r} over SSH (not a name)")
+        if "\n" in (env or {})[name]:
+            raise CheckError(f"cannot pass {name} over SSH: its value holds a line break")
+    prefix = ""
+    if names:
+        prefix = ("".join(f"IFS= read -r {name} && " for name in names)
+                  + f"export {' '.join(names)} || exit 1; ")
     if cwd:
-        prefix = f"cd {shlex.quote(cwd)} || exit 1; " + prefix
-    return prefix + text
+        prefix += f"cd {shlex.quote(cwd)} || exit 1; "
+    feed = "".join(f"{(env or {})[name]}\n" for name in names).encode() if names else None
+    return prefix + text, feed
 
 
 class SSHTransport:
@@ -155,7 +170,7 @@ class SSHTransport:
         loop = asyncio.get_running_loop()
         started = loop.time()
         deadline = started + timeout
-        remote = _remote_command(command, env, cwd)
+        remote, feed = _remote_command(command, env, cwd)
         channels = self._pool._channels(self.name)
         try:
             await asyncio.wait_for(channels.acquire(), max(0.0, deadline - loop.time()))
@@ -163,12 +178,13 @@ class SSHTransport:
             raise CheckError(f"timed out after {_secs(timeout)}s waiting for a free channel on "
                              f"{self.name}") from None
         try:
-            return await self._run_on_channel(remote, deadline, timeout, on_output, started)
+            return await self._run_on_channel(remote, deadline, timeout, on_output, started, feed)
         finally:
             channels.release()
 
     async def _run_on_channel(self, remote: str, deadline: float, timeout: float,
-                              on_output: OutputCallback | None, started: float) -> CommandResult:
+                              on_output: OutputCallback | None, started: float,
+                              feed: bytes | None = None) -> CommandResult:
         loop = asyncio.get_running_loop()
         for attempt in (1, 2):
             conn, fresh = await self._pool._connection(self.name, max(0.0, deadline - loop.time()))
@@ -187,6 +203,9 @@ class SSHTransport:
                 raise CheckError(f"connection to {self.name} lost: {_reason(exc)}") from None
             except asyncssh.ChannelOpenError as exc:
                 raise CheckError(f"{self.name} refused a channel: {_reason(exc)}") from None
+            if feed is not None:
+                chan.write(feed)
+                chan.write_eof()
             return await self._finish(chan, session, deadline, timeout, started)
         raise AssertionError("unreachable")  # pragma: no cover
 

@@ -3,7 +3,10 @@
 A value that lands in a shell command string (the ``run`` of shell and ssh checks) is shell-quoted,
 so a version like ``1.2.3; rm -rf /`` stays one argument. ``${env:NAME}`` reads the runner's
 environment and its value is secret, as are variables the checklist marks ``secret: true``:
-the resolved check's ``shown`` copy masks them as ``***``.
+the resolved check's ``shown`` copy masks them as ``***``. A secret never lands in a command
+string, whose argv every local user reads in ``ps``: the command names ``$PREDEPLOY_SECRET_1``
+(quoted for where it stands) and the value travels in the resolved check's ``env``, which the
+transports hand to the process through its environment (locally) or its stdin (over SSH).
 """
 
 from __future__ import annotations
@@ -22,10 +25,41 @@ MASK = "***"
 """What a secret value is shown as."""
 SHELL_FIELDS: Mapping[str, tuple[str, ...]] = {"shell": ("run",), "ssh": ("run",)}
 """Fields (by check type) whose text runs through a shell, so values are quoted there."""
+VARIABLE_ENV_PREFIX = "PREDEPLOY_VAR_"
+"""A secret variable's value is read from ``PREDEPLOY_VAR_<name>``, never from the command line."""
 MIN_SECRET_LENGTH = 3
 """Shorter secret values are not redacted from output: masking every "a" would ruin it."""
 
+SECRET_ENV_PREFIX = "PREDEPLOY_SECRET_"
+"""Environment variables that carry secret values to a command: ``PREDEPLOY_SECRET_1``, ..."""
+
 _REF = re.compile(r"\$\{([^}]*)\}")
+
+
+def _quoting_at(text: str, end: int) -> str:
+    """The sh quoting in force at ``text[end]``: ``'``, ``"`` or "" (none)."""
+    state = ""
+    i = 0
+    while i < end:
+        c = text[i]
+        if state != "'" and c == "\\":
+            i += 2
+            continue
+        if state == "" and c in "'\"":
+            state = c
+        elif state == c:
+            state = ""
+        i += 1
+    return state
+
+
+def _env_reference(name: str, quoting: str) -> str:
+    """``$name`` as one word, written for the quoting it lands in."""
+    if quoting == "'":
+        return f"'\"${{{name}}}\"'"
+    if quoting == '"':
+        return f"${{{name}}}"
+    return f'"${{{name}}}"'
 
 
 class TemplateError(Exception):
@@ -68,12 +102,18 @@ class Template:
         if secret and value == MASK:
             if self._strict_env:
                 raise TemplateError(name, f"secret variable {name} has no value here (secrets "
-                                          f"are not saved): give it with --var {name}=...")
+                                          f"are not saved): give it in the environment as "
+                                          f"{VARIABLE_ENV_PREFIX}{name} or at the app's prompt")
             return "", True
         return value, secret
 
-    def fill(self, text: str, *, quote: bool = False) -> tuple[str, str]:
-        """``text`` with references filled: (clear text, text with secrets masked)."""
+    def fill(self, text: str, *, quote: bool = False,
+             secret_env: dict[str, str] | None = None) -> tuple[str, str]:
+        """``text`` with references filled: (clear text, text with secrets masked).
+
+        With ``secret_env`` (a shell command), a secret is not written into the text: it is
+        added there as ``PREDEPLOY_SECRET_n`` and the text names that variable instead.
+        """
         clear: list[str] = []
         shown: list[str] = []
         last = 0
@@ -83,7 +123,13 @@ class Template:
             value, secret = self.value(match.group(1))
             if secret and len(value) >= MIN_SECRET_LENGTH:
                 self.secrets.add(value)
-            piece = shlex.quote(value) if quote else value
+            if secret and secret_env is not None:
+                name = next((k for k, v in secret_env.items() if v == value),
+                            f"{SECRET_ENV_PREFIX}{len(secret_env) + 1}")
+                secret_env[name] = value
+                piece = _env_reference(name, _quoting_at(text, match.start()))
+            else:
+                piece = shlex.quote(value) if quote else value
             clear.append(piece)
             shown.append(MASK if secret else piece)
             last = match.end()
@@ -103,17 +149,38 @@ class Template:
         return value, value
 
     def check(self, spec: CheckSpec) -> ResolvedCheck:
-        """The check with every reference filled (TemplateError names the first unknown one)."""
+        """The check with every reference filled (TemplateError names the first unknown one).
+
+        A secret in a shell field goes to the check's ``env`` (see the module docstring); in an
+        argument list (``run: [...]`` or ``shell: false``), where no shell reads a variable, it
+        is refused rather than put on the command line.
+        """
         quoted = SHELL_FIELDS.get(spec.type, ())
+        argv = spec.params.get("shell", True) is False
         params: dict[str, Any] = {}
         shown: dict[str, Any] = {}
+        env: dict[str, str] = {}
         for key, value in spec.params.items():
-            params[key], shown[key] = self._walk(value, key in quoted and isinstance(value, str))
+            if key in quoted and (argv or not isinstance(value, str)):
+                self._refuse_secret_in_argv(key, value)
+            if key in quoted and isinstance(value, str) and not argv:
+                params[key], shown[key] = self.fill(value, quote=True, secret_env=env)
+            else:
+                params[key], shown[key] = self._walk(value, key in quoted and isinstance(value, str))
         expect = None
         if spec.expect is not None:
             expect, _ = self._walk(spec.expect, False)
         return ResolvedCheck(type=spec.type, params=MappingProxyType(params),
-                             shown=MappingProxyType(shown), expect=expect, timeout=spec.timeout)
+                             shown=MappingProxyType(shown), expect=expect, timeout=spec.timeout,
+                             env=MappingProxyType(env))
+
+    def _refuse_secret_in_argv(self, key: str, value: Any) -> None:
+        for name in references(value):
+            if self.value(name)[1]:
+                raise TemplateError(name, f"${{{name}}} is secret and {key} is an argument list, "
+                                          "where every user would read it in ps: write it as a "
+                                          "command string (the value reaches it through the "
+                                          "environment)")
 
     def host(self, host: Host) -> Host:
         """A checklist host with ``${...}`` in its fields filled (plain, never quoted)."""

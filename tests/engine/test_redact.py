@@ -10,6 +10,9 @@ import pytest
 from predeploy_tui.core.results import CheckResult, Status
 from predeploy_tui.engine.redact import LineRedactor, Redactor, find_secrets
 
+from .secret_corpus import ENV_SECRET, NEGATIVES, SECRET_VAR
+from .secret_corpus import SHAPES as CORPUS
+
 PRIVATE_KEY = ("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n"
                "AAAAAAAAAAEAAAAzAAAAC3NzaC1lZDI1NTE5AAAAIHh0Zm9v\n-----END OPENSSH PRIVATE KEY-----")
 
@@ -76,3 +79,56 @@ def test_streamed_private_key_split_across_chunks_never_shows() -> None:
     assert "b3Blbn" not in shown
     assert "AAAAC3N" not in shown
     assert shown.endswith("***\nafter\n")
+
+
+@pytest.mark.parametrize(("name", "line", "secret"), CORPUS, ids=[s[0] for s in CORPUS])
+def test_corpus_shape_is_masked(name: str, line: str, secret: str) -> None:
+    out = Redactor([ENV_SECRET, SECRET_VAR]).redact(line)
+    assert secret not in out, name
+    assert "***" in out
+
+
+def test_corpus_has_at_least_sixty_shapes() -> None:
+    assert len({name for name, _, _ in CORPUS}) >= 60
+
+
+@pytest.mark.parametrize("line", NEGATIVES)
+def test_ordinary_text_survives_redaction(line: str) -> None:
+    assert Redactor([ENV_SECRET, SECRET_VAR]).redact(line) == line
+
+
+def test_a_known_value_split_across_a_line_break_loses_both_halves() -> None:
+    text = f"a {ENV_SECRET[:7]}\n{ENV_SECRET[7:]} b"
+    out = Redactor([ENV_SECRET]).redact(text)
+    assert ENV_SECRET[:7] not in out
+    assert ENV_SECRET[7:] not in out
+    assert out == "a ***\n b"
+
+
+def test_a_short_known_value_is_not_hunted_in_other_words() -> None:
+    # Reversed, upper-cased and split forms are for values long enough to be unmistakable.
+    assert Redactor(["nip"]).redact("PIN in the spin") == "PIN in the spin"
+
+
+def test_a_streamed_value_split_across_two_lines_never_shows() -> None:
+    stream = LineRedactor(Redactor([ENV_SECRET]))
+    shown = stream.feed(f"first {ENV_SECRET[:7]}\n") + stream.feed(f"{ENV_SECRET[7:]} then\n")
+    shown += stream.flush()
+    assert ENV_SECRET[:7] not in shown
+    assert ENV_SECRET[7:] not in shown
+
+
+def test_references_and_masks_are_not_secrets() -> None:
+    # A session file keeps the check as written: ${env:X} is a reference, not a value.
+    assert find_secrets('password = "${env:DB_PASSWORD}"\ntoken: ***\n') == []
+
+
+def test_known_values_deep_in_a_long_output_are_masked_whole_and_split() -> None:
+    filler = "ordinary log line with nothing secret in it\n" * 5000
+    text = (filler + f"x {ENV_SECRET} y\n" + filler + f"{ENV_SECRET[:5]}\n{ENV_SECRET[5:]}\n"
+            + filler + ENV_SECRET.upper() + "\n")
+    out = Redactor([ENV_SECRET]).redact(text)
+    assert out.count("***") == 3
+    assert ENV_SECRET[:5] not in out
+    assert ENV_SECRET[5:] not in out
+    assert ENV_SECRET.upper() not in out

@@ -39,7 +39,8 @@ def test_env_values_are_secret_and_masked_in_shown() -> None:
 def test_checklist_secret_variables_are_masked_too() -> None:
     t = Template({"db_password": "hunter22"}, environ={}, secret_names={"db_password"})
     check = t.check(spec("shell", run="psql --password ${db_password}"))
-    assert check.params["run"] == "psql --password hunter22"
+    assert check.params["run"] == 'psql --password "${PREDEPLOY_SECRET_1}"'
+    assert dict(check.env) == {"PREDEPLOY_SECRET_1": "hunter22"}
     assert check.shown["run"] == "psql --password ***"
     assert t.secrets == {"hunter22"}
 
@@ -55,7 +56,7 @@ def test_unknown_variable_and_unset_env_raise_naming_them() -> None:
 
 def test_a_stored_secret_without_its_value_is_an_error_but_plan_tolerates_it() -> None:
     strict = Template({"pw": "***"}, environ={}, secret_names={"pw"})
-    with pytest.raises(TemplateError, match="--var pw="):
+    with pytest.raises(TemplateError, match="PREDEPLOY_VAR_pw"):
         strict.check(spec("shell", run="echo ${pw}"))
     lenient = Template({"pw": "***"}, environ={}, secret_names={"pw"}, strict_env=False)
     assert lenient.check(spec("shell", run="echo ${pw} ${env:NOPE}")).shown["run"] == "echo *** ***"

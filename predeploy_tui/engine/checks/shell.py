@@ -60,8 +60,9 @@ async def run(ctx: CheckContext) -> Observation:
     cwd = params.get("cwd")
     folder = str(ctx.folder / Path(str(cwd))) if cwd else str(ctx.folder)
     env = params.get("env")
+    given = {str(k): str(v) for k, v in env.items()} if isinstance(env, Mapping) else {}
+    # Secrets the command names as $PREDEPLOY_SECRET_n travel in its environment, not its argv.
     result = finished(await ctx.transport().run(
         command, timeout=ctx.remaining(), on_output=ctx.output,
-        env={str(k): str(v) for k, v in env.items()} if isinstance(env, Mapping) else None,
-        cwd=folder))
+        env={**given, **ctx.check.env} or None, cwd=folder))
     return Observation(output=result.output, exit_code=result.exit_code)

@@ -36,7 +36,9 @@ async def run(ctx: CheckContext) -> Observation:
         raise CheckError("an ssh check needs run: COMMAND")
     if ctx.check.params.get("strict"):
         command = shlex.join([*STRICT_SHELL, str(command)])
+    # Secrets the command names as $PREDEPLOY_SECRET_n go over the channel's stdin, not its argv.
     result = finished(await ctx.transport().run(str(command), timeout=ctx.remaining(),
-                                                on_output=ctx.output))
+                                                on_output=ctx.output,
+                                                env=dict(ctx.check.env) or None))
     return Observation(output=result.output, exit_code=result.exit_code,
                        summary=f"exit {result.exit_code} on {ctx.host}")

@@ -15,6 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from predeploy_tui.core.quantity import QuantityError, parse_duration
+from predeploy_tui.core.terminal import printable
 
 
 class ConfirmAction(ModalScreen[bool]):
@@ -36,9 +37,10 @@ class ConfirmAction(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
             yield Label("Run this action?", classes="dialog-title")
-            yield Static(Text(f"{self.item_title}  ({self.key})"))
+            yield Static(Text(printable(f"{self.item_title}  ({self.key})")))
             yield Static(Text(f"on {self.host or 'this machine (local)'}", style="bold"))
-            yield Static(Text(self.command), id="confirm-command", classes="command")
+            # The exact command, a control character in it shown rather than acted on.
+            yield Static(Text(printable(self.command)), id="confirm-command", classes="command")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Run it (y)", id="yes", variant="warning", action="screen.answer(True)")
                 yield Button("Don't run (n)", id="no", variant="primary",
@@ -114,7 +116,7 @@ class WaiveDialog(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
-            yield Label(f"Waive: {self.item_title}", classes="dialog-title")
+            yield Label(Text(printable(f"Waive: {self.item_title}")), classes="dialog-title")
             yield Input(placeholder="Why this is acceptable for this release", id="reason")
             yield Input(placeholder="Approver (someone other than the deployer)", id="approver")
             yield Input(placeholder="Expires (optional: 24h, 7d or YYYY-MM-DD)", id="expires")

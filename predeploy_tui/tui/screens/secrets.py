@@ -32,7 +32,7 @@ class SecretsDialog(ModalScreen[dict[str, str] | None]):
         with Vertical(classes="dialog-box"):
             yield Label("Secret values for this session's checks", classes="dialog-title")
             yield Static("The session file never holds them; give them again to run checks "
-                         "(or pass --var NAME=VALUE).")
+                         "(or set PREDEPLOY_VAR_<name> in the environment).")
             for var in self.variables:
                 yield Label(Text(f"{var.prompt} ({var.name})"))
                 yield Input(password=True, id=f"secret-{var.name}", placeholder=var.description)

@@ -14,6 +14,7 @@ from textual.widgets.tree import TreeNode
 
 from predeploy_tui.core.results import Status
 from predeploy_tui.core.session import ItemState, Session
+from predeploy_tui.core.terminal import printable
 from predeploy_tui.core.vocab import ItemKind
 from predeploy_tui.tui.look import STATUS_STYLE
 
@@ -41,7 +42,7 @@ def section_label(title: str, statuses: list[Status]) -> Text:
     passed = sum(1 for s in statuses if s.passed)
     failed = sum(1 for s in statuses if s in (Status.FAIL, Status.ERROR))
     running = sum(1 for s in statuses if s is Status.RUNNING)
-    text = Text(title, style="bold")
+    text = Text(printable(title), style="bold")
     text.append(f" {passed}/{len(statuses)}", style="green" if passed == len(statuses) else "")
     if failed:
         text.append(f", {failed} failed", style="bold red")
@@ -53,7 +54,7 @@ def section_label(title: str, statuses: list[Status]) -> Text:
 def item_label(state: ItemState, status: Status) -> Text:
     """Glyph and title, coloured by status; actions and critical items are marked."""
     text = Text(f"{status.glyph} ", style=STATUS_STYLE[status])
-    text.append(state.title, style=STATUS_STYLE[status] if status is Status.FAIL else "")
+    text.append(printable(state.title), style=STATUS_STYLE[status] if status is Status.FAIL else "")
     if state.kind == ItemKind.ACTION:
         text.append(" [action]", style="italic dim")
     if state.critical and not status.passed:

@@ -15,6 +15,7 @@ from textual.widgets import Button, Label, Log, Static, TextArea
 
 from predeploy_tui.core.results import CheckResult, Status
 from predeploy_tui.core.session import ItemState, Session
+from predeploy_tui.core.terminal import printable
 from predeploy_tui.core.vocab import ItemKind, Role
 from predeploy_tui.tui.look import duration_text, local_time, status_text, update_static
 
@@ -37,7 +38,7 @@ def result_text(result: CheckResult, label: str = "") -> Text:
     """One result: status, summary, duration, who and when."""
     text = Text(f"{label}" if label else "")
     text.append_text(status_text(result.status))
-    text.append(f"  {result.summary}\n")
+    text.append(f"  {printable(result.summary)}\n")
     who = f"{result.by} ({result.role})" if result.role != Role.DEPLOYER else result.by
     text.append(f"  {duration_text(result.duration)} · {who or '?'} · "
                 f"{local_time(result.finished, with_date=True)}", style="dim")
@@ -46,15 +47,16 @@ def result_text(result: CheckResult, label: str = "") -> Text:
     for host in result.hosts:
         text.append(f"\n    {host.host or 'local'}: ")
         text.append_text(status_text(host.status))
-        text.append(f" {host.summary}")
+        text.append(f" {printable(host.summary)}")
     return text
 
 
 def _write(log: Log, text: str) -> None:
     """Add lines to the log in one batch: ``Log.write`` refreshes once per line, which at a
-    thousand lines costs more than a key press may wait."""
+    thousand lines costs more than a key press may wait. Control sequences are shown, not
+    obeyed: a check printing ``\\e[2J`` must not clear the screen."""
     if text:
-        log.write_lines(text.splitlines())
+        log.write_lines(printable(text).splitlines())
 
 
 def _show(widget: Widget, shown: bool) -> None:
@@ -127,11 +129,11 @@ class ItemDetail(VerticalScroll):
             self.remove_class("-no-item")
         state = session.items[self.key]
         status = state.effective_status(now)
-        head = Text(state.title, style="bold")
+        head = Text(printable(state.title), style="bold")
         update_static(title, head)
         update_static(self.query_one("#item-meta", Static), self._meta(session, state, status, now))
         check = self.query_one("#item-check", Static)
-        update_static(check, Text(target, style="") if target else "")
+        update_static(check, Text(printable(target), style="") if target else "")
         _show(check, bool(target))
         update_static(self.query_one("#item-result", Static), self._result(state, status))
         update_static(self.query_one("#item-history", Static), self._history(state))
