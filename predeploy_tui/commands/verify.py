@@ -108,6 +108,8 @@ def main(args: argparse.Namespace) -> int:
             print("  checklist file changed since the session began, but no item did")
         else:
             print("  checklist unchanged")
+    _site_code(session, checklist.folder if checklist is not None else
+               (path.parent / session.checklist_path).parent if session.checklist_path else None)
     print("NOT INTACT" if bad else "intact")
     return 1 if bad else 0
 
@@ -121,3 +123,20 @@ def _explain(finding: Any, session: Any) -> None:
         print("    changed: the approval's own record (who, when, what was approved)")
     if finding.unknown:
         print("    changed: content (no per-part hashes were stored to say where)")
+
+
+def _site_code(session: Any, folder: Path | None) -> None:
+    """Say which plugin files and site scripts changed since the deployer's runs executed them.
+
+    This is about the code beside the record, not the record: it changes no exit code.
+    """
+    from predeploy_tui.core.provenance import deployer_code_changes
+
+    if folder is None:
+        return
+    changed = deployer_code_changes(session.items.values(), folder)
+    if not changed:
+        return
+    print("  site code changed since the deployer's runs (plugins, site scripts):")
+    for change in changed:
+        print(f"    {change.line()}")

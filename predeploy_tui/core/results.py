@@ -7,6 +7,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from predeploy_tui.core.provenance import CodeFile
+
 
 class Status(StrEnum):
     """Every state an item can be in."""
@@ -95,6 +97,8 @@ class CheckResult:
     """The output was longer than the cap and was cut."""
     output_sha256: str = ""
     """Hash of the output as captured (after redaction), before any re-reading."""
+    code: tuple[CodeFile, ...] = ()
+    """The site files (plugin, site scripts) the check executed, hashed when it ran."""
 
     @property
     def duration(self) -> float | None:

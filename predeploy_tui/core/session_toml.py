@@ -43,6 +43,8 @@ def _write_result(w: tomlfmt.Writer, header: str, r: CheckResult) -> None:
         add("output_truncated = " + value(r.output_truncated))
     if r.output_sha256:
         add("output_sha256 = " + value(r.output_sha256))
+    if r.code:
+        add("code = " + value([f"{c.sha256}  {c.path}" for c in r.code]))
     if r.data is not None:
         add("data = " + value(json.dumps(r.data, ensure_ascii=False, sort_keys=True, indent=1,
                                          default=str)))

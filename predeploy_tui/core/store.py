@@ -18,6 +18,7 @@ from predeploy_tui.core.lock import SessionLock as SessionLock
 from predeploy_tui.core.lock import SessionLocked as SessionLocked
 from predeploy_tui.core.lock import holder_of as holder_of
 from predeploy_tui.core.lock import locked as locked
+from predeploy_tui.core.provenance import CodeFile
 from predeploy_tui.core.results import CheckResult, HistoryEntry, Status, Waiver
 from predeploy_tui.core.session import (
     HEADER_FIELDS,
@@ -143,6 +144,15 @@ class _Reader:
                 out[name] = value
         return out
 
+    def code(self, d: dict[str, Any], table: str) -> tuple[CodeFile, ...]:
+        """The site files a run executed: ``code = ["<sha256>  <path>", ...]``."""
+        lines = self.get(d, "code", list, table, [])
+        files = _code_files(lines)
+        if files is None:
+            self.bad(table, "code", "'code' entries are \"<sha256>  <path>\" (sha256sum's format)")
+            return ()
+        return files
+
     def status(self, d: dict[str, Any], table: str, allowed: tuple[Status, ...] | None = None) \
             -> Status:
         raw = self.get(d, "status", str, table, "pending")
@@ -183,6 +193,7 @@ class _Reader:
             by=self.get(d, "by", str, table, ""), role=self.get(d, "role", str, table, "deployer"),
             output_truncated=self.get(d, "output_truncated", bool, table, False),
             output_sha256=self.get(d, "output_sha256", str, table, ""),
+            code=self.code(d, table),
         )
 
     def _well_formed_result(self, d: dict[str, Any], table: str) -> CheckResult | None:
@@ -211,6 +222,9 @@ class _Reader:
         hosts = d.get("hosts")
         if hosts is not None and not all(type(h) is dict for h in hosts):
             return None
+        code = _code_files(get("code", ()))
+        if code is None:
+            return None
         return CheckResult(
             status=status, summary=get("summary", ""), output=get("output", ""),
             exit_code=get("exit_code"), started=started, finished=finished,
@@ -219,7 +233,7 @@ class _Reader:
                         for h in hosts) if hosts else (),
             by=get("by", ""), role=get("role", "deployer"),
             output_truncated=get("output_truncated", False),
-            output_sha256=get("output_sha256", ""))
+            output_sha256=get("output_sha256", ""), code=code)
 
     def session(self, doc: dict[str, Any]) -> Session:
         meta = self.get(doc, "session", dict, None, {}, required=True)
@@ -389,10 +403,24 @@ class _Fields:
         return expected is not None and tuple(map(type, d.values())) == expected
 
 
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+"""A sha256 hex digest as the writer writes it."""
+
+
+def _code_files(lines: Any) -> tuple[CodeFile, ...] | None:
+    """``["<sha256>  <path>", ...]`` as CodeFiles; None when one entry is not of that form."""
+    out: list[CodeFile] = []
+    for line in lines:
+        digest, sep, path = line.partition("  ") if isinstance(line, str) else ("", "", "")
+        if not sep or not path or not _SHA256.match(digest):
+            return None
+        out.append(CodeFile(path, digest))
+    return tuple(out)
+
 _RUN_FIELDS = _Fields({
     "status": str, "summary": str, "output": str, "exit_code": int, "started": datetime,
     "finished": datetime, "host": str, "data": str, "hosts": list, "by": str, "role": str,
-    "output_truncated": bool, "output_sha256": str, "duration": float})
+    "output_truncated": bool, "output_sha256": str, "duration": float, "code": list})
 """A ``[[...runs]]`` table as the writer writes it."""
 _ITEM_FIELDS = _Fields({
     "title": str, "kind": str, "critical": bool, "section": str, "group": str,

@@ -33,12 +33,13 @@ from predeploy_tui.engine.base import (
     ResolvedCheck,
     RunEvent,
 )
-from predeploy_tui.engine.checks import CheckType, generic_description
+from predeploy_tui.engine.checks import CheckType
 from predeploy_tui.engine.connections import RunConnections
 from predeploy_tui.engine.expect import judge
 from predeploy_tui.engine.plan import PlannedCheck, Target, Targets, aggregate
 from predeploy_tui.engine.plugins import CheckTypes
 from predeploy_tui.engine.redact import LineRedactor, Redactor
+from predeploy_tui.engine.sitecode import code_of
 from predeploy_tui.engine.template import Template, TemplateError
 
 log = logging.getLogger(__name__)
@@ -167,19 +168,13 @@ class Runner:
                 target = self._targets.resolve(check.params)
             except CheckError:
                 target = Target((str(check.params.get("host")),))
-            describe = self._describer(check.type)
+            describe = self._types.describer(check.type)
             for host in target.hosts:
                 planned.append(PlannedCheck(
                     key=item.key, title=item.title, section=item.section, type=check.type,
                     kind=item.kind, host=host, target=describe(check, host),
                     depends_on=item.depends_on, timeout=check.timeout))
         return planned
-
-    def _describer(self, type_name: str) -> Callable[[ResolvedCheck, str | None], str]:
-        try:
-            return self._types.get(type_name).describe
-        except CheckError:
-            return generic_description
 
     def _ensure_connections(self) -> RunConnections:
         if self._connections is None:
@@ -307,12 +302,16 @@ class Runner:
             try:
                 check = self.resolve(item.key)
                 target = self._targets.resolve(check.params)
-                check_type = self._types.get(check.type)
             except (TemplateError, CheckError) as exc:
                 return self._finish(item.key, CheckResult(Status.ERROR, str(exc)))
-            if item.kind == "action" and not await self._ask(item, check, target,
-                                                             check_type.describe):
+            # An action is confirmed before any of its code (a plugin file) is loaded.
+            if item.kind == "action" and not await self._ask(
+                    item, check, target, self._types.describer(check.type)):
                 return self._finish(item.key, CheckResult(Status.SKIPPED, NOT_CONFIRMED))
+            try:
+                check_type = self._types.get(check.type)
+            except CheckError as exc:
+                return self._finish(item.key, CheckResult(Status.ERROR, str(exc)))
             host_tasks = [asyncio.create_task(self._run_on(item, check, check_type, host))
                           for host in target.hosts]
             await asyncio.wait(host_tasks)
@@ -336,8 +335,10 @@ class Runner:
             status, summary = Status.ERROR, CANCELLED
         started = min((r.started for r in results if r.started), default=None)
         finished = max((r.finished for r in results if r.finished), default=None)
+        code = tuple(dict.fromkeys(c for r in results for c in r.code))
         return self._finish(item.key, CheckResult(status, summary, started=started,
-                                                  finished=finished, hosts=tuple(results)))
+                                                  finished=finished, hosts=tuple(results),
+                                                  code=code))
 
     def _slot(self, host: str | None) -> asyncio.Semaphore:
         if host is None:
@@ -367,6 +368,8 @@ class Runner:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + check.timeout
         obs: Observation | None = None
+        code = code_of(check.params, folder=self.checklist.folder, local=host is None,
+                       plugin_file=self._types.plugin_file(check.type))
         try:
             async with self._slot(host):
                 started = self._clock()
@@ -407,7 +410,7 @@ class Runner:
             exit_code=obs.exit_code if obs is not None else None,
             started=started or self._clock(), finished=self._clock(), host=host,
             data=obs.data if obs is not None else None, by=self.by, role=self.role,
-            output_truncated=truncated, output_sha256=digest)
+            output_truncated=truncated, output_sha256=digest, code=code)
 
 
 async def _settle(tasks: Sequence[asyncio.Task[CheckResult]]) -> None:
