@@ -108,8 +108,7 @@ def main(args: argparse.Namespace) -> int:
             print("  checklist file changed since the session began, but no item did")
         else:
             print("  checklist unchanged")
-    _site_code(session, checklist.folder if checklist is not None else
-               (path.parent / session.checklist_path).parent if session.checklist_path else None)
+    _site_code(session, path)
     print("NOT INTACT" if bad else "intact")
     return 1 if bad else 0
 
@@ -125,16 +124,18 @@ def _explain(finding: Any, session: Any) -> None:
         print("    changed: content (no per-part hashes were stored to say where)")
 
 
-def _site_code(session: Any, folder: Path | None) -> None:
+def _site_code(session: Any, path: Path) -> None:
     """Say which plugin files and site scripts changed since the deployer's runs executed them.
 
     This is about the code beside the record, not the record: it changes no exit code.
     """
     from predeploy_tui.core.provenance import deployer_code_changes
+    from predeploy_tui.engine.session_file import checklist_file
 
-    if folder is None:
+    checklist = checklist_file(path, session.checklist_path)
+    if checklist is None:
         return
-    changed = deployer_code_changes(session.items.values(), folder)
+    changed = deployer_code_changes(session.items.values(), checklist.parent)
     if not changed:
         return
     print("  site code changed since the deployer's runs (plugins, site scripts):")
