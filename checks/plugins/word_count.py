@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from predeploy_tui.engine.base import CheckContext, CheckError, Observation, ResolvedCheck
+from predeploy_tui.engine.base import CheckContext, CheckError, Observation
 
-
-def describe(check: ResolvedCheck, host: str | None) -> str:
-    """The command whose words are counted, and where."""
-    return f"count words of: {check.shown.get('run', '')}" + (f" on {host}" if host else "")
+DESCRIPTION = "count words of: {run}"
+"""One line for `predeploy plan` and the app, read without importing this file."""
 
 
 async def run(ctx: CheckContext) -> Observation:

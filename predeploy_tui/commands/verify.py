@@ -111,6 +111,7 @@ def main(args: argparse.Namespace) -> int:
             print("  checklist file changed since the session began, but no item did")
         else:
             print("  checklist unchanged")
+    _site_code(session, path)
     from predeploy_tui.core.verdict import suggest
 
     print(f"  Suggested: {suggest(session, datetime.now(UTC)).line()}")
@@ -127,3 +128,22 @@ def _explain(finding: Any, session: Any) -> None:
         print("    changed: the approval's own record (who, when, what was approved)")
     if finding.unknown:
         print("    changed: content (no per-part hashes were stored to say where)")
+
+
+def _site_code(session: Any, path: Path) -> None:
+    """Say which plugin files and site scripts changed since the deployer's runs executed them.
+
+    This is about the code beside the record, not the record: it changes no exit code.
+    """
+    from predeploy_tui.core.provenance import deployer_code_changes
+    from predeploy_tui.engine.session_file import checklist_file
+
+    checklist = checklist_file(path, session.checklist_path)
+    if checklist is None:
+        return
+    changed = deployer_code_changes(session.items.values(), checklist.parent)
+    if not changed:
+        return
+    print("  site code changed since the deployer's runs (plugins, site scripts):")
+    for change in changed:
+        print(f"    {change.line()}")

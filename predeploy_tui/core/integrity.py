@@ -62,7 +62,9 @@ def _result(r: CheckResult) -> dict[str, Any]:
             "exit_code": r.exit_code, "started": r.started, "finished": r.finished,
             "host": r.host, "data": _data(r.data), "by": r.by, "role": r.role,
             "output_truncated": r.output_truncated, "output_sha256": r.output_sha256,
-            "hosts": [_result(h) for h in r.hosts]}
+            "hosts": [_result(h) for h in r.hosts],
+            # Only when recorded, so results sealed before provenance existed keep their hash.
+            **({"code": [[c.path, c.sha256] for c in r.code]} if r.code else {})}
 
 
 def item_content(state: ItemState) -> dict[str, Any]:

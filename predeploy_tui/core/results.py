@@ -7,6 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from predeploy_tui.core.provenance import CodeFile
 from predeploy_tui.core.vocab import Role
 
 
@@ -97,6 +98,8 @@ class CheckResult:
     """The output was longer than the cap and was cut."""
     output_sha256: str = ""
     """Hash of the output as captured (after redaction), before any re-reading."""
+    code: tuple[CodeFile, ...] = ()
+    """The site files (plugin, site scripts) the check executed, hashed when it ran."""
 
     @property
     def duration(self) -> float | None:

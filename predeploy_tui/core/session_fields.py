@@ -8,11 +8,13 @@ so a new field of ``ItemState`` or ``CheckResult`` is one row here (and its attr
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from predeploy_tui.core.provenance import CodeFile
 from predeploy_tui.core.results import Status
 from predeploy_tui.core.vocab import ItemKind, Role, words
 
@@ -108,6 +110,24 @@ def _json_text(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1, default=str)
 
 
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _code_files(lines: list[Any]) -> tuple[CodeFile, ...]:
+    """``["<sha256>  <path>", ...]`` (sha256sum's format) as the files a run executed."""
+    out: list[CodeFile] = []
+    for line in lines:
+        digest, sep, path = line.partition("  ") if isinstance(line, str) else ("", "", "")
+        if not sep or not path or not _SHA256.match(digest):
+            raise BadValue(f"'code' entries are \"<sha256>  <path>\" (sha256sum's format), not {line!r}")
+        out.append(CodeFile(path, digest))
+    return tuple(out)
+
+
+def _code_lines(files: Sequence[CodeFile]) -> list[str]:
+    return [f"{f.sha256}  {f.path}" for f in files]
+
+
 def _list(values: Sequence[Any]) -> list[Any]:
     return list(values)
 
@@ -154,6 +174,7 @@ RUN = Table(
         Field("duration", float, accepts=(int, float), write=_seconds, derived=True),
         Field("output_truncated", bool, False, omit_empty=True),
         Field("output_sha256", str, "", omit_empty=True),
+        Field("code", list, (), read=_code_files, write=_code_lines, omit_empty=True),
         Field("data", str, None, read=_json, write=_json_text),
         Field("output", str, ""),
     ),

@@ -35,13 +35,14 @@ from predeploy_tui.engine.base import (
     RunEvent,
 )
 from predeploy_tui.engine.capture import cap
-from predeploy_tui.engine.checks import CheckType, generic_description
+from predeploy_tui.engine.checks import CheckType
 from predeploy_tui.engine.connections import RunConnections
 from predeploy_tui.engine.endpoints import mask_url_passwords
 from predeploy_tui.engine.expect import judge
 from predeploy_tui.engine.plan import PlannedCheck, Target, Targets, aggregate
 from predeploy_tui.engine.plugins import CheckTypes
 from predeploy_tui.engine.redact import LineRedactor, Redactor
+from predeploy_tui.engine.sitecode import code_of
 from predeploy_tui.engine.template import Template, TemplateError
 
 log = logging.getLogger(__name__)
@@ -160,7 +161,7 @@ class Runner:
                 target = self._targets.resolve(check.params)
             except CheckError:
                 target = Target((str(check.params.get("host")),))
-            describe = self._describer(check.type)
+            describe = self._types.describer(check.type)
             # A password written into the checklist (a DSN, a URL) is never shown either.
             shown = mask_url_passwords(check.shown)
             check = replace(check, shown=shown)
@@ -175,12 +176,6 @@ class Runner:
     def hosts(self) -> dict[str, Host]:
         """Every SSH host the checklist names (its own and its inventory's), variables filled in."""
         return self._targets.hosts()
-
-    def _describer(self, type_name: str) -> Callable[[ResolvedCheck, str | None], str]:
-        try:
-            return self._types.get(type_name).describe
-        except CheckError:
-            return generic_description
 
     def _ensure_connections(self) -> RunConnections:
         if self._connections is None:
@@ -308,12 +303,16 @@ class Runner:
             try:
                 check = self.resolve(item.key)
                 target = self._targets.resolve(check.params)
-                check_type = self._types.get(check.type)
             except (TemplateError, CheckError) as exc:
                 return self._finish(item.key, CheckResult(Status.ERROR, str(exc)))
-            if item.kind == ItemKind.ACTION and not await self._ask(item, check, target,
-                                                             check_type.describe):
+            # An action is confirmed before any of its code (a plugin file) is loaded.
+            if item.kind == ItemKind.ACTION and not await self._ask(
+                    item, check, target, self._types.describer(check.type)):
                 return self._finish(item.key, CheckResult(Status.SKIPPED, NOT_CONFIRMED))
+            try:
+                check_type = self._types.get(check.type)
+            except CheckError as exc:
+                return self._finish(item.key, CheckResult(Status.ERROR, str(exc)))
             host_tasks = [asyncio.create_task(self._run_on(item, check, check_type, host))
                           for host in target.hosts]
             await asyncio.wait(host_tasks)
@@ -337,8 +336,10 @@ class Runner:
             status, summary = Status.ERROR, CANCELLED
         started = min((r.started for r in results if r.started), default=None)
         finished = max((r.finished for r in results if r.finished), default=None)
+        code = tuple(dict.fromkeys(c for r in results for c in r.code))
         return self._finish(item.key, CheckResult(status, summary, started=started,
-                                                  finished=finished, hosts=tuple(results)))
+                                                  finished=finished, hosts=tuple(results),
+                                                  code=code))
 
     def _slot(self, host: str | None) -> asyncio.Semaphore:
         if host is None:
@@ -368,6 +369,8 @@ class Runner:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + check.timeout
         obs: Observation | None = None
+        code = code_of(check.params, folder=self.checklist.folder, local=host is None,
+                       plugin_file=self._types.plugin_file(check.type))
         try:
             async with self._slot(host):
                 started = self._clock()
@@ -408,7 +411,7 @@ class Runner:
             exit_code=obs.exit_code if obs is not None else None,
             started=started or self._clock(), finished=self._clock(), host=host,
             data=obs.data if obs is not None else None, by=self.by, role=self.role,
-            output_truncated=cut > 0, output_sha256=digest)
+            output_truncated=cut > 0, output_sha256=digest, code=code)
 
 
 async def _settle(tasks: Sequence[asyncio.Task[CheckResult]]) -> None:

@@ -38,7 +38,8 @@ def _result(r: CheckResult) -> dict[str, Any]:
             "output_truncated": r.output_truncated, "output_sha256": r.output_sha256 or None,
             "exit_code": r.exit_code, "started": _time(r.started), "finished": _time(r.finished),
             "duration": r.duration, "host": r.host, "by": r.by, "role": r.role,
-            "data": _jsonable(r.data), "hosts": [_result(h) for h in r.hosts]}
+            "data": _jsonable(r.data), "hosts": [_result(h) for h in r.hosts],
+            "code": [{"path": c.path, "sha256": c.sha256} for c in r.code]}
 
 
 def _item(state: ItemState, now: datetime) -> dict[str, Any]:

@@ -194,8 +194,7 @@ async def run(ctx):
                        label="words", summary=f"{words} words ({ctx.variables['env']})")
 
 
-def describe(check, host):
-    return "count words of: " + check.shown["run"]
+DESCRIPTION = "count words of: {run}"
 '''
 
 
