@@ -17,7 +17,7 @@ from typing import Any
 
 from predeploy_tui.core.checklist import ChecklistError, parse_checklist
 from predeploy_tui.core.yamlnodes import MAX_ITEMS as MAX_ITEMS
-from predeploy_tui.reports.inference import commands_of, expect_for, infer, unique
+from predeploy_tui.reports.inference import commands_of, expect_for, infer, outside_quotes, unique
 from predeploy_tui.reports.mdparse import CLOSE, OPEN, Group, ImportProblem, Item, Section, ident, read
 
 __all__ = ["MAX_BYTES", "MAX_ITEMS", "ImportProblem", "to_yaml"]
@@ -137,6 +137,8 @@ class _Writer:
         else:
             if check.action:
                 _emit(self.out, "kind", "action", inner, check.notes.pop(0))
+            if check.fields["type"] in ("shell", "ssh") and isinstance(check.fields.get("run"), str):
+                check.fields["run"] = outside_quotes(check.fields["run"])
             expect, note = expect_for(item.title, check)
             fields = _fill_env(check.fields)
             if fields != check.fields:

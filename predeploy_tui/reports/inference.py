@@ -14,7 +14,7 @@ import shlex
 from dataclasses import dataclass
 from typing import Any
 
-from predeploy_tui.reports.mdparse import OPEN, ident
+from predeploy_tui.reports.mdparse import CLOSE, OPEN, ident
 
 _THRESHOLD = re.compile(r"\(\s*([<>]=?)\s*(\d+(?:\.\d+)?)\s*(%|(?:[KMGT]i?B|hours?|days?|minutes?|h|d|m)"
                         r"\b)?\s*([^)]*)\)", re.I)
@@ -65,6 +65,40 @@ def unique(base: str, taken: set[str]) -> str:
     taken.add(out)
     return out
 
+
+
+_PLACEHOLDER = re.compile(OPEN + r"[a-z_][a-z0-9_]*" + CLOSE)
+
+
+def outside_quotes(command: str) -> str:
+    """A shell command with each placeholder moved out of any quotes around it.
+
+    The engine shell-quotes a variable's value where it lands, so ``"Release v${version}"`` would
+    run as ``"Release v'1.2'"``; this writes ``"Release v"${version}""`` and ``"${dsn}"`` as
+    ``${dsn}``, which the shell reads as one word with the value in it.
+    """
+    out, quote, i = [], "", 0
+    while i < len(command):
+        found = _PLACEHOLDER.match(command, i)
+        char = command[i]
+        if found:
+            out.append(f"{quote}{found.group(0)}{quote}" if quote else found.group(0))
+            i = found.end()
+            continue
+        if quote and char == quote:
+            quote = ""
+        elif not quote and char in "'\"":
+            quote = char
+        elif char == "\\" and quote != "'" and i + 1 < len(command):
+            out.append(command[i:i + 2])
+            i += 2
+            continue
+        out.append(char)
+        i += 1
+    text = "".join(out)
+    # "${dsn}" became ""${dsn}"": empty strings at a word's edge go.
+    text = re.sub(r"(?<!\S)(?:\"\"|'')(" + _PLACEHOLDER.pattern + ")", r"\1", text)
+    return re.sub("(" + _PLACEHOLDER.pattern + r")(?:\"\"|'')(?!\S)", r"\1", text)
 
 
 @dataclass
@@ -237,8 +271,28 @@ def infer(lang: str, code: str, title: str, hosts: dict[str, dict[str, str]]) ->
     return Check({"type": "shell", "run": script}, [f"guessed: shell ({reason})"])
 
 
+_CURL_VALUE_OPTIONS = frozenset({"-o", "--output", "-w", "--write-out", "--cacert", "--capath",
+                                 "-m", "--max-time", "--connect-timeout", "-A", "--user-agent",
+                                 "-e", "--referer", "-b", "--cookie", "-c", "--cookie-jar",
+                                 "--resolve", "-x", "--proxy", "-r", "--range", "--retry",
+                                 "-K", "--config", "-T", "--upload-file"})
+"""curl options whose value is the next word (so it is not the URL)."""
+
+
+def _curl_url(words: list[str]) -> str | None:
+    skip = False
+    for word in words[1:]:
+        if skip:
+            skip = False
+        elif word.startswith("-"):
+            skip = word in _CURL_VALUE_OPTIONS
+        elif re.match(r"https?://", word) or word.startswith(OPEN):
+            return word
+    return None
+
+
 def _curl(words: list[str], title: str) -> Check | None:
-    url = next((w for w in words[1:] if re.match(r"https?://", w) or w.startswith(OPEN)), None)
+    url = _curl_url(words)
     if url is None or any(w in ("-H", "--header", "-d", "--data", "-u", "-X", "--request",
                                 "-F", "--form", "-E", "--cert") for w in words):
         return None
