@@ -230,8 +230,9 @@ def to_yaml(markdown: str, source: str = "<markdown>") -> str:
                         "Version** header line")
     for name, said in doc.variables.items():
         if name in used:
-            declared.append(f"  {name}: {{prompt: {_quoted(name.replace('_', ' ').capitalize())}, "
-                            f"required: true}}  # guessed: from the placeholder {_comment(said)}")
+            prompt = _quoted(name.replace("_", " ").capitalize())
+            declared.append(f"  {_scalar(name)}: {{prompt: {prompt}, required: true}}  "
+                            f"# guessed: from the placeholder {_comment(said)}")
     if declared:
         out += ["variables:", *declared]
     if w.hosts:

@@ -246,3 +246,33 @@ def test_placeholders_only_declared_where_used_and_html_is_not_a_placeholder() -
     assert sorted(v.name for v in checklist.variables) == ["app_name", "env_name"]
     assert [i.title for i in checklist.items()] == ["Deploy ${app_name} to ${env_name}",
                                                     "Link DOCS read"]
+    # Placeholders named like YAML words stay names (found by the generated-markdown test).
+    text = to_yaml("- [ ] Set <TRUE> and {{null}}\n", "words.md")
+    checklist = parse_checklist(text.encode(), "words.yaml")
+    assert sorted(v.name for v in checklist.variables) == ["null", "true"]
+
+
+def _pods(*phases: str) -> dict[str, object]:
+    return {"kind": "PodList", "apiVersion": "v1", "metadata": {"resourceVersion": "1"},
+            "items": [{"metadata": {"name": f"api-{i}", "labels": {"app": "api"}},
+                       "status": {"phase": phase}} for i, phase in enumerate(phases)]}
+
+
+@pytest.mark.parametrize(("phases", "passes"), [
+    (("Running", "Running"), True), (("Running", "Pending"), False), ((), False),
+    (("Failed",), False)])
+def test_guessed_pod_check_passes_only_when_pods_are_listed_and_all_running(
+        phases: tuple[str, ...], passes: bool) -> None:
+    # The guess judges the PodList the list probe observes (the kubernetes check's own observation
+    # of the body), so an empty list is not a pass.
+    from predeploy_tui.core.results import Status
+    from predeploy_tui.engine.checks.kubernetes import _list_observation
+    from predeploy_tui.engine.expect import judge
+
+    _, checklist = imported("inline-commands.md")
+    check = next(checklist.items()).check
+    assert check is not None
+    assert check.expect is not None
+    observed = _list_observation(str(check.params["resource"]), _pods(*phases))
+    status, summary = judge(observed, check.expect)
+    assert (status is Status.PASS) == passes, summary

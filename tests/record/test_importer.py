@@ -122,6 +122,24 @@ BLOCKS = st.one_of(
     st.text(max_size=60),
     st.builds(lambda i, t: " " * i + "- " + t, st.integers(0, 8),
               st.sampled_from(["Name: ____", "Date: ____", "plain"])),
+    # The shapes of foreign checklists: numbered steps, tables, front matter, HTML, inline
+    # commands and placeholders.
+    st.builds(lambda i, n, t: " " * i + f"{n}. " + t, st.integers(0, 6), st.integers(0, 12),
+              st.text(max_size=30)),
+    st.builds(lambda h, rows: "| " + " | ".join(h) + " |\n|" + "---|" * len(h) + "\n"
+              + "\n".join("| " + " | ".join(r) + " |" for r in rows),
+              st.lists(st.sampled_from(["Check", "Description", "Severity", "Owner", "", "x"]),
+                       min_size=1, max_size=4),
+              st.lists(st.lists(st.sampled_from(["critical", "`curl -s URL`", "[x]", "", "a|b",
+                                                 "`git push`", "Pods ok"]) | st.text(max_size=8),
+                                min_size=1, max_size=4), max_size=4)),
+    st.sampled_from(["---\nname: r\ntitle: Release [VERSION]\n---", "---\n*a\n---", "---",
+                     "<details>", "</details>", "<summary>s</summary>", "<!--", "-->",
+                     "<!-- - [ ] hidden -->", "- [ ] ok `curl -s -w '%{http_code}' URL` returns 200",
+                     "- [ ] pods (`kubectl get pods -n <ns> -l app=x`)", "1. push `git push`",
+                     "- [ ] v[VERSION] <version> {{ version }} <b>x</b> [X] [ ]",
+                     "- [ ] `redis-cli -u <url> ping`", "- [ ] `psql \"<dsn>\" -c 'select 1'`",
+                     "\ue000x\ue001", "> - [ ] quoted", "    - [ ] code block"]),
 )
 
 
