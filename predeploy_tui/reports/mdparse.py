@@ -156,7 +156,7 @@ def _ascii(text: str) -> str:
 
 def ident(text: str, fallback: str) -> str:
     """An id from a title: accents dropped, lower case, dashes, at most 40 characters."""
-    words = re.sub(r"[(（].*?[)）]", " ", text.replace(OPEN, " ").replace(CLOSE, " "))
+    words = re.sub(r"[(（][^()（）]*[)）]", " ", text.replace(OPEN, " ").replace(CLOSE, " "))
     made = re.sub(r"[^a-z0-9]+", "-", _ascii(words).lower()).strip("-")[:40].strip("-")
     return made if made and made[0].isalnum() and re.search("[a-z]", made) else fallback
 
@@ -206,7 +206,8 @@ class _Text:
         text = self.lines[0] if first else " ".join(self.lines[1:])
         if first:
             text = _CODE_IN_PARENS.sub("", text)
-        text = _CODE_AT.sub(lambda m: self.commands[int(m.group(1))] if keep else "", text)
+        text = _CODE_AT.sub(lambda m: self.commands[int(m.group(1))] if keep else "",
+                            _LINK.sub(r"\1", text))
         return " ".join(text.split())
 
 
@@ -401,7 +402,11 @@ def _count_early(lines: list[str], source: str) -> None:
             raise ImportProblem(too_many(source, number))
 
 
-_PARSER = MarkdownIt("commonmark").enable("table")
+_PARSER = MarkdownIt("commonmark").enable("table").disable(["link", "image"])
+"""CommonMark with GFM tables. Links and images are left as text (their text is kept by
+:data:`_LINK`): markdown-it-py's link rule reads runs of unclosed brackets ten times slower."""
+_LINK = re.compile(r"!?\[([^\[\]]*)\]\([^()\s]*(?:\s+\"[^\"()]*\")?\)")
+"""An inline link or image, ``[text](url "title")``: its text is what a reader sees."""
 
 
 def read(text: str, source: str) -> Document:

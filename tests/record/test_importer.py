@@ -309,3 +309,17 @@ def test_one_item_limit_for_import_loader_and_sessions() -> None:
     last = rows.rindex("          - ")
     assert len(list(parse_checklist((head + rows[:last]).encode(), "big.yaml").items())) \
         == MAX_ITEMS
+
+
+@pytest.mark.parametrize("unit", ["[a](", "![a](", "[", "**a", "<a "])
+def test_hostile_inline_markdown_is_read_in_linear_time(unit: str) -> None:
+    # 400 KB of unclosed parentheses and brackets in one title: the id's "(...)" removal took
+    # minutes on it (quadratic); markdown-it-py's link rule was ten times slower than the rest,
+    # so links are read from the text. Generous bound: a hang, not a speed, fails.
+    markdown = "- [ ] " + unit * (400_000 // len(unit)) \
+        + "\n- [ ] [Runbook](https://x.invalid) read\n"
+    started = time.monotonic()
+    text = to_yaml(markdown, "hostile.md")
+    assert time.monotonic() - started < 30
+    titles = [i.title for i in parse_checklist(text.encode(), "hostile.yaml").items()]
+    assert titles[-1] == "Runbook read"
