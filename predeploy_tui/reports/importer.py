@@ -96,6 +96,8 @@ def _fill_env(value: Any) -> Any:
     return value
 
 
+_SECRET = re.compile(r"token|password|passwd|secret|api_?key|credential", re.I)
+"""A placeholder named like this is a secret variable: masked on screen, never saved."""
 _VARIABLE = re.compile(OPEN + r"([a-z_][a-z0-9_]*)" + CLOSE)
 
 
@@ -125,6 +127,8 @@ class _Writer:
             check = infer(lang, code, item.title, self.hosts)
             if len(item.code) > 1:
                 check.notes.append(f"{len(item.code)} code blocks joined")
+            if item.inline:
+                notes.append("also mentions `" + "`, `".join(item.inline) + "`")
         elif item.inline:
             check = infer("bash", "\n".join(item.inline), item.title, self.hosts)
             check.notes.insert(1 if check.action else 0, "guessed from inline code `"
@@ -232,7 +236,8 @@ def to_yaml(markdown: str, source: str = "<markdown>") -> str:
     for name, said in doc.variables.items():
         if name in used:
             prompt = _quoted(name.replace("_", " ").capitalize())
-            declared.append(f"  {_scalar(name)}: {{prompt: {prompt}, required: true}}  "
+            secret = ", secret: true" if _SECRET.search(name) else ""
+            declared.append(f"  {_scalar(name)}: {{prompt: {prompt}, required: true{secret}}}  "
                             f"# guessed: from the placeholder {_comment(said)}")
     if declared:
         out += ["variables:", *declared]

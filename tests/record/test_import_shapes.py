@@ -246,6 +246,16 @@ def test_placeholders_only_declared_where_used_and_html_is_not_a_placeholder() -
     assert sorted(v.name for v in checklist.variables) == ["app_name", "env_name"]
     assert [i.title for i in checklist.items()] == ["Deploy ${app_name} to ${env_name}",
                                                     "Link DOCS read"]
+    text = to_yaml("- [ ] Login works (`kubectl get pods`)\n  ```bash\n  curl -fsS -H "
+                   "'Authorization: Bearer <API_TOKEN>' https://x.invalid/me\n  ```\n", "secret.md")
+    checklist = parse_checklist(text.encode(), "secret.yaml")
+    assert [(v.name, v.secret) for v in checklist.variables] == [("api_token", True)]
+    login = next(checklist.items())
+    assert login.title == "Login works"
+    assert login.description == "also mentions `kubectl get pods`"
+    assert login.check is not None
+    assert login.check.params["run"] == ("curl -fsS -H 'Authorization: Bearer '${api_token} "
+                                         "https://x.invalid/me")
     # Placeholders named like YAML words stay names (found by the generated-markdown test).
     text = to_yaml("- [ ] Set <TRUE> and {{null}}\n", "words.md")
     checklist = parse_checklist(text.encode(), "words.yaml")
