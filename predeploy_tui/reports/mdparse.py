@@ -99,6 +99,7 @@ _ANGLE = re.compile(r"<([A-Za-z][\w-]*(?: [\w-]+){0,3})>")
 _SQUARE = re.compile(r"\[([A-Z][A-Z0-9_ -]*[A-Z0-9])\](?![(\[:])")
 _BARE_URL = re.compile(r"(?<=\s)(URL|[A-Z][A-Z0-9]*_(?:URL|HOST|ENDPOINT))(?=[\s`'\"]|$)")
 """An all-capitals URL word in a curl command: ``curl -s URL``."""
+_CODE_SPAN = re.compile(r"`[^`]+`")
 
 
 def _var_name(said: str) -> str:
@@ -120,8 +121,13 @@ def placeholders(text: str, found: dict[str, str]) -> str:
     text = _BRACES.sub(mark, text)
     text = _ANGLE.sub(angle, text)
     text = _SQUARE.sub(mark, text)
-    return "\n".join(_BARE_URL.sub(mark, line) if re.search(r"\bcurl\s", line) else line
-                     for line in text.split("\n"))
+    def curl_line(line: str) -> str:
+        if re.match(r"\s*(?:\$\s+)?curl\s", line):  # a command line in a fenced block
+            return _BARE_URL.sub(mark, line)
+        return _CODE_SPAN.sub(lambda m: _BARE_URL.sub(mark, m.group(0))
+                              if re.search(r"\bcurl\s", m.group(0)) else m.group(0), line)
+
+    return "\n".join(curl_line(line) if "curl" in line else line for line in text.split("\n"))
 
 
 MAX_FRONT_MATTER = 16_000

@@ -256,6 +256,10 @@ def test_placeholders_only_declared_where_used_and_html_is_not_a_placeholder() -
     assert login.check is not None
     assert login.check.params["run"] == ("curl -fsS -H 'Authorization: Bearer '${api_token} "
                                          "https://x.invalid/me")
+    # URL is a placeholder in a curl command only, not in prose about curl.
+    text = to_yaml("- [ ] Use curl against the URL: `curl -fsS URL`\n", "prose.md")
+    checklist = parse_checklist(text.encode(), "prose.yaml")
+    assert next(checklist.items()).title == "Use curl against the URL: curl -fsS ${url}"
     # Placeholders named like YAML words stay names (found by the generated-markdown test).
     text = to_yaml("- [ ] Set <TRUE> and {{null}}\n", "words.md")
     checklist = parse_checklist(text.encode(), "words.yaml")
