@@ -13,7 +13,8 @@ HELP = "turn a markdown checklist into checklist YAML (guesses are commented)"
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """Arguments of the subcommand."""
-    p.add_argument("markdown", metavar="CHECKLIST.md", help="markdown checklist with - [ ] items")
+    p.add_argument("markdown", metavar="CHECKLIST.md",
+                   help="markdown checklist: - [ ] items, numbered steps or a table of checks")
     p.add_argument("-o", "--output", metavar="FILE", help="write the YAML here (default: stdout)")
     p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
 

@@ -21,7 +21,7 @@ from predeploy_tui.core.located import MISSING, LocatedDict, Reader
 from predeploy_tui.core.problems import Problem
 from predeploy_tui.core.vocab import ItemKind as ItemKind
 from predeploy_tui.core.vocab import VerdictStatus
-from predeploy_tui.core.yamlnodes import duplicate_keys, node_problems, syntax_problem
+from predeploy_tui.core.yamlnodes import MAX_ITEMS, duplicate_keys, node_problems, syntax_problem
 
 DEFAULT_TIMEOUT = 60.0
 
@@ -421,6 +421,10 @@ def _build(raw: LocatedDict, r: Reader, plugins: list[str], shown: str, sha: str
         for group in section["groups"]:
             for item in group["items"]:
                 keys(item, section["id"])
+    if len(all_keys) > MAX_ITEMS:
+        r.problem(raw.mark_of("sections"), f"{len(all_keys)} items; a checklist holds at most "
+                                            f"{MAX_ITEMS} (split it into several checklists)")
+        raise ChecklistError(r.problems)
 
     def build_item(item: LocatedDict, prefix: str, section: str, group: str) -> Item:
         key = f"{prefix}.{item['id']}"

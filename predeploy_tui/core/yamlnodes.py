@@ -26,8 +26,16 @@ def syntax_problem(exc: yaml.MarkedYAMLError, shown: str) -> Problem:
     return Problem(shown, line, col, f"YAML syntax error: {what}")
 
 
-MAX_VALUES = 100_000
-"""More values than this (after YAML aliases are expanded) is not a checklist but an attack."""
+MAX_ITEMS = 5_000
+"""The one limit on a checklist's size: the most items (sub-items included) a checklist may hold.
+
+It is the session scale target (a 5,000-item session saves, loads and paints), the loader refuses
+more, and ``predeploy import`` refuses more before it builds anything."""
+VALUES_PER_ITEM = 30
+"""The most YAML values one item takes (id, title, description, kind, a check with a matcher)."""
+MAX_VALUES = MAX_ITEMS * VALUES_PER_ITEM
+"""More values than this (after YAML aliases are expanded) is not a checklist but an attack:
+sized so that a checklist of :data:`MAX_ITEMS` full items still loads."""
 
 
 def _children(node: yaml.Node) -> list[yaml.Node]:

@@ -14,6 +14,8 @@ import shlex
 from dataclasses import dataclass
 from typing import Any
 
+from predeploy_tui.reports.mdparse import CLOSE, OPEN, ident
+
 _THRESHOLD = re.compile(r"\(\s*([<>]=?)\s*(\d+(?:\.\d+)?)\s*(%|(?:[KMGT]i?B|hours?|days?|minutes?|h|d|m)"
                         r"\b)?\s*([^)]*)\)", re.I)
 _MUTATING = re.compile(r"\bgit\s+(push|tag\s+-a|commit|merge|checkout\s+-b)\b|"
@@ -47,11 +49,12 @@ _WRAPPER_VALUE_OPTIONS = frozenset({"-u", "-g", "-n", "-c", "-C", "-U", "-h", "-
 """Options of those wrappers whose value is the next word."""
 _SEPARATORS = re.compile(r"&&|\|\||[;|\n]|\$\(|`")
 
-def slug(text: str, fallback: str) -> str:
-    """An id from a title: lower case, dashes, parentheses dropped, at most 40 characters."""
-    words = re.sub(r"\(.*?\)", " ", text.lower())
-    made = re.sub(r"[^a-z0-9]+", "-", words).strip("-")[:40].strip("-")
-    return made if made and made[0].isalnum() else fallback
+_STATUS = re.compile(r"(?:\b(?:returns?|responds?(?:\s+with)?|answers?|gives?|expects?|expected|"
+                     r"status(?:\s+code)?(?:\s+is)?)|->|→|=>)\s*(?:HTTP\s*)?([1-5]\d\d)\b"
+                     r"|(?<!\d)([1-5]\d\d)\s*(?:OK\b|を返|が返)", re.I)
+"""An HTTP status the title asks for: ``returns 200``, ``-> 204``, ``200 OK``, ``200を返す``."""
+_PODS_RUNNING = "length(items) > `0` && length(items[?status.phase != 'Running']) == `0`"
+"""Pods listed, and every one of them in phase Running (what ``kubectl get pods`` is read for)."""
 
 
 def unique(base: str, taken: set[str]) -> str:
@@ -62,6 +65,40 @@ def unique(base: str, taken: set[str]) -> str:
     taken.add(out)
     return out
 
+
+
+_PLACEHOLDER = re.compile(OPEN + r"[a-z_][a-z0-9_]*" + CLOSE)
+
+
+def outside_quotes(command: str) -> str:
+    """A shell command with each placeholder moved out of any quotes around it.
+
+    The engine shell-quotes a variable's value where it lands, so ``"Release v${version}"`` would
+    run as ``"Release v'1.2'"``; this writes ``"Release v"${version}""`` and ``"${dsn}"`` as
+    ``${dsn}``, which the shell reads as one word with the value in it.
+    """
+    out, quote, i = [], "", 0
+    while i < len(command):
+        found = _PLACEHOLDER.match(command, i)
+        char = command[i]
+        if found:
+            out.append(f"{quote}{found.group(0)}{quote}" if quote else found.group(0))
+            i = found.end()
+            continue
+        if quote and char == quote:
+            quote = ""
+        elif not quote and char in "'\"":
+            quote = char
+        elif char == "\\" and quote != "'" and i + 1 < len(command):
+            out.append(command[i:i + 2])
+            i += 2
+            continue
+        out.append(char)
+        i += 1
+    text = "".join(out)
+    # "${dsn}" became ""${dsn}"": empty strings at a word's edge go.
+    text = re.sub(r"(?<!\S)(?:\"\"|'')(" + _PLACEHOLDER.pattern + ")", r"\1", text)
+    return re.sub("(" + _PLACEHOLDER.pattern + r")(?:\"\"|'')(?!\S)", r"\1", text)
 
 
 @dataclass
@@ -83,6 +120,8 @@ def commands_of(lang: str, code: str) -> tuple[list[str], list[str]]:
     commands, comments = [], []
     for line in joined.split("\n"):
         stripped = line.strip()
+        if lang != "sql" and stripped.startswith("$ "):
+            stripped = stripped[2:].strip()  # a shell prompt
         if not stripped:
             continue
         if stripped.startswith(comment):
@@ -232,19 +271,80 @@ def infer(lang: str, code: str, title: str, hosts: dict[str, dict[str, str]]) ->
     return Check({"type": "shell", "run": script}, [f"guessed: shell ({reason})"])
 
 
+_CURL_VALUE_OPTIONS = frozenset({"-o", "--output", "-w", "--write-out", "--cacert", "--capath",
+                                 "-m", "--max-time", "--connect-timeout", "-A", "--user-agent",
+                                 "-e", "--referer", "-b", "--cookie", "-c", "--cookie-jar",
+                                 "--resolve", "-x", "--proxy", "-r", "--range", "--retry",
+                                 "-K", "--config", "-T", "--upload-file"})
+"""curl options whose value is the next word (so it is not the URL)."""
+
+
+def _curl_url(words: list[str]) -> str | None:
+    skip = False
+    for word in words[1:]:
+        if skip:
+            skip = False
+        elif word.startswith("-"):
+            skip = word in _CURL_VALUE_OPTIONS
+        elif re.match(r"https?://", word) or word.startswith(OPEN):
+            return word
+    return None
+
+
+def _curl(words: list[str], title: str) -> Check | None:
+    url = _curl_url(words)
+    if url is None or any(w in ("-H", "--header", "-d", "--data", "-u", "-X", "--request",
+                                "-F", "--form", "-E", "--cert") for w in words):
+        return None
+    fields: dict[str, Any] = {"type": "http", "url": url}
+    if "-I" in words or "--head" in words:
+        fields["method"] = "HEAD"
+    if "-k" in words or "--insecure" in words:
+        fields["verify"] = False
+    ca_file = _option(words, "--cacert")
+    if ca_file:
+        fields["ca_file"] = ca_file
+    if "-L" in words or "--location" in words:
+        fields["follow_redirects"] = True
+    status = _STATUS.search(title)
+    if status:
+        fields["status"] = int(status.group(1) or status.group(2))
+        said = f"passes on status {fields['status']}, from '{status.group(0).strip()}' in the title"
+    else:
+        said = "2xx passes"
+    if fields.get("verify") is False:
+        said += "; certificate not verified, as curl -k"
+    return Check(fields, [f"guessed: http from `curl` ({said})"])
+
+
+def _kubectl_pods(words: list[str]) -> Check | None:
+    """``kubectl get pods [-n NS] [-l SELECTOR]``: the pods listed, all Running."""
+    if _positional(words)[:2] not in (["get", "pods"], ["get", "pod"], ["get", "po"]) \
+            or len(_positional(words)) > 2:
+        return None
+    namespace = _option(words, "-n", "--namespace") or "default"
+    every = "-A" in words or "--all-namespaces" in words
+    fields: dict[str, Any] = {"type": "kubernetes", "probe": "list", "resource":
+                              "/api/v1/pods" if every else f"/api/v1/namespaces/{namespace}/pods"}
+    for option, key in (("-l", "label_selector"), ("--selector", "label_selector"),
+                        ("--context", "context"), ("--kubeconfig", "kubeconfig")):
+        value = _option(words, option)
+        if value:
+            fields[key] = value
+    fields["expect"] = {"jmespath": _PODS_RUNNING, "equals": True}
+    return Check(fields, ["guessed: kubernetes list of pods from `kubectl get pods`; passes "
+                          "when at least one pod is listed and every one is Running"])
+
+
 def _single(tool: str, words: list[str], title: str, hosts: dict[str, dict[str, str]]) \
         -> Check | None:
     if tool == "curl":
-        url = next((w for w in words[1:] if re.match(r"https?://", w)), None)
-        if url is None or any(w in ("-H", "--header", "-d", "--data", "-u") for w in words):
-            return None
-        fields: dict[str, Any] = {"type": "http", "url": url}
-        if "-I" in words or "--head" in words:
-            fields["method"] = "HEAD"
-        return Check(fields, ["guessed: http from `curl` (2xx passes)"])
+        return _curl(words, title)
     if tool == "kubectl" and words[1:3] in (["top", "nodes"], ["get", "nodes"]):
         return Check({"type": "kubernetes", "probe": "nodes"},
                       ["guessed: kubernetes node probe from `kubectl " + " ".join(words[1:3]) + "`"])
+    if tool == "kubectl":
+        return _kubectl_pods(words)
     if tool == "nvidia-smi":
         return Check({"type": "gpu"}, ["guessed: gpu from `nvidia-smi`"])
     if tool == "df":
@@ -256,7 +356,7 @@ def _single(tool: str, words: list[str], title: str, hosts: dict[str, dict[str, 
     if tool == "ssh" and len(words) >= 3:
         target = next((w for w in words[1:] if not w.startswith("-")), "")
         user, _, host = target.rpartition("@")
-        name = slug(host.split(".")[0], "host")
+        name = ident(host.split(".")[0], "host")
         entry = {"host": host} if not user else {"host": host, "user": user}
         if hosts.get(name, entry) != entry:
             name = unique(name, set(hosts))
@@ -273,7 +373,9 @@ def _single(tool: str, words: list[str], title: str, hosts: dict[str, dict[str, 
 def _redis(commands: list[str]) -> Check:
     words = _words(commands[0])
     fields: dict[str, Any] = {"type": "redis"}
-    host, port = _option(words, "-h"), _option(words, "-p")
+    host, port, url = _option(words, "-h"), _option(words, "-p"), _option(words, "-u")
+    if url:
+        fields["url"] = url
     if host:
         fields["address"] = host
     if port and port.isdigit():

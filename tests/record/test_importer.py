@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from predeploy_tui.cli import main
 from predeploy_tui.core.checklist import ChecklistError, parse_checklist
+from predeploy_tui.core.yamlnodes import MAX_VALUES
 from predeploy_tui.reports.importer import MAX_ITEMS, ImportProblem, to_yaml
 
 SEED = Path("/work/shared/seeds/pre-deployment-checklist.md")
@@ -87,17 +88,23 @@ def test_markdown_without_checkboxes_is_a_clear_error(tmp_path: Path,
 
 
 def test_odd_markdown_still_imports() -> None:
-    text = to_yaml("<div>\n- [x] **Bold** item with ${HOME} <i>html</i>\n"
-                   "      - [ ] deep child\n  - [ ] shallower child\n"
+    # As a renderer shows it: the blank line ends the <div> block; six spaces under "- [x]" are
+    # the paragraph's continuation, and a fence indented less than the nested item's text
+    # belongs to the outer item.
+    text = to_yaml("<div>\n\n- [x] **Bold** item with ${HOME} <i>html</i>\n      - [ ] deep child\n"
+                   "  - [ ] shallower child\n"
                    "  ```bash\n  echo ${HOME} ${not valid}\n  ```\n"
                    "## 2. Second\n### Group\n- [ ] same\n- [ ] same\n"
                    "```\nunclosed fence\n", "odd.md")
     checklist = parse_checklist(text.encode(), "odd.yaml")
     titles = [i.title for i in checklist.items()]
-    assert titles == ["Bold item with ${HOME} html", "deep child", "shallower child", "same", "same"]
-    check = checklist.item("checklist.bold-item-with-home-html.shallower-child").check
-    assert check is not None
-    assert "${env:HOME}" in check.params["run"]
+    assert titles == ["Bold item with ${HOME} html", "shallower child", "same", "same"]
+    bold = checklist.item("checklist.bold-item-with-home-html")
+    assert bold.description == "ticked ([x]) in the imported markdown; - [ ] deep child"
+    assert bold.check is not None
+    assert "${env:HOME}" in bold.check.params["run"]
+    with pytest.raises(ImportProblem, match="no checklist items found"):
+        to_yaml("<div>\n- [ ] swallowed by the HTML block\n</div>\n", "html.md")
 
 
 BLOCKS = st.one_of(
@@ -115,6 +122,24 @@ BLOCKS = st.one_of(
     st.text(max_size=60),
     st.builds(lambda i, t: " " * i + "- " + t, st.integers(0, 8),
               st.sampled_from(["Name: ____", "Date: ____", "plain"])),
+    # The shapes of foreign checklists: numbered steps, tables, front matter, HTML, inline
+    # commands and placeholders.
+    st.builds(lambda i, n, t: " " * i + f"{n}. " + t, st.integers(0, 6), st.integers(0, 12),
+              st.text(max_size=30)),
+    st.builds(lambda h, rows: "| " + " | ".join(h) + " |\n|" + "---|" * len(h) + "\n"
+              + "\n".join("| " + " | ".join(r) + " |" for r in rows),
+              st.lists(st.sampled_from(["Check", "Description", "Severity", "Owner", "", "x"]),
+                       min_size=1, max_size=4),
+              st.lists(st.lists(st.sampled_from(["critical", "`curl -s URL`", "[x]", "", "a|b",
+                                                 "`git push`", "Pods ok"]) | st.text(max_size=8),
+                                min_size=1, max_size=4), max_size=4)),
+    st.sampled_from(["---\nname: r\ntitle: Release [VERSION]\n---", "---\n*a\n---", "---",
+                     "<details>", "</details>", "<summary>s</summary>", "<!--", "-->",
+                     "<!-- - [ ] hidden -->", "- [ ] ok `curl -s -w '%{http_code}' URL` returns 200",
+                     "- [ ] pods (`kubectl get pods -n <ns> -l app=x`)", "1. push `git push`",
+                     "- [ ] v[VERSION] <version> {{ version }} <b>x</b> [X] [ ]",
+                     "- [ ] `redis-cli -u <url> ping`", "- [ ] `psql \"<dsn>\" -c 'select 1'`",
+                     "\ue000x\ue001", "> - [ ] quoted", "    - [ ] code block"]),
 )
 
 
@@ -186,11 +211,11 @@ def test_the_item_limit_itself_still_imports() -> None:
 
 
 def test_value_limit_of_plain_yaml_does_not_blame_aliases() -> None:
-    plain = "id: big\ntitle: Big\nsections: []\nextra: [" + ", ".join(["1"] * 100_001) + "]\n"
+    plain = "id: big\ntitle: Big\nsections: []\nextra: [" + ", ".join(["1"] * MAX_VALUES) + "]\n"
     with pytest.raises(ChecklistError) as caught:
         parse_checklist(plain.encode(), "big.yaml")
     messages = [p.message for p in caught.value.problems]
-    assert any("more than 100000 values" in m for m in messages), messages
+    assert any(f"more than {MAX_VALUES} values" in m for m in messages), messages
     assert not any("alias" in m for m in messages), messages
     bomb = "id: big\ntitle: Big\nsections: []\na: &a [" + ", ".join(["1"] * 400) + "]\n" \
         + "b: &b [" + ", ".join(["*a"] * 400) + "]\n"
@@ -264,3 +289,37 @@ def test_reading_commands_stay_checks(lang: str, code: str) -> None:
     text = to_yaml(_block(lang, code), "ops.md")
     item = next(iter(parse_checklist(text.encode(), "ops.yaml").items()))
     assert item.kind == "check", text
+
+
+def test_one_item_limit_for_import_loader_and_sessions() -> None:
+    # One constant: the importer refuses what the loader would, and the loader refuses more
+    # items than the session scale target (5,000) rather than failing on a value count.
+    from predeploy_tui.core import yamlnodes
+
+    assert MAX_ITEMS is yamlnodes.MAX_ITEMS
+    assert MAX_ITEMS == 5_000
+    head = "id: big\ntitle: Big\nsections:\n  - id: s\n    title: S\n    groups:\n" \
+           "      - title: G\n        items:\n"
+    rows = "".join(f"          - {{id: i{i}, title: Item {i}}}\n" for i in range(MAX_ITEMS + 1))
+    with pytest.raises(ChecklistError) as caught:
+        parse_checklist((head + rows).encode(), "big.yaml")
+    assert [p.message for p in caught.value.problems] == [
+        f"{MAX_ITEMS + 1} items; a checklist holds at most {MAX_ITEMS} (split it into several "
+        "checklists)"]
+    last = rows.rindex("          - ")
+    assert len(list(parse_checklist((head + rows[:last]).encode(), "big.yaml").items())) \
+        == MAX_ITEMS
+
+
+@pytest.mark.parametrize("unit", ["[a](", "![a](", "[", "**a", "<a "])
+def test_hostile_inline_markdown_is_read_in_linear_time(unit: str) -> None:
+    # 400 KB of unclosed parentheses and brackets in one title: the id's "(...)" removal took
+    # minutes on it (quadratic); markdown-it-py's link rule was ten times slower than the rest,
+    # so links are read from the text. Generous bound: a hang, not a speed, fails.
+    markdown = "- [ ] " + unit * (400_000 // len(unit)) \
+        + "\n- [ ] [Runbook](https://x.invalid) read\n"
+    started = time.monotonic()
+    text = to_yaml(markdown, "hostile.md")
+    assert time.monotonic() - started < 30
+    titles = [i.title for i in parse_checklist(text.encode(), "hostile.yaml").items()]
+    assert titles[-1] == "Runbook read"
