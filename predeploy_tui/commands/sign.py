@@ -48,6 +48,7 @@ def main(args: argparse.Namespace) -> int:
             except signing.SigningError as exc:
                 raise UsageError(str(exc)) from None
             signoff.signature, signoff.signer_key = made.armored, made.fingerprint
+            integrity.reseal(signoff)
         session.sign(signoff, now)
         store.save(session, path)
     print(f"signed {args.role} as {signoff.name}"

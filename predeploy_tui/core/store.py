@@ -236,6 +236,7 @@ class _Reader:
             flags=self.typed_table(meta, "flags", bool, "session.flags"),
             variables=self.typed_table(meta, "variables", str, "session.variables"),
             secret_variables=tuple(self.get(meta, "secret_variables", list, t, [])),
+            approvals_sha256=self.get(meta, "approvals_sha256", str, t, ""),
             schema=doc.get("schema", SCHEMA_VERSION),
         )
         names: list[Any] = list(s.secret_variables)  # as read: a hand edit may hold anything
