@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import math
 import re
+import reprlib
 import tomllib
 from collections.abc import Callable
 from datetime import datetime
@@ -12,6 +14,7 @@ from typing import Any
 
 import toml_rs
 
+from predeploy_tui.core import bounds
 from predeploy_tui.core.atomic import remove_leftovers as remove_leftovers
 from predeploy_tui.core.atomic import write_atomic as write_atomic
 from predeploy_tui.core.lock import SessionLock as SessionLock
@@ -126,7 +129,11 @@ class _Reader:
         if not isinstance(v, types) or (isinstance(v, bool) and types in (int, float, (int, float))):
             names = types.__name__ if isinstance(types, type) else " or ".join(t.__name__ for t in types)
             self.bad(table, k, f"{k!r} should be {_WORDS.get(names, names)}, "
-                               f"got {type(v).__name__} {v!r:.40}")
+                               f"got {type(v).__name__} {_SHORT.repr(v)}")
+            return default
+        if isinstance(v, float) and not (math.isfinite(v) and abs(v) <= _MAX_FLOAT):
+            self.bad(table, k, f"{k!r} should be a finite number of at most {_MAX_FLOAT:.0f}, "
+                               f"got {v!r}")
             return default
         if isinstance(v, datetime) and v.tzinfo is None:
             self.bad(table, k, f"{k!r} must be a datetime with a time zone (UTC, ending in Z)")
@@ -159,6 +166,9 @@ class _Reader:
         return status
 
     def result(self, d: dict[str, Any], table: str) -> CheckResult:
+        if table.count(".hosts") > _MAX_HOSTS_DEPTH:
+            self.bad(table, None, "hosts nested in hosts; a run's hosts hold no hosts of their own")
+            return CheckResult(Status.ERROR, "")
         fast = self._well_formed_result(d, table)
         if fast is not None:
             return fast
@@ -167,8 +177,12 @@ class _Reader:
         if data_text is not None:
             try:
                 data = json.loads(data_text)
+                _bounded_json(data)
             except json.JSONDecodeError as exc:
                 self.bad(table, "data", f"'data' is not valid JSON: {exc.msg}")
+            except (RecursionError, ValueError):
+                data = None
+                self.bad(table, "data", f"'data' is nested more than {bounds.MAX_DEPTH} deep")
         hosts = self.get(d, "hosts", list, table, [])
         self.get(d, "duration", (int, float), table)  # derived from started/finished on load
         return CheckResult(
@@ -206,7 +220,8 @@ class _Reader:
         if data_text is not None:
             try:
                 data = json.loads(data_text)
-            except json.JSONDecodeError:
+                _bounded_json(data)
+            except (ValueError, RecursionError):
                 return None
         hosts = d.get("hosts")
         if hosts is not None and not all(type(h) is dict for h in hosts):
@@ -271,7 +286,7 @@ class _Reader:
                 at=self.get(so, "at", datetime, table, None, required=True),
                 comment=self.get(so, "comment", str, table, ""),
                 content_sha256=self.get(so, "content_sha256", str, table, ""),
-                covered=dict(self.get(so, "covered", dict, table, {})),
+                covered=self.typed_table(so, "covered", str, f"{table}.covered"),
                 signature=self.get(so, "signature", str, table, ""),
                 signer_key=self.get(so, "signer_key", str, table, "")))
         d = self.get(doc, "decision", dict, None, {})
@@ -282,7 +297,7 @@ class _Reader:
                 "completed_by", "reviewed_by", "review_notes", "content_sha256")},
             completed_at=self.get(d, "completed_at", datetime, t),
             reviewed_at=self.get(d, "reviewed_at", datetime, t),
-            covered=dict(self.get(d, "covered", dict, t, {})))
+            covered=self.typed_table(d, "covered", str, "decision.covered"))
         if s.decision.status and s.decision.status not in ("GO", "CONDITIONAL GO", "NO GO"):
             self.bad(t, "status", f"unknown decision {s.decision.status!r}; expected GO, "
                                   "CONDITIONAL GO or NO GO")
@@ -301,17 +316,30 @@ class _Reader:
         kind = get("kind", "manual")
         status = _STORED_STATUSES.get(get("status", "pending"))
         runs = get("runs", ())
+        fresh_for = get("fresh_for")
         if (at is not None and at.tzinfo is None) or kind not in _KINDS or status is None \
+                or (fresh_for is not None and not 0 <= fresh_for <= _MAX_FLOAT) \
                 or status is Status.WAIVED or not all(type(r) is dict for r in runs):
+            return None
+        if "check" in d and not _shallow(d["check"]):
             return None
         return ItemState(
             key=key, title=get("title", key), kind=kind, critical=get("critical", False),
             section=get("section", ""), group=get("group", ""),
-            depends_on=tuple(get("depends_on", ())), fresh_for=get("fresh_for"),
+            depends_on=tuple(get("depends_on", ())), fresh_for=fresh_for,
             check=get("check"), status=status, by=get("by", ""), at=at, note=get("note", ""),
             review_note=get("review_note", ""), removed=get("removed", False),
             runs=[self.result(r, f"{table}.runs#{i}") for i, r in enumerate(runs)],
             history=self.history(get("history", []), table))
+
+    def check(self, d: dict[str, Any], table: str) -> dict[str, Any] | None:
+        """An item's ``[..check]`` table, refused when nested past ``bounds.MAX_DEPTH``."""
+        check = self.get(d, "check", dict, table)
+        if check is not None and not _shallow(check):
+            self.bad(f"{table}.check", None, f"the check is nested more than "
+                                              f"{bounds.MAX_DEPTH} deep")
+            return None
+        return check  # type: ignore[no-any-return]  # get() checked it is a dict
 
     def history(self, entries: list[Any], table: str) -> list[HistoryEntry]:
         """An item's ``[[...history]]`` tables."""
@@ -346,7 +374,7 @@ class _Reader:
             group=self.get(d, "group", str, table, ""),
             depends_on=tuple(self.get(d, "depends_on", list, table, [])),
             fresh_for=self.get(d, "fresh_for", (int, float), table),
-            check=self.get(d, "check", dict, table),
+            check=self.check(d, table),
             status=self.status(d, table), by=self.get(d, "by", str, table, ""),
             at=self.get(d, "at", datetime, table), note=self.get(d, "note", str, table, ""),
             review_note=self.get(d, "review_note", str, table, ""),
@@ -402,9 +430,37 @@ _ITEM_FIELDS = _Fields({
     "history": list})
 """An ``[items.<key>]`` table as the writer writes it, without a waiver."""
 _KINDS = ("check", "manual", "action")
+_MAX_HOSTS_DEPTH = 2
+"""A run's hosts (a host group fanned out) are one level; hand-made nesting stops here."""
+_MAX_FLOAT = 1e12
+"""Larger numbers (seconds: 30,000 years) are no duration a session holds; nan and inf neither."""
+
+
+def _shallow(data: Any) -> bool:
+    """Whether tables and lists nest at most ``bounds.MAX_DEPTH`` deep (checked without
+    recursion: hashing, showing and running a check recurse through it)."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > bounds.MAX_DEPTH:
+            return False
+        children = value.values() if isinstance(value, dict) else value
+        stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
+    return True
+
+
+def _bounded_json(data: Any) -> None:
+    """ValueError when JSON evidence is nested deeper than ``bounds.MAX_DEPTH``."""
+    if isinstance(data, dict | list) and not _shallow(data):
+        raise ValueError("nested too deep")
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 _STORED_STATUSES = {s.value: s for s in Status if s is not Status.STALE}
 """Statuses a file may hold: stale is derived from the time, never stored."""
+
+_SHORT = reprlib.Repr()
+_SHORT.maxstring = _SHORT.maxother = 40
+_SHORT.maxlevel = 3
+"""A value in a message: short, and never recursing through a deeply nested table."""
 
 _WORDS = {"str": "text", "int": "a whole number", "bool": "true or false",
           "datetime": "a date and time", "dict": "a table", "list": "a list",
@@ -420,12 +476,30 @@ def _parse(text: str, path: str) -> dict[str, Any]:
     tomllib reads it again and says where and why in the words users and tests know.
     """
     try:
-        return toml_rs.loads(text, toml_version="1.0.0")
+        doc: dict[str, Any] = toml_rs.loads(text, toml_version="1.0.0")
+        if _LONG_NUMBER.search(text):  # rare: only then is every value looked at
+            _within_64_bits(doc, text, path)
+        return doc
+    except SessionFileError:
+        raise
     except ValueError:
         pass  # toml_rs.TOMLDecodeError is a ValueError; tomllib below gives the located message
     try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+        bounds.check_toml_keys(text)  # tomllib runs out of stack on a deeply dotted key
+        doc = tomllib.loads(text)
+        _within_64_bits(doc, text, path)
+        return doc
+    except bounds.Refused as exc:
+        raise SessionFileError([Problem(path, exc.line, exc.column, exc.message)]) from None
+    except ValueError as exc:
+        if isinstance(exc, SessionFileError):
+            raise
+        if not isinstance(exc, tomllib.TOMLDecodeError):
+            # Not a syntax error: a whole number too long to read (Python's 4,300-digit limit).
+            digits = re.search(r"\d{4000}", text)
+            at = text.count("\n", 0, digits.start()) + 1 if digits else 1
+            raise SessionFileError([Problem(path, at, 1, f"a number too long to read: {exc}"
+                                            .split(";")[0])]) from None
         message = str(exc)
         match = re.search(r"\(at line (\d+), column (\d+)\)", message)
         line, col = (int(match.group(1)), int(match.group(2))) if match else (1, 1)
@@ -434,8 +508,34 @@ def _parse(text: str, path: str) -> dict[str, Any]:
             from None
 
 
+_LONG_NUMBER = re.compile(r"\d{19}")
+
+
+def _within_64_bits(doc: dict[str, Any], text: str, path: str) -> None:
+    """SessionFileError for a whole number TOML does not allow (64 bits), which tomllib reads.
+
+    Only on the path where toml-rs refused the text: such a number is why it did.
+    """
+    stack: list[Any] = [doc]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, int) and not -2**63 <= value < 2**63:
+            digits = _LONG_NUMBER.search(text)
+            at = text.count("\n", 0, digits.start()) + 1 if digits else 1
+            raise SessionFileError([Problem(path, at, 1, "a whole number larger than TOML "
+                                                         "allows (64 bits)")])
+
+
 def loads(text: str, path: str = "<session>") -> Session:
     """Parse session TOML; every problem is reported with its line."""
+    try:
+        bounds.check_toml(text)
+    except bounds.Refused as exc:
+        raise SessionFileError([Problem(path, exc.line, exc.column, exc.message)]) from None
     doc = _parse(text, path)
     schema = doc.get("schema")
     if not isinstance(schema, int) or isinstance(schema, bool):
@@ -448,7 +548,12 @@ def loads(text: str, path: str = "<session>") -> Session:
                                         f"predeploy understands ({SCHEMA_VERSION}); upgrade "
                                         "predeploy to open it")])
     reader = _Reader(text, path)
-    session = reader.session(doc)
+    try:
+        session = reader.session(doc)
+    except RecursionError:
+        # A hand-made file nests tables the reader follows (hosts of hosts...) past its stack.
+        raise SessionFileError([Problem(path, 1, 1, "tables nested deeper than a session "
+                                                    "file ever is")]) from None
     reader.unknown_keys()
     if reader.problems:
         raise SessionFileError(sorted(reader.problems))
@@ -459,10 +564,12 @@ def load(path: str | Path) -> Session:
     """Read a session file."""
     path = Path(path)
     try:
-        data = path.read_bytes()
+        data = bounds.read_bytes(path, bounds.MAX_SESSION_BYTES, "session")
     except OSError as exc:
         raise SessionFileError([Problem(str(path), 1, 1, f"cannot read the file: "
                                                           f"{exc.strerror}")]) from None
+    except bounds.Refused as exc:
+        raise SessionFileError([Problem(str(path), exc.line, exc.column, exc.message)]) from None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
