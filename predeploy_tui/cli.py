@@ -1,6 +1,7 @@
 """Provides the ``predeploy`` command: subcommands, and every known error as one line + exit code.
 
-Exit codes: 0 fine, 1 internal error, 2 bad input; ``run`` adds 3 NO GO and 4 CONDITIONAL GO
+Exit codes: 0 fine, 1 internal error, 2 bad input or environment (a read-only or full disk,
+a name too long: any OSError); ``run`` adds 3 NO GO and 4 CONDITIONAL GO
 (``verify`` uses 1 for "changed after sign-off").
 """
 
@@ -76,6 +77,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except OSError as exc:
+        # The environment, not the program: a read-only or full disk, a name too long, a
+        # folder where a file belongs. One line, exit 2, like bad input.
+        where = f"{exc.filename}: " if exc.filename else ""
+        sys.stderr.write(f"predeploy: {where}{exc.strerror or exc}\n")
+        return EXIT_BAD_INPUT
     except Exception as exc:
         if os.environ.get("PREDEPLOY_DEBUG"):
             raise

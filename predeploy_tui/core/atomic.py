@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -12,6 +13,7 @@ _CHUNK = 1 << 20
 def write_atomic(path: Path, text: str) -> None:
     """Write through a temporary file, fsync, rename and fsync the folder: never half a file.
 
+    On any failure the temporary file is removed and the error raised (OSError says why).
     Temporary files that an earlier save left behind when it was killed are removed first.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -19,15 +21,22 @@ def write_atomic(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
-        for start in range(0, len(text), _CHUNK):
-            view = memoryview(text[start:start + _CHUNK].encode("utf-8"))
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
+        try:
+            for start in range(0, len(text), _CHUNK):
+                view = memoryview(text[start:start + _CHUNK].encode("utf-8"))
+                while view:
+                    written = os.write(fd, view)
+                    view = view[written:]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        # A full disk, a lost mount, an interrupt: the old file stays, and no half-written
+        # temporary file is left to keep the disk full.
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
     dir_fd = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(dir_fd)
