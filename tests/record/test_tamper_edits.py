@@ -15,6 +15,7 @@ import io
 import tomllib
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -83,30 +84,64 @@ def edits(doc: Doc, path: tuple[Any, ...] = ()) -> Iterator[Edit]:
     if isinstance(node, dict):
         for k in list(node):
             field = (*path, k)
-            yield field, "deleted", lambda d, p=path, k=k: _at(d, p).pop(k)
+            yield field, "deleted", partial(_delete, path=path, key=k)
             value = node[k]
             if isinstance(value, dict) or (isinstance(value, list) and value
                                            and isinstance(value[0], dict)):
-                yield field, "key renamed", lambda d, p=path, k=k: _rename(_at(d, p), k)
+                yield field, "key renamed", partial(_rename_at, path=path, key=k)
                 yield from edits(doc, field)
             else:
-                yield field, "changed", lambda d, p=path, k=k: _at(d, p).__setitem__(
-                    k, _changed(k, _at(d, p)[k]))
+                yield field, "changed", partial(_change, path=path, key=k)
                 if isinstance(value, list) and len(value) > 1:
-                    yield field, "last dropped", lambda d, p=path, k=k: _at(d, p)[k].pop()
+                    yield field, "last dropped", partial(_drop_last, path=path, key=k)
         if path == ("items",):
-            yield path, "reversed", lambda d: d.__setitem__("items", dict(
-                reversed(list(d["items"].items()))))
+            yield path, "reversed", _reverse_items
     elif isinstance(node, list) and node and isinstance(node[0], dict):
         for i in range(len(node)):
-            yield (*path, i), "removed", lambda d, p=path, i=i: _at(d, p).pop(i)
-            yield (*path, i), "duplicated", lambda d, p=path, i=i: _at(d, p).insert(
-                i, copy.deepcopy(_at(d, p)[i]))
+            yield (*path, i), "removed", partial(_remove, path=path, index=i)
+            yield (*path, i), "duplicated", partial(_duplicate, path=path, index=i)
             if i + 1 < len(node):
-                yield (*path, i), "swapped with the next", lambda d, p=path, i=i: _swap(
-                    _at(d, p), i)
+                yield (*path, i), "swapped with the next", partial(_swap_at, path=path, index=i)
             yield from edits(doc, (*path, i))
-        yield path, "all removed", lambda d, p=path: _at(d, p).clear()
+        yield path, "all removed", partial(_clear, path=path)
+
+
+def _delete(d: Doc, path: tuple[Any, ...], key: str) -> None:
+    _at(d, path).pop(key)
+
+
+def _rename_at(d: Doc, path: tuple[Any, ...], key: str) -> None:
+    _rename(_at(d, path), key)
+
+
+def _change(d: Doc, path: tuple[Any, ...], key: str) -> None:
+    table = _at(d, path)
+    table[key] = _changed(key, table[key])
+
+
+def _drop_last(d: Doc, path: tuple[Any, ...], key: str) -> None:
+    _at(d, path)[key].pop()
+
+
+def _reverse_items(d: Doc) -> None:
+    d["items"] = dict(reversed(list(d["items"].items())))
+
+
+def _remove(d: Doc, path: tuple[Any, ...], index: int) -> None:
+    _at(d, path).pop(index)
+
+
+def _duplicate(d: Doc, path: tuple[Any, ...], index: int) -> None:
+    rows = _at(d, path)
+    rows.insert(index, copy.deepcopy(rows[index]))
+
+
+def _swap_at(d: Doc, path: tuple[Any, ...], index: int) -> None:
+    _swap(_at(d, path), index)
+
+
+def _clear(d: Doc, path: tuple[Any, ...]) -> None:
+    _at(d, path).clear()
 
 
 def _rename(table: dict[str, Any], key: str) -> None:
