@@ -307,3 +307,23 @@ def test_signing_a_session_signed_before_the_chain_starts_the_chain(tmp_path: Pa
     code, out = _verify(path)
     assert code == 1
     assert "TAMPERED" in out
+
+
+def test_signing_after_the_decision_and_deciding_again_stay_intact(tmp_path: Path) -> None:
+    # Given a decided session, then a later sign-off and a new decision
+    session = signed_session()
+    resign(session, "product", "Pia Product", at(60))
+    session.decide(integrity.seal_decision(session, copy.copy(session.decision)), at(61))
+    resign(session, "engineering", "Eve Lead", at(62))
+    path = tmp_path / "s.toml"
+    store.save(session, path)
+    # Then every approval and the chain verify
+    code, out = _verify(path)
+    assert code == 0, out
+    # And removing the sign-off made before the second decision is caught
+    doc = tomllib.loads(path.read_text())
+    doc["signoffs"].pop(3)
+    path.write_text(tomli_w.dumps(doc))
+    code, out = _verify(path)
+    assert code == 1
+    assert "TAMPERED" in out
