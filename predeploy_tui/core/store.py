@@ -286,7 +286,7 @@ class _Reader:
                 at=self.get(so, "at", datetime, table, None, required=True),
                 comment=self.get(so, "comment", str, table, ""),
                 content_sha256=self.get(so, "content_sha256", str, table, ""),
-                covered=self.typed_table(so, "covered", str, f"{table}.covered"),
+                covered=self.typed_table(so, "covered", str, f"signoffs.covered#{i}"),
                 signature=self.get(so, "signature", str, table, ""),
                 signer_key=self.get(so, "signer_key", str, table, "")))
         d = self.get(doc, "decision", dict, None, {})

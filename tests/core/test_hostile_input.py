@@ -23,7 +23,7 @@ import pytest
 from predeploy_tui.cli import main
 from predeploy_tui.core import store
 
-from .builders import all_green, tiny_session
+from .builders import all_green, sign_all, tiny_session
 
 PREDEPLOY = Path(sys.executable).parent / "predeploy"
 ROOT = Path(__file__).resolve().parents[2]
@@ -140,6 +140,11 @@ SESSIONS: dict[str, tuple[Callable[[], str], Callable[[str], int], str]] = {
                                        count=1), _line_of("fresh_for"), "finite number"),
     "fresh_for = inf": (lambda: re.sub(r"fresh_for = \S+", "fresh_for = inf", _session_text(),
                                        count=1), _line_of("fresh_for"), "finite number"),
+    "a sign-off hash that is no text": (
+        lambda: store.dumps(sign_all(all_green(tiny_session()))).replace(
+            "\n\n[[signoffs]]\nrole = \"product\"",
+            "\n\n[signoffs.covered]\nchecklist = [1]\n\n[[signoffs]]\nrole = \"product\"", 1),
+        _line_of("= [1]"), "should be text"),
     "a control character": (lambda: _session_text().replace('deployer = "', 'deployer = "\x01'),
                             _line_of("\x01"), "Illegal character"),
 }

@@ -103,6 +103,7 @@ def test_hostile_input_through_the_installed_command(case: tuple[str, str, str],
 
 
 @pytest.mark.soak
+@pytest.mark.timeout(3600)
 @seed(1204)
 @SOAK
 @given(broken(CHECKLIST))
@@ -111,6 +112,7 @@ def test_soak_checklists(text: str) -> None:
 
 
 @pytest.mark.soak
+@pytest.mark.timeout(3600)
 @seed(1204)
 @SOAK
 @given(broken(SESSION))
@@ -119,6 +121,7 @@ def test_soak_sessions(text: str) -> None:
 
 
 @pytest.mark.soak
+@pytest.mark.timeout(3600)
 @seed(1204)
 @SOAK
 @given(broken(MARKDOWN))
