@@ -13,6 +13,7 @@ import os
 import re
 import stat
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -124,6 +125,51 @@ def check_toml_keys(text: str) -> None:
     m = _DOTTED.search(text)
     if m is not None:
         _refuse(text, m.start(), f"a key of more than {MAX_DEPTH} dotted parts")
+
+
+# -- values read ------------------------------------------------------------------------------
+
+def shallow(data: Any) -> bool:
+    """Whether tables and lists nest at most :data:`MAX_DEPTH` deep (checked without recursion:
+    hashing, showing and running a check recurse through them)."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return False
+        if isinstance(value, dict | list):
+            children = value.values() if isinstance(value, dict) else value
+            stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
+    return True
+
+
+def json_shallow(data: Any) -> None:
+    """ValueError when JSON evidence is nested deeper than :data:`MAX_DEPTH`."""
+    if not shallow(data):
+        raise ValueError("nested too deep")
+
+
+_LONG_NUMBER = re.compile(r"\d{19}")
+
+
+def long_number_line(doc: dict[str, Any], text: str) -> int:
+    """The line of a whole number outside 64 bits (TOML's range) in ``doc``, or 0.
+
+    Only text holding 19 digits in a row can have one, so a session pays for the walk rarely.
+    """
+    digits = _LONG_NUMBER.search(text)
+    if digits is None:
+        return 0
+    stack: list[Any] = [doc]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, int) and not -2**63 <= value < 2**63:
+            return text.count("\n", 0, digits.start()) + 1
+    return 0
 
 
 # -- YAML ---------------------------------------------------------------------------------------

@@ -177,7 +177,7 @@ class _Reader:
         if data_text is not None:
             try:
                 data = json.loads(data_text)
-                _bounded_json(data)
+                bounds.json_shallow(data)
             except json.JSONDecodeError as exc:
                 self.bad(table, "data", f"'data' is not valid JSON: {exc.msg}")
             except (RecursionError, ValueError):
@@ -220,7 +220,7 @@ class _Reader:
         if data_text is not None:
             try:
                 data = json.loads(data_text)
-                _bounded_json(data)
+                bounds.json_shallow(data)
             except (ValueError, RecursionError):
                 return None
         hosts = d.get("hosts")
@@ -321,7 +321,7 @@ class _Reader:
                 or (fresh_for is not None and not 0 <= fresh_for <= _MAX_FLOAT) \
                 or status is Status.WAIVED or not all(type(r) is dict for r in runs):
             return None
-        if "check" in d and not _shallow(d["check"]):
+        if "check" in d and not bounds.shallow(d["check"]):
             return None
         return ItemState(
             key=key, title=get("title", key), kind=kind, critical=get("critical", False),
@@ -335,7 +335,7 @@ class _Reader:
     def check(self, d: dict[str, Any], table: str) -> dict[str, Any] | None:
         """An item's ``[..check]`` table, refused when nested past ``bounds.MAX_DEPTH``."""
         check = self.get(d, "check", dict, table)
-        if check is not None and not _shallow(check):
+        if check is not None and not bounds.shallow(check):
             self.bad(f"{table}.check", None, f"the check is nested more than "
                                               f"{bounds.MAX_DEPTH} deep")
             return None
@@ -434,25 +434,6 @@ _MAX_HOSTS_DEPTH = 2
 """A run's hosts (a host group fanned out) are one level; hand-made nesting stops here."""
 _MAX_FLOAT = 1e12
 """Larger numbers (seconds: 30,000 years) are no duration a session holds; nan and inf neither."""
-
-
-def _shallow(data: Any) -> bool:
-    """Whether tables and lists nest at most ``bounds.MAX_DEPTH`` deep (checked without
-    recursion: hashing, showing and running a check recurse through it)."""
-    stack: list[tuple[Any, int]] = [(data, 1)]
-    while stack:
-        value, depth = stack.pop()
-        if depth > bounds.MAX_DEPTH:
-            return False
-        children = value.values() if isinstance(value, dict) else value
-        stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
-    return True
-
-
-def _bounded_json(data: Any) -> None:
-    """ValueError when JSON evidence is nested deeper than ``bounds.MAX_DEPTH``."""
-    if isinstance(data, dict | list) and not _shallow(data):
-        raise ValueError("nested too deep")
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 _STORED_STATUSES = {s.value: s for s in Status if s is not Status.STALE}
 """Statuses a file may hold: stale is derived from the time, never stored."""
@@ -477,8 +458,7 @@ def _parse(text: str, path: str) -> dict[str, Any]:
     """
     try:
         doc: dict[str, Any] = toml_rs.loads(text, toml_version="1.0.0")
-        if _LONG_NUMBER.search(text):  # rare: only then is every value looked at
-            _within_64_bits(doc, text, path)
+        _within_64_bits(doc, text, path)
         return doc
     except SessionFileError:
         raise
@@ -508,26 +488,12 @@ def _parse(text: str, path: str) -> dict[str, Any]:
             from None
 
 
-_LONG_NUMBER = re.compile(r"\d{19}")
-
-
 def _within_64_bits(doc: dict[str, Any], text: str, path: str) -> None:
-    """SessionFileError for a whole number TOML does not allow (64 bits), which tomllib reads.
-
-    Only on the path where toml-rs refused the text: such a number is why it did.
-    """
-    stack: list[Any] = [doc]
-    while stack:
-        value = stack.pop()
-        if isinstance(value, dict):
-            stack.extend(value.values())
-        elif isinstance(value, list):
-            stack.extend(value)
-        elif isinstance(value, int) and not -2**63 <= value < 2**63:
-            digits = _LONG_NUMBER.search(text)
-            at = text.count("\n", 0, digits.start()) + 1 if digits else 1
-            raise SessionFileError([Problem(path, at, 1, "a whole number larger than TOML "
-                                                         "allows (64 bits)")])
+    """SessionFileError for a whole number TOML does not allow (64 bits) but tomllib reads."""
+    line = bounds.long_number_line(doc, text)
+    if line:
+        raise SessionFileError([Problem(path, line, 1, "a whole number larger than TOML allows "
+                                                       "(64 bits)")])
 
 
 def loads(text: str, path: str = "<session>") -> Session:
