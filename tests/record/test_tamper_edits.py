@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import io
+import json
 import tomllib
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
@@ -249,6 +250,12 @@ def test_issue_examples_are_tampered(tmp_path: Path, what: str,
     assert code == 1, (what, out)
     assert "TAMPERED" in out
     assert out.rstrip().splitlines()[-1].startswith("NOT INTACT: tampered")
+    report = io.StringIO()
+    with contextlib.redirect_stdout(report):
+        assert main(["export", str(path), "--format", "json"]) == 0
+    integrity_report = json.loads(report.getvalue())["integrity"]
+    assert not integrity_report["intact"]
+    assert any(f["tampered"] for f in integrity_report["findings"])
 
 
 def test_verify_names_what_it_leaves_outside_the_seal(tmp_path: Path) -> None:
