@@ -3,6 +3,8 @@
 The exit codes are one table, :data:`EXIT_CODES`, printed by ``--help`` and in the README. A
 reader that goes away (``| head -1``, a closed stdout) stops the printing, never the command:
 results are still saved and the exit code is still the answer's.
+Any OSError that reaches here is the environment (a read-only or full disk, a name too long, a
+folder where a file belongs): one line and exit 2, like bad input.
 """
 
 from __future__ import annotations
@@ -152,6 +154,12 @@ def _main(argv: Sequence[str] | None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("predeploy: interrupted\n")
         return EXIT_INTERRUPTED
+    except OSError as exc:
+        # The environment, not the program: a read-only or full disk, a name too long, a
+        # folder where a file belongs. One line, exit 2, like bad input.
+        where = f"{exc.filename}: " if exc.filename else ""
+        sys.stderr.write(f"predeploy: {where}{exc.strerror or exc}\n")
+        return EXIT_BAD_INPUT
     except Exception as exc:
         if os.environ.get("PREDEPLOY_DEBUG"):
             raise

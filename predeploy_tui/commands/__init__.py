@@ -85,3 +85,38 @@ def existing_file(path: str, what: str) -> Path:
     if not p.is_file():
         raise UsageError(f"{what} {path}: not a file")
     return p
+
+
+def report_target(path: str, force: bool, flag: str) -> Path:
+    """Where a report (export -o, run --junit) may be written, or a usage error saying why not.
+
+    A session file is never written over, even with --force: it is the release record, and a
+    report in its place loses it. Any other existing file needs --force. A missing folder is
+    refused, not created: a mistyped path should not leave a new folder tree behind.
+    """
+    out = Path(path)
+    if out.is_dir():
+        raise UsageError(f"{flag} {out}: cannot write: it is a folder")
+    if not out.parent.is_dir():
+        why = "is not a folder" if out.parent.exists() else "does not exist"
+        raise UsageError(f"{flag} {out}: cannot write: the folder {out.parent} {why}")
+    if out.exists() or out.is_symlink():
+        if _is_session(out):
+            raise UsageError(f"{flag} {out}: is a session file; a report never replaces one "
+                             "(choose another name)")
+        if not force:
+            raise UsageError(f"{flag} {out}: the file exists; add --force to replace it")
+    return out
+
+
+def _is_session(path: Path) -> bool:
+    """Whether ``path`` holds a predeploy session (its first lines say so)."""
+    import re
+
+    try:
+        with path.open("rb") as f:
+            head = f.read(4096).decode("utf-8", "replace")
+    except OSError:
+        return False
+    return "# predeploy session" in head or (
+        re.search(r"^schema\s*=", head, re.M) is not None and "[session]" in head)

@@ -8,7 +8,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from predeploy_tui.commands import UsageError, existing_file
+from predeploy_tui.commands import UsageError, existing_file, report_target
 
 HELP = "export a session as markdown, JSON or JUnit XML"
 
@@ -19,6 +19,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=("markdown", "json", "junit"), default="markdown",
                    help="report format (default markdown)")
     p.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
+    p.add_argument("--force", action="store_true",
+                   help="replace FILE when it exists (a session file is never replaced)")
 
 
 def section_titles(session_path: Path, checklist_path: str) -> dict[str, str]:
@@ -54,18 +56,9 @@ def render(session_path: Path, fmt: str, now: datetime) -> str:
 
 
 def write_output(out: Path, text: str) -> None:
-    """Write ``text`` to ``out`` atomically; UsageError "FILE: cannot write: reason" otherwise.
-
-    A missing folder is refused, not created: a mistyped ``-o`` path should not leave a new
-    folder tree behind.
-    """
+    """Write ``text`` to ``out`` atomically; UsageError "FILE: cannot write: reason" otherwise."""
     from predeploy_tui.core.store import write_atomic
 
-    if out.is_dir():
-        raise UsageError(f"{out}: cannot write: it is a folder")
-    if not out.parent.is_dir():
-        why = "is not a folder" if out.parent.exists() else "does not exist"
-        raise UsageError(f"{out}: cannot write: the folder {out.parent} {why}")
     try:
         write_atomic(out, text)
     except OSError as exc:
@@ -75,9 +68,10 @@ def write_output(out: Path, text: str) -> None:
 def main(args: argparse.Namespace) -> int:
     """Write the report."""
     path = existing_file(args.session, "session")
+    out = report_target(args.output, args.force, "-o") if args.output else None
     text = render(path, args.format, datetime.now(UTC))
-    if args.output:
-        write_output(Path(args.output), text)
+    if out is not None:
+        write_output(out, text)
     else:
         sys.stdout.write(text)
     return 0

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from predeploy_tui.commands import UsageError, existing_file
+from predeploy_tui.commands import UsageError, existing_file, report_target
 
 HELP = "turn a markdown checklist into checklist YAML (guesses are commented)"
 
@@ -16,7 +15,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("markdown", metavar="CHECKLIST.md",
                    help="markdown checklist: - [ ] items, numbered steps or a table of checks")
     p.add_argument("-o", "--output", metavar="FILE", help="write the YAML here (default: stdout)")
-    p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    p.add_argument("--force", action="store_true",
+                   help="overwrite FILE if it exists (a session file is never replaced)")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -38,9 +38,7 @@ def main(args: argparse.Namespace) -> int:
     except ImportProblem as exc:
         raise UsageError(str(exc)) from None
     if args.output:
-        out = Path(args.output)
-        if out.exists() and not out.is_dir() and not args.force:
-            raise UsageError(f"{out} already exists (use --force to overwrite)")
+        out = report_target(args.output, args.force, "-o")
         write_output(out, yaml_text)
         sys.stderr.write(f"wrote {out}\n")
     else:

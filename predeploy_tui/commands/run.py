@@ -10,7 +10,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from predeploy_tui.commands import UsageError, existing_file, parse_vars, secret_values
+from predeploy_tui.commands import (
+    UsageError,
+    existing_file,
+    parse_vars,
+    report_target,
+    secret_values,
+)
 
 if TYPE_CHECKING:
     from predeploy_tui.core.checklist import Checklist
@@ -41,6 +47,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--checks-only", action="store_true",
                    help="exit by the verdict of the checks alone, sign-offs left out; printed as "
                         "'checks only: ...' beside the release's verdict")
+    p.add_argument("--force", action="store_true",
+                   help="replace the --junit FILE when it exists (never a session file)")
     p.add_argument("--deployer", help="who runs the checks (default: git user.name, else login)")
     p.add_argument("--concurrency", type=positive_int, default=16, metavar="N",
                    help="local checks running at once (default 16); SSH checks are capped by "
@@ -234,12 +242,21 @@ async def _main(args: argparse.Namespace, demo: bool) -> int:
     return await _run(args, {})
 
 
+def _not_the_session(junit: Path | None, session: Path) -> None:
+    """Refuse a --junit FILE that is the session this run just created."""
+    if junit is not None and junit.resolve() == session.resolve():
+        raise UsageError(f"--junit {junit}: is the session file; a report never replaces one "
+                         "(choose another name)")
+
+
 async def _run(args: argparse.Namespace, extra_vars: dict[str, str]) -> int:
     from predeploy_tui.engine.headless import run_headless
     from predeploy_tui.engine.session_file import default_person
 
+    junit = report_target(args.junit, args.force, "--junit") if args.junit else None
     prepared = prepare(args, extra_vars)
     try:
+        _not_the_session(junit, Path(prepared.path))
         by = args.deployer or prepared.session.header.get("deployer") or default_person()
         print(f"Session: {prepared.path}")
         verdict = await run_headless(prepared.checklist, prepared.session, prepared.path,
@@ -254,7 +271,11 @@ async def _run(args: argparse.Namespace, extra_vars: dict[str, str]) -> int:
                 from predeploy_tui.reports.junit import write_junit
             except ImportError as exc:
                 raise UsageError(f"--junit: the JUnit report is not available ({exc})") from None
-            write_junit(prepared.session, Path(args.junit))
+            try:
+                write_junit(prepared.session, junit or Path(args.junit))
+            except OSError as exc:
+                raise UsageError(f"--junit {args.junit}: cannot write: {exc.strerror or exc}") \
+                    from None
         return verdict.exit_code
     finally:
         prepared.opened.release()

@@ -52,6 +52,7 @@ def main(args: argparse.Namespace) -> int:
             except signing.SigningError as exc:
                 raise UsageError(str(exc)) from None
             signoff.signature, signoff.signer_key = made.armored, made.fingerprint
+            integrity.reseal(signoff)
         session.sign(signoff, now)
         store.save(session, path)
     finally:

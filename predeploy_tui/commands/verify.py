@@ -1,11 +1,12 @@
 """Provides ``predeploy verify``: has the session changed since it was signed off or decided?
 
-Exit 0 when intact; 1 when covered content or a sign-off's own record changed after a sign-off
-or the decision, a sign-off or the decision records no content hash (nothing to verify it
-against), or a signature is bad or required and missing; 2 when the file is unreadable; an
-internal error has its own code (70, see ``predeploy --help``), never 1. Checklist drift is
-reported too (it changes nothing that was signed), and so is the suggested verdict, as every
-other surface gives it (it does not change the exit code).
+Exit 0 when intact; 1 when covered content changed after a sign-off or the decision (stale), an
+approval was tampered with (its record edited, its hashes missing or edited, an approval
+removed, added, duplicated or reordered: see ``core.integrity``), or a signature is bad or
+required and missing; 2 when the file is unreadable. Internal errors never exit 1 (cli.py).
+Checklist drift is reported too (it changes nothing that was signed). The suggested verdict is
+printed as every other surface gives it, and plugin files or site scripts changed since the
+deployer's runs executed them are listed; neither changes the exit code.
 """
 
 from __future__ import annotations
@@ -52,7 +53,6 @@ def main(args: argparse.Namespace) -> int:
     path = existing_file(args.session, "session")
     session = store.load(path)
     checklist, why = _checklist(path, session.checklist_path)
-    bad = False
     findings = {f.what: f for f in integrity.check(session)}
     print(f"{path}: {session.checklist_title} {session.header.get('version', '')}".rstrip())
     print(f"  content sha256 {integrity.content_hash(session)}")
@@ -60,45 +60,38 @@ def main(args: argparse.Namespace) -> int:
         checklist.allowed_signers if checklist is not None else None,
         checklist.folder if checklist is not None else path.parent)
     required_sigs = bool(checklist is not None and checklist.require_signatures)
-    latest = [s for role in dict.fromkeys(x.role for x in session.signoffs)
-              if (s := session.signoff(role)) is not None]
-    if not latest:
+    bad_signature = False
+    if not session.signoffs:
         print("  no sign-offs yet")
-    for s in latest:
-        finding = findings.get(f"signoff:{s.role}")
-        head = f"  sign-off {s.role}: {s.title or s.role} by {s.name}"
-        if not s.content_sha256:
-            print(f"{head}: records no content hash (made by an older tool?): cannot be verified")
-            bad = True
-        elif finding is None:
-            print(f"{head}: intact")
-        else:
-            bad = True
-            print(f"{head}: CHANGED since it was signed")
-            _explain(finding, session)
+    for i, s in enumerate(session.signoffs):
+        what = integrity.signoff_key(session, i)
+        latest = "#" not in what
+        head = f"  sign-off {s.role}{'' if latest else ' (superseded)'}: {s.title or s.role} " \
+               f"by {s.name}"
+        _report(head, findings.get(what), session, "signed")
+        if not latest:
+            continue
         if s.signature:
             if allowed is None:
                 print("    signature present but no allowed_signers file to verify it against")
-                bad = bad or required_sigs
+                bad_signature = bad_signature or required_sigs
             else:
                 result = signing.verify(signing.message(s.content_sha256), s.signature, allowed)
                 print(f"    signature: {'good' if result.valid else 'BAD'}: {result.reason}")
-                bad = bad or not result.valid
+                bad_signature = bad_signature or not result.valid
         elif required_sigs:
             print("    signature: MISSING (the checklist requires signed sign-offs)")
-            bad = True
+            bad_signature = True
     d = session.decision
-    if d.status:
-        finding = findings.get("decision")
-        if not d.content_sha256:
-            print(f"  decision {d.status}: records no content hash: cannot be verified")
-            bad = True
-        elif finding is None:
-            print(f"  decision {d.status}: intact")
-        else:
-            bad = True
-            print(f"  decision {d.status}: CHANGED since it was made")
-            _explain(finding, session)
+    if "decision" in findings or d.status:
+        _report(f"  decision {d.status or '(none)'}", findings.get("decision"), session, "made")
+    if integrity.chained(session):
+        _report("  approvals (which exist, in which order)", findings.get("approvals"), session,
+                "made")
+    elif session.signoffs or d.status:
+        print("  approval chain: not recorded (sealed by an older predeploy): each approval is "
+              "verified on its own; a removed or reordered one cannot be detected")
+    print("  not covered by the seal: " + "; ".join(integrity.UNSEALED))
     if checklist is None:
         print(f"  {why}")
     else:
@@ -115,17 +108,31 @@ def main(args: argparse.Namespace) -> int:
     from predeploy_tui.core.verdict import suggest
 
     print(f"  Suggested: {suggest(session, datetime.now(UTC)).line()}")
-    print("NOT INTACT" if bad else "intact")
-    return 1 if bad else 0
+    tampered = any(f.tampered for f in findings.values())
+    if tampered:
+        print("NOT INTACT: tampered (an approval's record or the approval chain was edited)")
+    elif findings:
+        print("NOT INTACT: changed after sign-off")
+    elif bad_signature:
+        print("NOT INTACT: signature")
+    else:
+        print("intact")
+    return 1 if findings or bad_signature else 0
 
 
-def _explain(finding: Any, session: Any) -> None:
+def _report(head: str, finding: Any, session: Any, made: str) -> None:
+    """One approval's line, then what changed (stale) and how it was tampered with."""
     from predeploy_tui.core.integrity import describe_part
 
+    if finding is None:
+        print(f"{head}: intact")
+        return
+    state = "TAMPERED" if finding.tampered else f"CHANGED since it was {made} (stale)"
+    print(f"{head}: {state}")
+    for why in finding.tampered:
+        print(f"    tampered: {why}")
     for part in finding.changed:
         print(f"    changed: {describe_part(part, session)}")
-    if finding.record_changed:
-        print("    changed: the approval's own record (who, when, what was approved)")
     if finding.unknown:
         print("    changed: content (no per-part hashes were stored to say where)")
 

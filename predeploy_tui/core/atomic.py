@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -12,10 +13,15 @@ _CHUNK = 1 << 20
 def write_atomic(path: Path, text: str) -> None:
     """Write through a temporary file, fsync, rename and fsync the folder: never half a file.
 
+    On any failure the temporary file is removed and the error raised (OSError says why).
     Temporary files that an earlier save left behind when it was killed are removed first.
     """
     tmp = _write_temporary(path, text)
-    os.replace(tmp, path)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        _discard(tmp)
+        raise
     _sync_folder(path)
 
 
@@ -40,27 +46,40 @@ def write_new(path: Path, text: str) -> bool:
                 return False
             os.replace(tmp, path)
     finally:
-        tmp.unlink(missing_ok=True)
+        _discard(tmp)
     _sync_folder(path)
     return True
 
 
 def _write_temporary(path: Path, text: str) -> Path:
-    """``text`` in ``.<name>.<pid>.tmp`` beside ``path``, fsynced; earlier leftovers removed."""
+    """``text`` in ``.<name>.<pid>.tmp`` beside ``path``, fsynced; earlier leftovers removed.
+
+    A full disk, a lost mount, an interrupt: the temporary file is removed before the error goes
+    on, so no half-written file is left to keep the disk full.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     remove_leftovers(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
-        for start in range(0, len(text), _CHUNK):
-            view = memoryview(text[start:start + _CHUNK].encode("utf-8"))
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        try:
+            for start in range(0, len(text), _CHUNK):
+                view = memoryview(text[start:start + _CHUNK].encode("utf-8"))
+                while view:
+                    written = os.write(fd, view)
+                    view = view[written:]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except BaseException:
+        _discard(tmp)
+        raise
     return tmp
+
+
+def _discard(tmp: Path) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(tmp)
 
 
 def _sync_folder(path: Path) -> None:

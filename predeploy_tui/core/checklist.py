@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from predeploy_tui.core import bounds
 from predeploy_tui.core.crosscheck import VARIABLE_REF as VARIABLE_REF
 from predeploy_tui.core.crosscheck import cross_checks
 from predeploy_tui.core.format import ID as ID
@@ -342,14 +343,28 @@ def _compose(text: str) -> yaml.Node | None:
     return yaml.compose(text, Loader=_UniqueKeyLoader)
 
 
+def _measure(text: str) -> None:
+    """``bounds.check_yaml`` with the fast parser; the pure one says where a syntax error is."""
+    if _FastLoader is not None:
+        try:
+            bounds.check_yaml(text, _FastLoader)
+            return
+        except yaml.YAMLError:
+            pass
+    bounds.check_yaml(text, _UniqueKeyLoader)
+
+
 def load_checklist(path: str | Path) -> Checklist:
     """Read, validate and build a checklist, or raise :class:`ChecklistError` with every problem."""
     path = Path(path)
     shown = str(path)
     try:
-        data = path.read_bytes()
+        data = bounds.read_bytes(path, bounds.MAX_CHECKLIST_BYTES, "checklist")
     except OSError as exc:
-        raise ChecklistError([Problem(shown, 1, 1, f"cannot read the file: {exc.strerror}")]) from exc
+        raise ChecklistError([Problem(shown, 1, 1, f"cannot read the file: {exc.strerror}")]) \
+            from None
+    except bounds.Refused as exc:
+        raise ChecklistError([Problem(shown, exc.line, exc.column, exc.message)]) from None
     return parse_checklist(data, shown)
 
 
@@ -368,10 +383,24 @@ def parse_checklist(data: bytes, shown: str) -> Checklist:
         raise ChecklistError([Problem(shown, line, column, "the file is not UTF-8 text "
                                       f"(byte 0x{data[exc.start]:02x} at offset {exc.start}); "
                                       "save it as UTF-8")]) from None
+    if len(data) > bounds.MAX_CHECKLIST_BYTES:
+        raise ChecklistError([Problem(shown, 1, 1, f"the text is {len(data) / 2**20:.1f} MiB; a "
+                                      f"checklist is at most {bounds.MAX_CHECKLIST_BYTES // 2**20}"
+                                      " MiB")])
     try:
+        _measure(text)
         root = _compose(text)
+    except bounds.Refused as exc:
+        raise ChecklistError([Problem(shown, exc.line, exc.column, exc.message)]) from None
     except yaml.MarkedYAMLError as exc:
         raise ChecklistError([syntax_problem(exc, shown)]) from None
+    except yaml.reader.ReaderError as exc:
+        # A character YAML does not allow (a control character): say where it is.
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise ChecklistError([Problem(shown, line, column, f"YAML error: the character "
+                                      f"U+{code:04X} is not allowed in YAML text")]) from None
     except yaml.YAMLError as exc:
         raise ChecklistError([Problem(shown, 1, 1, f"YAML error: {exc}")]) from None
     if root is None or (isinstance(root, yaml.ScalarNode) and root.tag == "tag:yaml.org,2002:null"):

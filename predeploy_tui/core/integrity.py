@@ -1,13 +1,20 @@
-"""Provides the canonical hash of a session's content, independent of TOML formatting.
+"""Provides the canonical hash of a session's content and the approval chain over it.
 
 A sign-off and the decision store the hash of what they approved (``content_sha256``) and the
-hash of each part (``covered``: the checklist, each header field, variable and flag, the sign-off
-roles, each item), so a later change marks them stale and can be named. ``covered`` also holds a
-seal over the sign-off's or decision's own record (who, when, what), so editing the record after
-the fact is caught too.
+hash of each part (``covered``: the checklist, its path, each header field, variable and flag,
+the sign-off roles, the items' order and each item), so a later change marks them stale and can
+be named. ``covered`` also holds a seal over the approval's own record (who, when, what, its
+signature) and ``chain:before``, the hash of the approvals made before it; the session keeps
+``approvals_sha256`` over every approval that exists. So an edited, removed, added, duplicated
+or reordered approval, or one whose hashes were deleted, is *tampered*; a legitimate change of
+content after an approval (a re-run) makes it *stale*. Both are "changed after sign-off".
 
 The content is canonical data (sorted JSON of plain values, datetimes in UTC, absent == None,
 whole floats == ints), so a load/save round trip or a reformatted file hashes the same.
+
+Left outside the seal, by design (:data:`UNSEALED`): when the file was last saved, the
+reviewer's work (review notes, reviewer re-runs, "reviewed by/at"), the ``duration`` of a run
+(derived from its start and end when read) and TOML comments and formatting.
 """
 
 from __future__ import annotations
@@ -19,14 +26,32 @@ from datetime import UTC, datetime
 from typing import Any
 
 from predeploy_tui.core.results import CheckResult
-from predeploy_tui.core.session import HEADER_FIELDS, Decision, ItemState, Session, SignOff
+from predeploy_tui.core.session import (
+    CHAIN_BEFORE,
+    HEADER_FIELDS,
+    SEAL_DECISION,
+    SEAL_SIGNOFF,
+    Decision,
+    ItemState,
+    Session,
+    SignOff,
+    approvals_digest,
+)
 from predeploy_tui.core.vocab import Role
 
-SEAL_SIGNOFF = "seal:signoff"
-"""The ``covered`` entry that seals a sign-off's own record."""
-SEAL_DECISION = "seal:decision"
-"""The ``covered`` entry that seals the decision's own record."""
-_SEALS = (SEAL_SIGNOFF, SEAL_DECISION)
+__all__ = ["CHAIN_BEFORE", "SEAL_DECISION", "SEAL_SIGNOFF"]
+
+_NOT_PARTS = (SEAL_SIGNOFF, SEAL_DECISION, CHAIN_BEFORE)
+_CHAINED_PARTS = ("order", "checklist.path")
+"""Parts added with the approval chain: an approval sealed before it (no ``chain:before``)
+covers the others only, so sessions sealed then still verify."""
+
+UNSEALED = ("[session] updated (when the file was last saved)",
+            "the reviewer's work: review_note of an item, runs with role = \"reviewer\", "
+            "[decision] reviewed_by, reviewed_at, review_notes",
+            "duration of a run (derived from started and finished when read)",
+            "TOML comments and formatting")
+"""What ``verify`` does not cover, in words (also in the README's session-file section)."""
 
 
 def _canon(value: Any) -> Any:
@@ -89,12 +114,13 @@ def item_content(state: ItemState) -> dict[str, Any]:
     }
 
 
-def content_parts(session: Session) -> dict[str, str]:
+def content_parts(session: Session, chained: bool = True) -> dict[str, str]:
     """The hash of each covered part.
 
-    ``checklist`` (id, title, sha256, created, which variables are secret), ``header.<field>``,
-    ``variables.<name>``, ``flags.<name>``, ``roles`` (the sign-off roles and whether each is
-    required) and ``item:<key>`` for every item.
+    ``checklist`` (id, title, sha256, created, which variables are secret), ``checklist.path``,
+    ``header.<field>``, ``variables.<name>``, ``flags.<name>``, ``roles`` (the sign-off roles
+    and whether each is required), ``order`` (the item keys in order) and ``item:<key>`` for
+    every item. ``chained=False``: the parts of an approval sealed before the chain existed.
     """
     parts = {
         "checklist": _digest({"id": session.checklist_id, "title": session.checklist_title,
@@ -102,6 +128,9 @@ def content_parts(session: Session) -> dict[str, str]:
                               "secret_variables": list(session.secret_variables)}),
         "roles": _digest([role.as_dict() for role in session.signoff_roles]),
     }
+    if chained:
+        parts["checklist.path"] = _digest(session.checklist_path)
+        parts["order"] = _digest(list(session.items))
     for name in HEADER_FIELDS:
         parts[f"header.{name}"] = _digest(session.header.get(name, ""))
     for name, value in session.variables.items():
@@ -120,117 +149,191 @@ def content_hash(session: Session) -> str:
 
 def changed_parts(before: dict[str, str], session: Session) -> list[str]:
     """Parts whose hash differs from ``before`` (added and removed parts included; seals aside)."""
-    now = content_parts(session)
-    keys = (set(before) | set(now)) - set(_SEALS)
+    now = content_parts(session, chained=CHAIN_BEFORE in before or not before)
+    keys = (set(before) | set(now)) - set(_NOT_PARTS)
     return sorted(k for k in keys if before.get(k) != now.get(k))
 
 
 def signoff_seal(signoff: SignOff) -> str:
     """The hash of a sign-off's own record: role, title, who, when, comment, what was approved.
 
-    The signature and its key are left out: they are added after sealing and verified on their own.
+    A chained sign-off's seal also covers its link and its signature (sign.py seals again
+    after signing); one sealed before the chain left the signature to be verified on its own.
     """
-    return _digest({"role": signoff.role, "title": signoff.title, "name": signoff.name,
-                    "at": signoff.at, "comment": signoff.comment,
-                    "content_sha256": signoff.content_sha256})
+    record: dict[str, Any] = {"role": signoff.role, "title": signoff.title, "name": signoff.name,
+                              "at": signoff.at, "comment": signoff.comment,
+                              "content_sha256": signoff.content_sha256}
+    if CHAIN_BEFORE in signoff.covered:
+        record.update(chain=signoff.covered[CHAIN_BEFORE], signature=signoff.signature or None,
+                      signer_key=signoff.signer_key or None)
+    return _digest(record)
 
 
 def decision_seal(decision: Decision) -> str:
     """The hash of the decision's own record (the reviewer's later fields are left out)."""
-    return _digest({"status": decision.status, "suggested": decision.suggested,
-                    "justification": decision.justification, "notes": decision.notes,
-                    "risk": decision.risk, "suggested_risk": decision.suggested_risk,
-                    "completed_by": decision.completed_by, "completed_at": decision.completed_at,
-                    "content_sha256": decision.content_sha256})
+    record: dict[str, Any] = {
+        "status": decision.status, "suggested": decision.suggested,
+        "justification": decision.justification, "notes": decision.notes,
+        "risk": decision.risk, "suggested_risk": decision.suggested_risk,
+        "completed_by": decision.completed_by, "completed_at": decision.completed_at,
+        "content_sha256": decision.content_sha256}
+    if CHAIN_BEFORE in decision.covered:
+        record["chain"] = decision.covered[CHAIN_BEFORE]
+    return _digest(record)
 
 
 def seal_signoff(session: Session, signoff: SignOff) -> SignOff:
-    """``signoff`` holding the hash of the content it approves, each part's hash and its seal.
+    """``signoff`` holding the hash of the content it approves, each part's hash, its link to
+    the sign-offs before it and its seal.
 
-    Call before ``Session.sign``; an SSH signature (engine.signing) signs ``content_sha256``.
+    Call before ``Session.sign``; an SSH signature (engine.signing) signs ``content_sha256``,
+    and :func:`reseal` seals the record again with it.
     """
     parts = content_parts(session)
-    sealed = replace(signoff, content_sha256=_digest(parts), covered=parts)
-    sealed.covered = {**parts, SEAL_SIGNOFF: signoff_seal(sealed)}
-    return sealed
+    sealed = replace(signoff, content_sha256=_digest(parts),
+                     covered={**parts, CHAIN_BEFORE: approvals_digest(session.signoffs)})
+    return reseal(sealed)
+
+
+def reseal(signoff: SignOff) -> SignOff:
+    """``signoff`` with its seal made again (after its signature was added); returns it."""
+    signoff.covered[SEAL_SIGNOFF] = signoff_seal(signoff)
+    return signoff
 
 
 def seal_decision(session: Session, decision: Decision) -> Decision:
-    """``decision`` holding the hash of the content it was made on, each part's hash and a seal."""
+    """``decision`` holding the hash of the content it was made on, each part's hash, its link
+    to the sign-offs made before it and a seal."""
     parts = content_parts(session)
-    sealed = replace(decision, content_sha256=_digest(parts), covered=parts)
-    sealed.covered = {**parts, SEAL_DECISION: decision_seal(sealed)}
+    sealed = replace(decision, content_sha256=_digest(parts),
+                     covered={**parts, CHAIN_BEFORE: approvals_digest(session.signoffs)})
+    sealed.covered[SEAL_DECISION] = decision_seal(sealed)
     return sealed
 
 
-def _record_changed(signoff: SignOff) -> bool:
-    seal = signoff.covered.get(SEAL_SIGNOFF)
-    return seal is not None and seal != signoff_seal(signoff)
-
-
-def stale_signoffs(session: Session) -> list[str]:
-    """Roles whose latest sign-off approved content that has changed since (or was edited)."""
-    current = content_hash(session)
-    stale = []
-    for role in {s.role for s in session.signoffs}:
-        signed = session.signoff(role)
-        if signed is not None and signed.content_sha256 \
-                and (signed.content_sha256 != current or _record_changed(signed)):
-            stale.append(role)
-    return sorted(stale)
+def chained(session: Session) -> bool:
+    """Whether the session's approvals were made with the chain (False: sealed before it)."""
+    return bool(session.approvals_sha256) or CHAIN_BEFORE in session.decision.covered \
+        or any(CHAIN_BEFORE in s.covered for s in session.signoffs)
 
 
 @dataclass(frozen=True)
 class Finding:
-    """One approval (a sign-off or the decision) whose approved content or record changed."""
+    """One approval (a sign-off or the decision), or the set of them, that changed."""
 
     what: str
-    """``signoff:<role>`` or ``decision``."""
+    """``signoff:<role>`` (the latest of a role), ``signoff:<role>#<n>`` (an earlier one, n
+    counting sign-offs from 0), ``decision`` or ``approvals`` (the set of approvals)."""
     label: str
     """In words: "Engineering lead approval by Ana (2024-05-01 10:00 UTC)"."""
     changed: tuple[str, ...]
-    """Covered parts that differ now (see :func:`content_parts`), empty when only the record did."""
+    """Covered parts that differ now (see :func:`content_parts`): the approval is stale."""
     record_changed: bool
-    """The sign-off's or decision's own record was edited after it was made."""
+    """The record was tampered with: see ``tampered`` for how."""
     unknown: bool = False
     """The content hash differs but no per-part hashes were stored to say where."""
+    tampered: tuple[str, ...] = ()
+    """How the record was tampered with, in words; empty when it is only stale."""
+
+
+def signoff_key(session: Session, index: int) -> str:
+    """The :attr:`Finding.what` of the sign-off at ``index``."""
+    s = session.signoffs[index]
+    latest = session.signoff(s.role)
+    return f"signoff:{s.role}" if latest is s else f"signoff:{s.role}#{index}"
+
+
+def _record(covered: dict[str, str], content_sha256: str, seal_key: str, seal: str) -> list[str]:
+    """What is wrong with an approval's own record: missing or edited hashes, edited fields."""
+    why = []
+    if not content_sha256:
+        why.append("it records no content hash")
+    if not covered:
+        why.append("its per-part hashes and seal are missing")
+        return why
+    stored = covered.get(seal_key)
+    if stored is None:
+        why.append("its seal is missing")
+    elif stored != seal:
+        why.append("its own record (who, when, what was approved) was edited")
+    if content_sha256 and _digest({k: v for k, v in covered.items() if k not in _NOT_PARTS}) \
+            != content_sha256:
+        why.append("its per-part hashes were edited")
+    return why
 
 
 def check(session: Session) -> list[Finding]:
-    """Every approval whose content or record changed since it was made; empty when intact."""
-    current = content_hash(session)
+    """Every approval whose content changed (stale) or record was tampered with; empty: intact."""
+    is_chained = chained(session)
+    parts = content_parts(session)
+    now = {True: parts, False: {k: v for k, v in parts.items() if k not in _CHAINED_PARTS}}
+    digests = {k: _digest(v) for k, v in now.items()}
     out: list[Finding] = []
-    for role in dict.fromkeys(s.role for s in session.signoffs):
-        s = session.signoff(role)
-        if s is None or not s.content_sha256:
-            continue
-        label = f"{s.title or role} by {s.name} ({_when(s.at)})"
-        finding = _finding(f"signoff:{role}", label, s.content_sha256, s.covered, session, current,
-                           _record_changed(s))
+    seen_chained = False
+    for i, s in enumerate(session.signoffs):
+        latest = session.signoff(s.role) is s
+        why = _record(s.covered, s.content_sha256, SEAL_SIGNOFF, signoff_seal(s))
+        link = s.covered.get(CHAIN_BEFORE)
+        if link is not None:
+            seen_chained = True
+            if link != approvals_digest(session.signoffs[:i]):
+                why.append("the sign-offs before it were removed, added, reordered or edited")
+        elif seen_chained:
+            why.append("its link to the sign-offs before it is missing")
+        what = signoff_key(session, i)
+        label = f"{s.title or s.role} by {s.name} ({_when(s.at)})" + ("" if latest else
+                                                                        ", superseded")
+        finding = _finding(what, label, s.content_sha256, s.covered, now, digests, why,
+                           judge_content=latest)
         if finding is not None:
             out.append(finding)
     d = session.decision
-    if d.status and d.content_sha256:
-        seal = d.covered.get(SEAL_DECISION)
-        label = f"decision {d.status} by {d.completed_by or '?'} ({_when(d.completed_at)})"
-        finding = _finding("decision", label, d.content_sha256, d.covered, session, current,
-                           seal is not None and seal != decision_seal(d))
+    if d.status or d.content_sha256 or d.covered:
+        why = _record(d.covered, d.content_sha256, SEAL_DECISION, decision_seal(d))
+        if not d.status:
+            why.append("its status was removed")
+        link = d.covered.get(CHAIN_BEFORE)
+        if link is not None and link not in {approvals_digest(session.signoffs[:k])
+                                             for k in range(len(session.signoffs) + 1)}:
+            why.append("the sign-offs made before it were removed, added, reordered or edited")
+        label = f"decision {d.status or '(none)'} by {d.completed_by or '?'} " \
+                f"({_when(d.completed_at)})"
+        finding = _finding("decision", label, d.content_sha256, d.covered, now, digests, why,
+                           judge_content=True)
         if finding is not None:
             out.append(finding)
+    if is_chained:
+        expected = approvals_digest(session.signoffs, d)
+        if session.approvals_sha256 != expected:
+            why = ["[session] approvals_sha256, the record of which approvals exist, is missing"
+                   if not session.approvals_sha256 else
+                   "an approval was removed, added, duplicated or reordered: the approvals no "
+                   "longer add up to [session] approvals_sha256"]
+            out.append(Finding("approvals", "the set of approvals", (), True,
+                               tampered=tuple(why)))
     return out
 
 
-def _finding(what: str, label: str, approved: str, covered: dict[str, str], session: Session,
-             current: str, record_changed: bool) -> Finding | None:
-    content_changed = approved != current
-    parts = changed_parts(covered, session) if covered and content_changed else []
-    if covered and _digest({k: v for k, v in covered.items() if k not in _SEALS}) != approved:
-        # The stored per-part hashes were edited too: they no longer add up to what was approved.
-        record_changed = True
-    if not content_changed and not record_changed:
+def _finding(what: str, label: str, approved: str, covered: dict[str, str],
+             now: dict[bool, dict[str, str]], digests: dict[bool, str], why: list[str],
+             judge_content: bool) -> Finding | None:
+    is_chained = CHAIN_BEFORE in covered or not covered
+    content_changed = judge_content and bool(approved) and approved != digests[is_chained]
+    parts: list[str] = []
+    if covered and content_changed:
+        current = now[is_chained]
+        keys = (set(covered) | set(current)) - set(_NOT_PARTS)
+        parts = sorted(k for k in keys if covered.get(k) != current.get(k))
+    if not content_changed and not why:
         return None
-    return Finding(what, label, tuple(parts), record_changed,
-                   unknown=content_changed and not parts)
+    return Finding(what, label, tuple(parts), bool(why), unknown=content_changed and not parts,
+                   tampered=tuple(why))
+
+
+def stale_signoffs(session: Session) -> list[str]:
+    """Roles whose latest sign-off approved content that has changed since, or was tampered with."""
+    return sorted({f.what.split(":", 1)[1] for f in check(session)
+                   if f.what.startswith("signoff:") and "#" not in f.what})
 
 
 def describe_part(part: str, session: Session) -> str:
@@ -245,6 +348,10 @@ def describe_part(part: str, session: Session) -> str:
         return "sign-off roles"
     if part == "checklist":
         return "checklist identity (id, title, sha256, created)"
+    if part == "checklist.path":
+        return "checklist path"
+    if part == "order":
+        return "order of the items"
     return part
 
 

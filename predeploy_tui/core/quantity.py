@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -40,14 +41,36 @@ def parse_duration(value: object) -> float:
     if isinstance(value, int | float):
         if value < 0:
             raise QuantityError(f"a duration cannot be negative ({value})")
-        return float(value)
+        return _bounded(value, value)
     match = _NUMBER.match(str(value))
     if not match or match.group(2).lower() not in {*_DURATION, ""}:
         raise QuantityError(f"expected a duration such as 30s, 5m, 24h or 90d, got {value!r}")
-    number = float(match.group(1))
+    number = _finite(match.group(1), value)
     if number < 0:
         raise QuantityError(f"a duration cannot be negative ({value!r})")
-    return number * _DURATION.get(match.group(2).lower(), 1)
+    return _bounded(number * _DURATION.get(match.group(2).lower(), 1), value)
+
+
+MAX_SECONDS = 100 * 365 * 86400.0
+"""A duration longer than a century is a typo (and past what a date can be moved by)."""
+
+
+def _finite(number: object, shown: object) -> float:
+    """``number`` as a finite float, or QuantityError: nan, inf and 400-digit numbers are not."""
+    try:
+        result = float(number)  # type: ignore[arg-type]  # a str or a number, as matched
+    except (OverflowError, ValueError):
+        result = math.inf
+    if not math.isfinite(result):
+        raise QuantityError(f"{str(shown)[:40]!r} is not a finite number")
+    return result
+
+
+def _bounded(seconds: object, shown: object) -> float:
+    value = _finite(seconds, shown)
+    if value > MAX_SECONDS:
+        raise QuantityError(f"a duration of at most 100 years is expected, got {str(shown)[:40]!r}")
+    return value
 
 
 def parse_quantity(value: object) -> Amount:
@@ -55,11 +78,11 @@ def parse_quantity(value: object) -> Amount:
     if isinstance(value, bool) or value is None:
         raise QuantityError(f"expected a number, got {value!r}")
     if isinstance(value, int | float):
-        return Amount(float(value), "")
+        return Amount(_finite(value, value), "")
     match = _NUMBER.match(str(value))
     if not match:
         raise QuantityError(f"expected a number with an optional unit, got {value!r}")
-    number, unit = float(match.group(1)), match.group(2)
+    number, unit = _finite(match.group(1), value), match.group(2)
     low = unit.lower()
     if not unit:
         return Amount(number, "")

@@ -6,7 +6,8 @@ testable and the same session replays the same way.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import hashlib
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,6 +27,13 @@ SCHEMA_VERSION = 1
 
 HEADER_FIELDS = ("date", "version", "deployer", "reviewer")
 """The seed's header lines, in order."""
+
+SEAL_SIGNOFF = "seal:signoff"
+"""The ``covered`` entry that seals a sign-off's own record (see ``integrity.signoff_seal``)."""
+SEAL_DECISION = "seal:decision"
+"""The ``covered`` entry that seals the decision's own record."""
+CHAIN_BEFORE = "chain:before"
+"""The ``covered`` entry holding :func:`approvals_digest` of the approvals made before this one."""
 
 
 class SessionRuleError(ValueError):
@@ -185,6 +193,9 @@ class Session:
     """Sign-offs in the order they were made."""
     decision: Decision = field(default_factory=Decision)
     """The decision."""
+    approvals_sha256: str = ""
+    """:func:`approvals_digest` of the approvals that exist, set by ``sign`` and ``decide`` only:
+    removing or reordering a sign-off, or removing the decision, no longer adds up to it."""
     schema: int = SCHEMA_VERSION
     """File format version."""
 
@@ -330,6 +341,7 @@ class Session:
         if not signoff.name.strip():
             raise SessionRuleError("a sign-off needs the signer's name")
         self.signoffs.append(signoff)
+        self.approvals_sha256 = approvals_digest(self.signoffs, self.decision)
         self._touch(now)
 
     def decide(self, decision: Decision, now: datetime) -> None:
@@ -341,7 +353,23 @@ class Session:
             raise SessionRuleError(f"choosing {decision.status} when {decision.suggested} is "
                                    "suggested needs a written justification")
         self.decision = decision
+        self.approvals_sha256 = approvals_digest(self.signoffs, self.decision)
         self._touch(now)
+
+
+def approvals_digest(signoffs: Sequence[SignOff], decision: Decision | None = None) -> str:
+    """The hash of a set of approvals: each sign-off's seal in order, then the decision's.
+
+    ``""`` when there is none. A sign-off's ``chain:before`` holds this of the sign-offs made
+    before it, the decision's of the sign-offs made before it, and ``Session.approvals_sha256``
+    of all of them: the approval chain that ``integrity.check`` walks.
+    """
+    seals = [s.covered.get(SEAL_SIGNOFF, "") for s in signoffs]
+    if decision is not None and decision.status:
+        seals.append("decision:" + decision.covered.get(SEAL_DECISION, ""))
+    if not seals:
+        return ""
+    return hashlib.sha256("\n".join(seals).encode("utf-8")).hexdigest()
 
 
 def new_session(checklist: Checklist, variables: Mapping[str, str], header: Mapping[str, str],

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from predeploy_tui.core import bounds
 from predeploy_tui.core.provenance import CodeFile
 from predeploy_tui.core.results import Status
 from predeploy_tui.core.vocab import ItemKind, Role, words
@@ -101,9 +102,14 @@ def _role(raw: str) -> Role:
 
 def _json(text: str) -> Any:
     try:
-        return json.loads(text)
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise BadValue(f"'data' is not valid JSON: {exc.msg}") from None
+    except RecursionError:
+        raise BadValue(f"'data' is nested more than {bounds.MAX_DEPTH} deep") from None
+    if not bounds.shallow(data):
+        raise BadValue(f"'data' is nested more than {bounds.MAX_DEPTH} deep")
+    return data
 
 
 def _json_text(data: Any) -> str:

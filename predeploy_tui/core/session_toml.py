@@ -35,7 +35,8 @@ def dumps(session: Session) -> str:
     w.pairs({"checklist": session.checklist_path, "checklist_id": session.checklist_id,
              "checklist_title": session.checklist_title,
              "checklist_sha256": session.checklist_sha256, "created": session.created,
-             "updated": session.updated, "secret_variables": list(session.secret_variables)})
+             "updated": session.updated, "secret_variables": list(session.secret_variables),
+             "approvals_sha256": session.approvals_sha256 or None})
     w.table(["session", "variables"])
     w.pairs(session.variables)
     w.table(["session", "flags"])

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import re
+import reprlib
 import tomllib
 from datetime import datetime
 from pathlib import Path
@@ -10,6 +12,7 @@ from typing import Any
 
 import toml_rs
 
+from predeploy_tui.core import bounds
 from predeploy_tui.core.atomic import remove_leftovers as remove_leftovers
 from predeploy_tui.core.atomic import write_atomic as write_atomic
 from predeploy_tui.core.checklist import SignoffRole
@@ -134,7 +137,11 @@ class _Reader:
         if not isinstance(v, types) or (isinstance(v, bool) and types in (int, float, (int, float))):
             names = types.__name__ if isinstance(types, type) else " or ".join(t.__name__ for t in types)
             self.bad(table, k, f"{k!r} should be {_WORDS.get(names, names)}, "
-                               f"got {type(v).__name__} {v!r:.40}")
+                               f"got {type(v).__name__} {_SHORT.repr(v)}")
+            return default
+        if isinstance(v, float) and not (math.isfinite(v) and abs(v) <= _MAX_FLOAT):
+            self.bad(table, k, f"{k!r} should be a finite number of at most {_MAX_FLOAT:.0f}, "
+                               f"got {v!r}")
             return default
         if isinstance(v, datetime) and v.tzinfo is None:
             self.bad(table, k, f"{k!r} must be a datetime with a time zone (UTC, ending in Z)")
@@ -177,6 +184,9 @@ class _Reader:
         return out
 
     def result(self, d: dict[str, Any], table: str) -> CheckResult:
+        if table.count(".hosts") > _MAX_HOSTS_DEPTH:
+            self.bad(table, None, "hosts nested in hosts; a run's hosts hold no hosts of their own")
+            return CheckResult(Status.ERROR, "")
         fast = self._well_formed_result(d, table)
         if fast is not None:
             return fast
@@ -217,6 +227,7 @@ class _Reader:
             flags=self.typed_table(meta, "flags", bool, "session.flags"),
             variables=self.typed_table(meta, "variables", str, "session.variables"),
             secret_variables=tuple(self.get(meta, "secret_variables", list, t, [])),
+            approvals_sha256=self.get(meta, "approvals_sha256", str, t, ""),
             schema=doc.get("schema", SCHEMA_VERSION),
         )
         names: list[Any] = list(s.secret_variables)  # as read: a hand edit may hold anything
@@ -249,7 +260,7 @@ class _Reader:
                 at=self.get(so, "at", datetime, table, None, required=True),
                 comment=self.get(so, "comment", str, table, ""),
                 content_sha256=self.get(so, "content_sha256", str, table, ""),
-                covered=dict(self.get(so, "covered", dict, table, {})),
+                covered=self.typed_table(so, "covered", str, f"signoffs.covered#{i}"),
                 signature=self.get(so, "signature", str, table, ""),
                 signer_key=self.get(so, "signer_key", str, table, "")))
         d = self.get(doc, "decision", dict, None, {})
@@ -260,7 +271,7 @@ class _Reader:
                 "completed_by", "reviewed_by", "review_notes", "content_sha256")},
             completed_at=self.get(d, "completed_at", datetime, t),
             reviewed_at=self.get(d, "reviewed_at", datetime, t),
-            covered=dict(self.get(d, "covered", dict, t, {})))
+            covered=self.typed_table(d, "covered", str, "decision.covered"))
         if s.decision.status and s.decision.status not in _VERDICTS:
             self.bad(t, "status", f"unknown decision {s.decision.status!r}; expected "
                                   + words(VerdictStatus))
@@ -280,7 +291,10 @@ class _Reader:
         if values is None:
             return None
         runs = d.get("runs", ())
-        if values["status"] is Status.WAIVED or not all(type(r) is dict for r in runs):
+        fresh_for = values["fresh_for"]
+        if values["status"] is Status.WAIVED or not all(type(r) is dict for r in runs) \
+                or (fresh_for is not None and not 0 <= fresh_for <= _MAX_FLOAT) \
+                or ("check" in d and not bounds.shallow(d["check"])):
             return None
         if values["title"] is None:
             values["title"] = key
@@ -288,6 +302,15 @@ class _Reader:
             key=key, **values, check=d.get("check"),
             runs=[self.result(r, f"{table}.runs#{i}") for i, r in enumerate(runs)],
             history=self.history(d.get("history", []), table))
+
+    def check(self, d: dict[str, Any], table: str) -> dict[str, Any] | None:
+        """An item's ``[..check]`` table, refused when nested past ``bounds.MAX_DEPTH``."""
+        check = self.get(d, "check", dict, table)
+        if check is not None and not bounds.shallow(check):
+            self.bad(f"{table}.check", None, f"the check is nested more than "
+                                              f"{bounds.MAX_DEPTH} deep")
+            return None
+        return check  # type: ignore[no-any-return]  # get() checked it is a dict
 
     def history(self, entries: list[Any], table: str) -> list[HistoryEntry]:
         """An item's ``[[...history]]`` tables."""
@@ -316,7 +339,7 @@ class _Reader:
                             at=self.get(wd, "at", datetime, wt, None, required=True),
                             expires=self.get(wd, "expires", datetime, wt))
         state = ItemState(
-            key=key, **values, check=self.get(d, "check", dict, table), waiver=waiver,
+            key=key, **values, check=self.check(d, table), waiver=waiver,
             runs=[self.result(r, f"{table}.runs#{i}")
                   for i, r in enumerate(self.get(d, "runs", list, table, [])) if isinstance(r, dict)],
             history=self.history(self.get(d, "history", list, table, []), table),
@@ -383,7 +406,16 @@ _RUN_EXACT = _Exact(RUN)
 _ITEM_EXACT = _Exact(ITEM)
 """An ``[items.<key>]`` table as the writer writes it, without a waiver."""
 _VERDICTS = {v.value: v for v in VerdictStatus}
+_MAX_HOSTS_DEPTH = 2
+"""A run's hosts (a host group fanned out) are one level; hand-made nesting stops here."""
+_MAX_FLOAT = 1e12
+"""Larger numbers (seconds: 30,000 years) are no duration a session holds; nan and inf neither."""
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
+_SHORT = reprlib.Repr()
+_SHORT.maxstring = _SHORT.maxother = 40
+_SHORT.maxlevel = 3
+"""A value in a message: short, and never recursing through a deeply nested table."""
 
 _WORDS = {"str": "text", "int": "a whole number", "bool": "true or false",
           "datetime": "a date and time", "dict": "a table", "list": "a list",
@@ -399,12 +431,29 @@ def _parse(text: str, path: str) -> dict[str, Any]:
     tomllib reads it again and says where and why in the words users and tests know.
     """
     try:
-        return toml_rs.loads(text, toml_version="1.0.0")
+        doc: dict[str, Any] = toml_rs.loads(text, toml_version="1.0.0")
+        _within_64_bits(doc, text, path)
+        return doc
+    except SessionFileError:
+        raise
     except ValueError:
         pass  # toml_rs.TOMLDecodeError is a ValueError; tomllib below gives the located message
     try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+        bounds.check_toml_keys(text)  # tomllib runs out of stack on a deeply dotted key
+        doc = tomllib.loads(text)
+        _within_64_bits(doc, text, path)
+        return doc
+    except bounds.Refused as exc:
+        raise SessionFileError([Problem(path, exc.line, exc.column, exc.message)]) from None
+    except ValueError as exc:
+        if isinstance(exc, SessionFileError):
+            raise
+        if not isinstance(exc, tomllib.TOMLDecodeError):
+            # Not a syntax error: a whole number too long to read (Python's 4,300-digit limit).
+            digits = re.search(r"\d{4000}", text)
+            at = text.count("\n", 0, digits.start()) + 1 if digits else 1
+            raise SessionFileError([Problem(path, at, 1, f"a number too long to read: {exc}"
+                                            .split(";")[0])]) from None
         message = str(exc)
         match = re.search(r"\(at line (\d+), column (\d+)\)", message)
         line, col = (int(match.group(1)), int(match.group(2))) if match else (1, 1)
@@ -413,8 +462,20 @@ def _parse(text: str, path: str) -> dict[str, Any]:
             from None
 
 
+def _within_64_bits(doc: dict[str, Any], text: str, path: str) -> None:
+    """SessionFileError for a whole number TOML does not allow (64 bits) but tomllib reads."""
+    line = bounds.long_number_line(doc, text)
+    if line:
+        raise SessionFileError([Problem(path, line, 1, "a whole number larger than TOML allows "
+                                                       "(64 bits)")])
+
+
 def loads(text: str, path: str = "<session>") -> Session:
     """Parse session TOML; every problem is reported with its line."""
+    try:
+        bounds.check_toml(text)
+    except bounds.Refused as exc:
+        raise SessionFileError([Problem(path, exc.line, exc.column, exc.message)]) from None
     doc = _parse(text, path)
     schema = doc.get("schema")
     if not isinstance(schema, int) or isinstance(schema, bool):
@@ -427,7 +488,12 @@ def loads(text: str, path: str = "<session>") -> Session:
                                         f"predeploy understands ({SCHEMA_VERSION}); upgrade "
                                         "predeploy to open it")])
     reader = _Reader(text, path)
-    session = reader.session(doc)
+    try:
+        session = reader.session(doc)
+    except RecursionError:
+        # A hand-made file nests tables the reader follows (hosts of hosts...) past its stack.
+        raise SessionFileError([Problem(path, 1, 1, "tables nested deeper than a session "
+                                                    "file ever is")]) from None
     reader.unknown_keys()
     if reader.problems:
         raise SessionFileError(sorted(reader.problems))
@@ -438,10 +504,12 @@ def load(path: str | Path) -> Session:
     """Read a session file."""
     path = Path(path)
     try:
-        data = path.read_bytes()
+        data = bounds.read_bytes(path, bounds.MAX_SESSION_BYTES, "session")
     except OSError as exc:
         raise SessionFileError([Problem(str(path), 1, 1, f"cannot read the file: "
                                                           f"{exc.strerror}")]) from None
+    except bounds.Refused as exc:
+        raise SessionFileError([Problem(str(path), exc.line, exc.column, exc.message)]) from None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

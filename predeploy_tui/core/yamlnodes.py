@@ -7,6 +7,8 @@ duplicate key silently wins there) and stop what it would choke on (a recursive 
 
 from __future__ import annotations
 
+import re
+
 import yaml
 
 from predeploy_tui.core.located import Reader
@@ -36,6 +38,26 @@ VALUES_PER_ITEM = 30
 MAX_VALUES = MAX_ITEMS * VALUES_PER_ITEM
 """More values than this (after YAML aliases are expanded) is not a checklist but an attack:
 sized so that a checklist of :data:`MAX_ITEMS` full items still loads."""
+
+
+MAX_DIGITS = 1000
+"""A whole number longer than this is no count, port or threshold (Python refuses past 4,300)."""
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def scalar_problem(node: yaml.ScalarNode) -> str:
+    """Why a scalar is no value a checklist can hold, or ``""``: too long a number, nan or inf,
+    a lone surrogate (an escape such as ``"\\ud800"`` that is not text and cannot be saved)."""
+    value = node.value
+    if node.tag == _INT and len(value) > MAX_DIGITS:
+        return f"a number of {len(value)} digits; expected at most {MAX_DIGITS}"
+    if node.tag == _FLOAT and ("nan" in value.lower() or "inf" in value.lower()):
+        return f"{value} is not a finite number; write it in quotes if you mean the text"
+    if _SURROGATE.search(value):
+        return "a lone surrogate escape (such as \\ud800) is not text; remove it"
+    return ""
 
 
 def _children(node: yaml.Node) -> list[yaml.Node]:
@@ -75,6 +97,11 @@ def node_problems(root: yaml.Node, r: Reader) -> None:
             r.at(node, f"unsupported YAML tag {shown_tag}; expected plain YAML data "
                        "(text, numbers, lists, mappings)")
             return
+        if isinstance(node, yaml.ScalarNode):
+            problem = scalar_problem(node)
+            if problem:
+                r.at(node, problem)
+                return
         on_path.add(nid)
         stack.append((node, True))
         stack.extend((child, False) for child in reversed(_children(node)))

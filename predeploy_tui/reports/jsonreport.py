@@ -100,5 +100,6 @@ def to_json(session: Session, now: datetime) -> dict[str, Any]:
         "integrity": {"content_sha256": integrity.content_hash(session),
                       "intact": not findings, "stale_signoffs": stale,
                       "findings": [{"what": f.what, "label": f.label, "changed": list(f.changed),
-                                    "record_changed": f.record_changed} for f in findings]},
+                                    "record_changed": f.record_changed,
+                                    "tampered": list(f.tampered)} for f in findings]},
     }

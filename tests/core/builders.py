@@ -49,7 +49,10 @@ def all_green(session: Session, at: datetime = T0) -> Session:
 
 
 def sign_all(session: Session, at: datetime = T0) -> Session:
-    """Every role of the session signed at ``at``."""
+    """Every role of the session signed at ``at``, each sign-off sealed as every surface seals it."""
+    from predeploy_tui.core.integrity import seal_signoff
+
     for role in session.signoff_roles:
-        session.sign(SignOff(role.role, role.title, f"{role.role} lead", at), at)
+        session.sign(seal_signoff(session, SignOff(role.role, role.title, f"{role.role} lead", at)),
+                     at)
     return session

@@ -8,7 +8,7 @@ import pytest
 
 from predeploy_tui.core.integrity import seal_signoff, stale_signoffs
 from predeploy_tui.core.results import CheckResult, Status
-from predeploy_tui.core.session import Decision, SessionRuleError, SignOff, new_session
+from predeploy_tui.core.session import Decision, Session, SessionRuleError, SignOff, new_session
 from predeploy_tui.core.verdict import CONDITIONAL_GO, GO, NO_GO, NOT_RUN, suggest
 
 from .builders import T0, all_green, result, sign_all, tiny_checklist, tiny_session
@@ -19,6 +19,12 @@ LATER = T0 + timedelta(minutes=5)
 def green() -> object:
     """A session where everything passed and every required role signed."""
     return sign_all(all_green(tiny_session()))
+
+
+def resigned(session: Session) -> Session:
+    """``session`` signed again after the changes a test made, so no sign-off is stale: these
+    tests judge the item rules (a sign-off made before a later change is its own rule, below)."""
+    return sign_all(session, LATER)
 
 
 def refs(verdict: object) -> list[str]:
@@ -37,19 +43,19 @@ def test_items_removed_from_the_checklist_do_not_count() -> None:
     """Drift keeps a removed item with its record; its failure is no reason against this release."""
     session = green()
     session.record_result("code.tests", result(Status.FAIL, LATER), LATER)
-    assert suggest(session, LATER).status == NO_GO
+    assert suggest(resigned(session), LATER).status == NO_GO
     session.items["code.tests"].removed = True
-    verdict = suggest(session, LATER)
+    verdict = suggest(resigned(session), LATER)
     assert (verdict.status, verdict.risk, verdict.reasons) == (GO, "low", ())
     # A removed item that is still pending (never run) does not hold the release either.
     pending = sign_all(tiny_session())
     pending.record_result("code.tests", result(Status.PASS, T0), T0)
     for state in pending.items.values():
         state.removed = state.key != "code.tests"
-    assert suggest(pending, T0).status == GO
+    assert suggest(resigned(pending), T0).status == GO
     # With nothing left to judge, nothing was observed: no GO is suggested.
     pending.items["code.tests"].removed = True
-    assert suggest(pending, T0).status == NOT_RUN
+    assert suggest(resigned(pending), T0).status == NOT_RUN
 
 
 # -- NO GO -------------------------------------------------------------------------------------
@@ -110,15 +116,17 @@ def test_missing_required_signoff_is_no_go() -> None:
 
 def test_product_signoff_is_required_only_for_a_major_release() -> None:
     minor = all_green(tiny_session())
-    minor.sign(SignOff("engineering", "Engineering lead approval", "Eve", T0), T0)
+    minor.sign(seal_signoff(minor, SignOff("engineering", "Engineering lead approval", "Eve", T0)),
+               T0)
     assert suggest(minor, LATER).status == GO
 
     major = all_green(tiny_session(flags={"major": True}))
-    major.sign(SignOff("engineering", "Engineering lead approval", "Eve", T0), T0)
+    major.sign(seal_signoff(major, SignOff("engineering", "Engineering lead approval", "Eve", T0)),
+               T0)
     verdict = suggest(major, LATER)
     assert verdict.status == NO_GO
     assert refs(verdict) == ["signoff:product"]
-    major.sign(SignOff("product", "Product owner approval", "Pat", T0), T0)
+    major.sign(seal_signoff(major, SignOff("product", "Product owner approval", "Pat", T0)), T0)
     assert suggest(major, LATER).status == GO
 
 
@@ -144,7 +152,7 @@ def test_stale_signoff_is_no_go() -> None:
 def test_non_critical_fail_is_conditional_with_medium_risk() -> None:
     session = green()
     session.record_result("code.coverage", result(Status.FAIL, LATER, summary="coverage 71%"), LATER)
-    verdict = suggest(session, LATER)
+    verdict = suggest(resigned(session), LATER)
     assert (verdict.status, verdict.risk) == (CONDITIONAL_GO, "medium")
     assert verdict.exit_code == 4
     assert refs(verdict) == ["code.coverage"]
@@ -154,13 +162,13 @@ def test_non_critical_fail_is_conditional_with_medium_risk() -> None:
 def test_manual_item_marked_failed_is_conditional() -> None:
     session = green()
     session.set_manual("code.reviews", Status.FAIL, "Dana Deployer", LATER, note="one approval")
-    assert suggest(session, LATER).status == CONDITIONAL_GO
+    assert suggest(resigned(session), LATER).status == CONDITIONAL_GO
 
 
 def test_warn_is_conditional_even_on_a_critical_item() -> None:
     session = green()
     session.record_result("code.tests", result(Status.WARN, LATER), LATER)
-    verdict = suggest(session, LATER)
+    verdict = suggest(resigned(session), LATER)
     assert (verdict.status, verdict.risk) == (CONDITIONAL_GO, "medium")
     assert "warning" in verdict.reasons[0].text
 
@@ -170,7 +178,7 @@ def test_waived_is_conditional_and_names_the_approver() -> None:
     session.record_result("code.tests", result(Status.FAIL, LATER), LATER)
     session.waive("code.tests", "known flaky test, fixed in 1.2.4", "Ana Approver", "Dana Deployer",
                   LATER)
-    verdict = suggest(session, LATER)
+    verdict = suggest(resigned(session), LATER)
     assert verdict.status == CONDITIONAL_GO
     assert refs(verdict) == ["code.tests"]
     assert "waived" in verdict.reasons[0].text
@@ -182,8 +190,8 @@ def test_expired_waiver_no_longer_counts() -> None:
     session.record_result("code.tests", result(Status.FAIL, LATER), LATER)
     session.waive("code.tests", "flaky", "Ana Approver", "Dana Deployer", LATER,
                   expires=LATER + timedelta(hours=1))
-    assert suggest(session, LATER + timedelta(minutes=59)).status == CONDITIONAL_GO
-    expired = suggest(session, LATER + timedelta(hours=1))
+    assert suggest(resigned(session), LATER + timedelta(minutes=59)).status == CONDITIONAL_GO
+    expired = suggest(resigned(session), LATER + timedelta(hours=1))
     assert expired.status == NO_GO
     assert "failed" in expired.reasons[0].text
 
@@ -192,9 +200,9 @@ def test_three_or_more_issues_make_the_risk_high() -> None:
     session = green()
     session.record_result("code.coverage", result(Status.FAIL, LATER), LATER)
     session.set_manual("code.reviews", Status.FAIL, "Dana Deployer", LATER)
-    assert suggest(session, LATER).risk == "medium"
+    assert suggest(resigned(session), LATER).risk == "medium"
     session.record_result("ops.tag", result(Status.ERROR, LATER), LATER)
-    verdict = suggest(session, LATER)
+    verdict = suggest(resigned(session), LATER)
     assert (verdict.status, verdict.risk) == (CONDITIONAL_GO, "high")
     assert refs(verdict) == ["code.coverage", "code.reviews", "ops.tag"]
 
@@ -405,3 +413,13 @@ def test_a_partial_verdict_judges_the_items_asked_and_says_it_is_partial() -> No
     session.record_result("code.coverage", result(Status.FAIL), T0)
     both = suggest(session, T0, keys=["code.tests", "code.coverage"])
     assert (both.status, refs(both)) == (CONDITIONAL_GO, ["code.coverage"])
+
+
+def test_a_signoff_without_its_seal_does_not_count() -> None:
+    # A sign-off record with no content hash (hand-written, or its hash deleted) approves nothing:
+    # the release is NO GO as if it were missing, on every surface that calls suggest().
+    session = all_green(tiny_session())
+    session.sign(SignOff("engineering", "Engineering lead approval", "Eve", T0), T0)
+    verdict = suggest(session, LATER)
+    assert verdict.status == NO_GO
+    assert refs(verdict) == ["signoff:engineering"]

@@ -60,12 +60,13 @@ def run_demo(session: Session, *, broken: Status = Status.FAIL, data: object = N
     session.set_note("local.disk", "root volume only", at(minute))
 
 
-def finished_session(*, data: object = None, sign: bool = True) -> Session:
+def finished_session(*, data: object = None, sign: bool = True,
+                     checklist_path: str = str(DEMO)) -> Session:
     """The demo run through: results, a waiver, a note, a sign-off and a decision."""
     checklist = demo_checklist()
     session = new_session(checklist, {"version": "1.4.2", "env": "staging"},
                           {"date": "2024-05-01", "deployer": "Ana Deployer",
-                           "reviewer": "Rui Reviewer"}, T0, checklist_path=str(DEMO))
+                           "reviewer": "Rui Reviewer"}, T0, checklist_path=checklist_path)
     run_demo(session, data=data)
     session.waive("network.broken", "replica set scales after deploy", "Bo Approver",
                   "Ana Deployer", at(30))

@@ -68,8 +68,7 @@ def test_apply_drift_keeps_everything_recorded(tmp_path: Path) -> None:
 
 
 def test_verify_reports_drift_without_failing(tmp_path: Path) -> None:
-    session = finished_session()
-    session.checklist_path = "demo.yaml"
+    session = finished_session(checklist_path="demo.yaml")
     changed_checklist(tmp_path)
     store.save(session, tmp_path / "s.toml")
     out = io.StringIO()

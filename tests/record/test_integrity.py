@@ -224,8 +224,9 @@ def test_decision_without_its_hash_is_not_intact(saved: Path, empty: bool) -> No
         code = main(["verify", str(saved)])
     text = out.getvalue()
     assert code == 1, text
-    assert "records no content hash: cannot be verified" in text
-    assert text.rstrip().endswith("NOT INTACT")
+    assert "tampered: it records no content hash" in text
+    assert text.rstrip().endswith("NOT INTACT: tampered (an approval's record or the approval "
+                                  "chain was edited)")
 
 
 def test_sign_off_without_its_hash_is_not_intact(saved: Path) -> None:
@@ -234,4 +235,4 @@ def test_sign_off_without_its_hash_is_not_intact(saved: Path) -> None:
     with contextlib.redirect_stdout(out):
         code = main(["verify", str(saved)])
     assert code == 1, out.getvalue()
-    assert "records no content hash" in out.getvalue()
+    assert "tampered: it records no content hash" in out.getvalue()

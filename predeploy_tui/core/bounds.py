@@ -1,0 +1,198 @@
+"""Provides the bounds a file from the user is held to before it is parsed: size and nesting.
+
+The compiled TOML reader dies with SIGSEGV on a value nested ten thousand deep, and the pure
+Python readers (tomllib, PyYAML's composer, the checklist's spec walk) run out of recursion
+near a thousand; nothing a person writes is nested more than a few levels. So every session
+and checklist is measured here first, and refused with a located message when it is too big
+or too deep, before any parser sees it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+MAX_SESSION_BYTES = 256 * 2**20
+"""A session of 5,000 items with their runs is about 30 MB; eight times that is not a session."""
+MAX_CHECKLIST_BYTES = 8 * 2**20
+"""A checklist of thousands of items is well under 1 MB."""
+MAX_DEPTH = 64
+"""Nesting (arrays, inline tables, mappings, lists, dotted keys) deeper than this is refused."""
+
+
+class Refused(ValueError):
+    """The file is out of bounds: carries where (1-based line and column) and why."""
+
+    def __init__(self, line: int, column: int, message: str) -> None:
+        self.line, self.column, self.message = line, column, message
+        super().__init__(message)
+
+
+def read_bytes(path: Path, limit: int, what: str) -> bytes:
+    """The file's bytes, refusing a non-regular file or one over ``limit`` before reading it.
+
+    A FIFO or a device would block or never end; a folder is not a file. OSError (missing,
+    unreadable) is left to the caller, which says so in its own words.
+    """
+    info = os.stat(path)
+    if stat.S_ISDIR(info.st_mode):
+        raise Refused(1, 1, f"this is a folder, not a {what} file")
+    if not stat.S_ISREG(info.st_mode):
+        raise Refused(1, 1, f"this is not a regular file (a pipe or a device), not a {what} file")
+    if info.st_size > limit:
+        raise Refused(1, 1, f"the file is {info.st_size / 2**20:.1f} MiB; a {what} file is at "
+                            f"most {limit // 2**20} MiB")
+    with open(path, "rb") as f:
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise Refused(1, 1, f"the file grew past {limit // 2**20} MiB while it was read")
+    return data
+
+
+# -- TOML ---------------------------------------------------------------------------------------
+
+_STRING = r'"(?!"")[^"\\\n]*+(?:\\.[^"\\\n]*+)*+"|\'(?!\'\')[^\'\n]*+\''
+_FLAT = r"[\[{](?:[^\[\]{}\"'#]++|" + _STRING + r")*+[\]}]"
+_HEADER = r"\[\[(?:[^\[\]{}\"'#]++|" + _STRING + r")*+\]\]"
+_QUIET = re.compile(r"(?:[^\[\]{}\"'#]++|" + _STRING + r"|#[^\n]*+|" + _FLAT + "|" + _HEADER + r")++")
+"""What cannot change the nesting: text without brackets or quotes, one-line strings, comments
+and bracket pairs holding none, or two (a table header, ``["uname", "-sr"]``, ``[[items.x]]``)."""
+_BASIC_END = re.compile(r'[^"\\]*+(?:(?:\\.|"(?!""))[^"\\]*+)*+"""', re.S)
+"""The rest of a multi-line basic string, up to its closing quotes."""
+
+
+def check_toml(text: str) -> None:
+    """Refuse TOML whose values nest deeper than :data:`MAX_DEPTH`, saying on which line.
+
+    A regular expression (C speed) passes over everything that cannot change the nesting, so
+    Python looks only at nested brackets and multi-line strings (skipped with ``find``): a
+    session the writer wrote costs one step per multi-line string. Bracket kinds are not told
+    apart: a parser descends into "[{[{" before it finds that they do not match.
+    """
+    depth, pos, end = 0, 0, len(text)
+    quiet = _QUIET.match
+    while pos < end:
+        m = quiet(text, pos)
+        if m is not None and m.end() > pos:
+            pos = m.end()
+            continue
+        c = text[pos]
+        if c in "[{":
+            depth += 1
+            if depth > MAX_DEPTH - 2:  # two more levels may sit in a pair passed over
+                _refuse(text, pos, f"values nested more than {MAX_DEPTH} deep")
+            pos += 1
+        elif c in "]}":
+            depth = max(0, depth - 1)
+            pos += 1
+        elif text.startswith("'''", pos):
+            close = text.find("'''", pos + 3)
+            pos = end if close < 0 else _past_quotes(text, close, "'")
+        elif text.startswith('"""', pos):
+            rest = _BASIC_END.match(text, pos + 3)
+            pos = end if rest is None else _past_quotes(text, rest.end() - 3, '"')
+        else:
+            pos += 1  # a quote that opens nothing valid: the parser will say so
+
+
+def _past_quotes(text: str, start: int, quote: str) -> int:
+    """Past the closing quotes at ``start``: a multi-line string may end with up to five."""
+    stop = start
+    while stop < len(text) and stop - start < 5 and text[stop] == quote:
+        stop += 1
+    return stop
+
+
+def _refuse(text: str, at: int, why: str) -> None:
+    line = text.count("\n", 0, at) + 1
+    raise Refused(line, at - (text.rfind("\n", 0, at) + 1) + 1,
+                  f"{why}; a session file is never nested like this")
+
+
+_DOTTED = re.compile(r"(?<![\w-])(?:(?:[\w-]++|" + _STRING + r")\s*+\.\s*+){" + str(MAX_DEPTH)
+                     + "}")
+
+
+def check_toml_keys(text: str) -> None:
+    """Refuse a key of more than :data:`MAX_DEPTH` dotted parts (slow: for the pure reader only,
+    which runs out of stack on one; the compiled reader takes them and the session reader
+    bounds what it reads)."""
+    m = _DOTTED.search(text)
+    if m is not None:
+        _refuse(text, m.start(), f"a key of more than {MAX_DEPTH} dotted parts")
+
+
+# -- values read ------------------------------------------------------------------------------
+
+def shallow(data: Any) -> bool:
+    """Whether tables and lists nest at most :data:`MAX_DEPTH` deep (checked without recursion:
+    hashing, showing and running a check recurse through them)."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return False
+        if isinstance(value, dict | list):
+            children = value.values() if isinstance(value, dict) else value
+            stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
+    return True
+
+
+def json_shallow(data: Any) -> None:
+    """ValueError when JSON evidence is nested deeper than :data:`MAX_DEPTH`."""
+    if not shallow(data):
+        raise ValueError("nested too deep")
+
+
+_LONG_NUMBER = re.compile(r"\d{19}")
+
+
+def long_number_line(doc: dict[str, Any], text: str) -> int:
+    """The line of a whole number outside 64 bits (TOML's range) in ``doc``, or 0.
+
+    Only text holding 19 digits in a row can have one, so a session pays for the walk rarely.
+    """
+    digits = _LONG_NUMBER.search(text)
+    if digits is None:
+        return 0
+    stack: list[Any] = [doc]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, int) and not -2**63 <= value < 2**63:
+            return text.count("\n", 0, digits.start()) + 1
+    return 0
+
+
+# -- YAML ---------------------------------------------------------------------------------------
+
+_STARTS = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+_ENDS = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+
+
+def check_yaml(text: str, loader: type) -> None:
+    """Refuse YAML nested deeper than :data:`MAX_DEPTH`, at the line where it gets too deep.
+
+    The event stream is flat (the parser keeps its own stack), so measuring it cannot run out
+    of recursion the way composing the node tree does. YAML errors are left to the caller.
+    """
+    depth = 0
+    for event in yaml.parse(text, Loader=loader):
+        if isinstance(event, _STARTS):
+            depth += 1
+            if depth > MAX_DEPTH:
+                mark = event.start_mark
+                line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+                raise Refused(line, column,
+                              f"mappings and lists nested more than {MAX_DEPTH} deep; a "
+                              "checklist is never nested like this")
+        elif isinstance(event, _ENDS):
+            depth -= 1
