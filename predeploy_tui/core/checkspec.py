@@ -33,7 +33,7 @@ _compare_fields: dict[str, Spec] = {
 
 def _group_rule(description: str) -> Spec:
     """How many members of a group must pass (judged by :mod:`predeploy_tui.core.grouprule`)."""
-    return OneOf(scalar=Text(choices=grouprule.NAMED), mapping=Obj({"at_least": Int(minimum=0)}),
+    return OneOf(scalar=Text(choices=grouprule.NAMED), mapping=Obj({"at_least": Int(minimum=1)}),
                  description=description)
 
 

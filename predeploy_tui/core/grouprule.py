@@ -18,15 +18,16 @@ NAMED = ("all", "any")
 def need(rule: Any, total: int) -> tuple[int, str]:
     """How many of ``total`` members must pass under ``rule``, and the words for it.
 
-    ``rule`` is ``"all"`` (the default), ``"any"`` or ``{"at_least": N}``. ``any`` needs one member
-    whatever the count: over no members nothing was observed, so it cannot pass.
+    ``rule`` is ``"all"`` (the default), ``"any"`` or ``{"at_least": N}``. Every rule needs at least
+    one member, whatever the count: over no members nothing was observed, so no rule can pass
+    ("all of none" and "at least 0" would be a GO on no evidence).
     """
     if isinstance(rule, Mapping) and "at_least" in rule:
         n = int(rule["at_least"])
-        return n, f"at least {n}"
+        return max(1, n), f"at least {n}"
     if rule == "any":
         return 1, "any"
-    return total, "all"
+    return max(1, total), "all"
 
 
 def judge(rule: Any, total: int, passed: int, clean: int) -> Status:

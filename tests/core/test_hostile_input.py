@@ -22,8 +22,9 @@ import pytest
 
 from predeploy_tui.cli import main
 from predeploy_tui.core import store
+from predeploy_tui.core.session import Session, SignOff
 
-from .builders import all_green, sign_all, tiny_session
+from .builders import T0, all_green, tiny_session
 
 PREDEPLOY = Path(sys.executable).parent / "predeploy"
 ROOT = Path(__file__).resolve().parents[2]
@@ -104,6 +105,14 @@ def test_a_pipe_or_folder_where_a_checklist_is_expected_is_refused(tmp_path: Pat
 
 # -- sessions ----------------------------------------------------------------------------------
 
+def _signed_without_seal() -> Session:
+    """Every role signed, with no [signoffs.covered] table of its own (the test adds one)."""
+    session = all_green(tiny_session())
+    for role in session.signoff_roles:
+        session.sign(SignOff(role.role, role.title, f"{role.role} lead", T0), T0)
+    return session
+
+
 def _session_text() -> str:
     session = all_green(tiny_session())
     return store.dumps(session)
@@ -141,7 +150,7 @@ SESSIONS: dict[str, tuple[Callable[[], str], Callable[[str], int], str]] = {
     "fresh_for = inf": (lambda: re.sub(r"fresh_for = \S+", "fresh_for = inf", _session_text(),
                                        count=1), _line_of("fresh_for"), "finite number"),
     "a sign-off hash that is no text": (
-        lambda: store.dumps(sign_all(all_green(tiny_session()))).replace(
+        lambda: store.dumps(_signed_without_seal()).replace(
             "\n\n[[signoffs]]\nrole = \"product\"",
             "\n\n[signoffs.covered]\nchecklist = [1]\n\n[[signoffs]]\nrole = \"product\"", 1),
         _line_of("= [1]"), "should be text"),

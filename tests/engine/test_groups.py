@@ -244,8 +244,24 @@ def test_host_groups_and_each_judge_members_by_the_same_rule(
     assert group is each or (group is Status.ERROR and each is Status.FAIL and not fails)
 
 
-def test_any_over_no_members_does_not_pass() -> None:
-    # Nothing was observed: passing would be a GO on no evidence.
-    assert aggregate([], "any")[0] is Status.ERROR
-    assert judge(Observation(data={"v": []}), {"each": "v[*]", "gt": 0, "need": "any"})[0] \
-        is Status.FAIL
+@pytest.mark.parametrize("rule", ["all", "any", {"at_least": 1}])
+def test_no_rule_passes_over_no_members(rule: object) -> None:
+    # Nothing was observed: passing would be a GO on no evidence ("0 of 0 nodes have ..." passed
+    # under `all` before, and so did every rule of an empty host group's aggregate).
+    assert aggregate([], rule)[0] is Status.ERROR
+    status, summary = judge(Observation(data={"v": []}), {"each": "v[*]", "gt": 0, "need": rule})
+    assert status is Status.FAIL, summary
+    assert summary.startswith("0 of 0 ")
+
+
+def test_at_least_zero_is_refused_by_the_checklist_format(tmp_path: Path) -> None:
+    from predeploy_tui.core.checklist import ChecklistError, load_checklist
+
+    path = tmp_path / "c.yaml"
+    path.write_text("id: t\ntitle: T\nsections:\n  - id: s\n    title: S\n    groups:\n"
+                    "      - title: G\n        items:\n          - id: a\n            title: A\n"
+                    "            check: {type: shell, run: 'echo []', expect: {each: '[*]', gt: 0,"
+                    " need: {at_least: 0}}}\n")
+    with pytest.raises(ChecklistError) as caught:
+        load_checklist(path)
+    assert "at_least" in str(caught.value)
