@@ -195,3 +195,50 @@ def test_a_run_records_the_hash_of_the_code_it_executed_and_verify_names_a_chang
     out = predeploy(project, "verify", str(session)).stdout
     assert "s.plugin-check: ../checks/marker_plugin.py changed since it ran" in out
     assert "now missing" in out
+
+
+async def test_the_reviewer_is_told_and_asked_before_re_running_changed_site_code(
+        project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from predeploy_tui.core import store
+    from predeploy_tui.tui.app import PredeployApp
+    from predeploy_tui.tui.launch import open_session
+    from predeploy_tui.tui.screens.dialogs import ConfirmChangedCode
+
+    # Given a session the deployer ran, whose site script changed afterwards
+    monkeypatch.chdir(project)
+    session = new_session(project)
+    predeploy(project, "run", str(session), "--headless")
+    script = project / "checks" / "marker_script.sh"
+    script.write_text(script.read_text(encoding="utf-8") + "echo changed\n", encoding="utf-8")
+    ran_before = (project.parent / "script-ran").stat().st_mtime_ns
+    # When a reviewer opens it
+    opened = open_session(session, review=True)
+    assert "site code changed since the deployer ran it: 1 file(s) behind 1 item(s)" in opened.notice
+    app = PredeployApp(opened)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            app.screen.items_tree.select_key("s.script-check")
+            await pilot.pause()
+            # and re-runs the item, they are asked first, with both hashes shown
+            await pilot.press("r")
+            await pilot.pause()
+            assert isinstance(app.screen, ConfirmChangedCode)
+            assert app.screen.lines[0].startswith(
+                "s.script-check: ../checks/marker_script.sh changed since it ran (ran ")
+            # and "no" runs nothing
+            await pilot.press("n")
+            await app.workers.wait_for_complete()
+            assert (project.parent / "script-ran").stat().st_mtime_ns == ran_before
+            assert not app.runs.runs
+            # while "yes" re-runs it as the reviewer, the deployer's evidence kept apart
+            await pilot.press("r")
+            await pilot.pause()
+            await pilot.press("y")
+            await app.workers.wait_for_complete()
+            app.saver.flush()
+    finally:
+        if opened.lock is not None:
+            opened.lock.release()
+    state = store.load(session).items["s.script-check"]
+    assert [r.role for r in state.reviewer_runs] == ["reviewer"]
+    assert state.result is not None and state.result.role == "deployer"

@@ -19,6 +19,7 @@ from textual.worker import Worker, WorkerState
 
 from predeploy_tui.core import integrity
 from predeploy_tui.core.lock import SessionLocked
+from predeploy_tui.core.provenance import deployer_code_changes
 from predeploy_tui.core.session import SessionRuleError
 from predeploy_tui.core.verdict import Verdict, suggest
 from predeploy_tui.core.vocab import Mode
@@ -27,7 +28,7 @@ from predeploy_tui.tui import messages
 from predeploy_tui.tui.pauses import settle_startup
 from predeploy_tui.tui.record import ReleaseRecord
 from predeploy_tui.tui.runs import RunControl
-from predeploy_tui.tui.screens.dialogs import ConfirmAction, ConfirmQuit
+from predeploy_tui.tui.screens.dialogs import ConfirmAction, ConfirmChangedCode, ConfirmQuit
 from predeploy_tui.tui.screens.main import MainScreen
 from predeploy_tui.tui.screens.new_session import NewSessionAnswers, NewSessionScreen
 from predeploy_tui.tui.screens.new_session import NewSessionRequest as NewSessionRequest
@@ -252,7 +253,20 @@ class PredeployApp(App[int]):
                          lambda chosen: self.start_run(chosen, label) if chosen else None)
 
     def start_run(self, keys: Sequence[str], label: str) -> None:
-        """Start a run of ``keys`` in its own worker."""
+        """Start a run of ``keys`` in its own worker; a reviewer is asked first when the site code
+        behind the deployer's results changed since they ran (showing both hashes)."""
+        opened = self.opened
+        if opened.mode is Mode.REVIEW and opened.checklist is not None:
+            wanted = set(keys)
+            changed = deployer_code_changes(
+                (s for s in opened.session.items.values() if s.key in wanted), opened.checklist.folder)
+            if changed:
+                self.push_screen(ConfirmChangedCode([c.line() for c in changed]),
+                                 lambda yes: self._start(keys, label) if yes else None)
+                return
+        self._start(keys, label)
+
+    def _start(self, keys: Sequence[str], label: str) -> None:
         if self.runs.start(keys, label) is None:
             self.notify("Already running" if self.opened.can_run else
                         self.opened.notice or "Checks cannot run here", severity="warning")

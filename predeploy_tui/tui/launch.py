@@ -7,6 +7,7 @@ from pathlib import Path
 
 from predeploy_tui.core import store
 from predeploy_tui.core.checklist import Checklist
+from predeploy_tui.core.provenance import deployer_code_changes
 from predeploy_tui.engine import session_file
 from predeploy_tui.tui.screens.new_session import NewSessionAnswers
 from predeploy_tui.tui.state import Clock, Mode, OpenSession, utc_now
@@ -41,6 +42,12 @@ def open_session(path: Path, *, review: bool = False, read_only: bool = False,
             notices.append(why)
         elif checklist is not None and checklist.sha256 != session.checklist_sha256:
             notices.append("the checklist changed since this session began")
+        if checklist is not None:
+            changed = deployer_code_changes(session.items.values(), checklist.folder)
+            if changed:
+                notices.append(f"site code changed since the deployer ran it: "
+                               f"{len({c.path for c in changed})} file(s) behind "
+                               f"{len({c.key for c in changed})} item(s)")
         values = {k: v for k, v in session.variables.items() if k not in session.secret_variables}
         values.update(variables or {})
         who = person or (session.header.get("reviewer") if mode is Mode.REVIEW

@@ -54,6 +54,39 @@ class ConfirmAction(ModalScreen[bool]):
         self.dismiss(yes)
 
 
+class ConfirmChangedCode(ModalScreen[bool]):
+    """Ask a reviewer before re-running checks whose site code changed since the deployer ran it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "answer(True)", "Re-run", id="changed-code.yes",
+                tooltip="Re-run with the code as it is now"),
+        Binding("n,escape", "answer(False)", "Don't run", id="changed-code.no",
+                tooltip="Run nothing; the deployer's evidence stays as it is"),
+    ]
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__(classes="dialog")
+        self.lines = lines
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box"):
+            yield Label("The code behind these results changed since the deployer ran it",
+                        classes="dialog-title")
+            yield Static(Text(printable("\n".join(self.lines))), id="changed-code", classes="command")
+            yield Static("A re-run now runs the new code, not what the deployer's evidence came from.")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Re-run (y)", id="yes", variant="warning", action="screen.answer(True)")
+                yield Button("Don't run (n)", id="no", variant="primary",
+                             action="screen.answer(False)")
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    def action_answer(self, yes: bool) -> None:
+        """Close with the answer."""
+        self.dismiss(yes)
+
+
 class ConfirmQuit(ModalScreen[bool]):
     """Ask before quitting while checks run (they are cancelled and recorded as such)."""
 
