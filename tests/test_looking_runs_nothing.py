@@ -241,4 +241,5 @@ async def test_the_reviewer_is_told_and_asked_before_re_running_changed_site_cod
             opened.lock.release()
     state = store.load(session).items["s.script-check"]
     assert [r.role for r in state.reviewer_runs] == ["reviewer"]
-    assert state.result is not None and state.result.role == "deployer"
+    assert state.result is not None
+    assert state.result.role == "deployer"

@@ -54,8 +54,9 @@ class ConfirmAction(ModalScreen[bool]):
         self.dismiss(yes)
 
 
-class ConfirmChangedCode(ModalScreen[bool]):
-    """Ask a reviewer before re-running checks whose site code changed since the deployer ran it."""
+class ConfirmChangedCode(ConfirmAction):
+    """Ask a reviewer before re-running checks whose site code changed since the deployer ran it
+    (the same yes / no as an action, "no" focused)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "answer(True)", "Re-run", id="changed-code.yes",
@@ -65,26 +66,19 @@ class ConfirmChangedCode(ModalScreen[bool]):
     ]
 
     def __init__(self, lines: list[str]) -> None:
-        super().__init__(classes="dialog")
+        super().__init__("", "", None, "\n".join(lines))
         self.lines = lines
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
             yield Label("The code behind these results changed since the deployer ran it",
                         classes="dialog-title")
-            yield Static(Text(printable("\n".join(self.lines))), id="changed-code", classes="command")
+            yield Static(Text(printable(self.command)), id="changed-code", classes="command")
             yield Static("A re-run now runs the new code, not what the deployer's evidence came from.")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Re-run (y)", id="yes", variant="warning", action="screen.answer(True)")
                 yield Button("Don't run (n)", id="no", variant="primary",
                              action="screen.answer(False)")
-
-    def on_mount(self) -> None:
-        self.query_one("#no", Button).focus()
-
-    def action_answer(self, yes: bool) -> None:
-        """Close with the answer."""
-        self.dismiss(yes)
 
 
 class ConfirmQuit(ModalScreen[bool]):
