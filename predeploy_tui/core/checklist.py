@@ -76,8 +76,8 @@ class Host:
     """Address or name to connect to (default: the name, resolved through ssh_config)."""
     user: str | None = None
     """Login user (default: ssh_config, then the local user)."""
-    port: int | None = None
-    """Port (default: ssh_config, then 22)."""
+    port: int | str | None = None
+    """Port (default: ssh_config, then 22); text holds a ``${variable}`` filled before use."""
     identity_file: str | None = None
     """Private key file (default: agent and ssh_config)."""
     proxy_jump: str | None = None
@@ -459,7 +459,7 @@ def _build(raw: LocatedDict, r: Reader, plugins: list[str], shown: str, sha: str
                  description=v.get("description", ""))
         for name, v in raw.get("variables", {}).items())
     hosts = {name: Host(name=name, host=h.get("host"), user=h.get("user"),
-                        port=int(h["port"]) if "port" in h else None,
+                        port=h.get("port"),
                         identity_file=h.get("identity_file"), proxy_jump=h.get("proxy_jump"))
              for name, h in raw.get("hosts", {}).items()}
     groups = {name: HostGroup(name, tuple(g.get("hosts", ())), g.get("inventory_group"))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from predeploy_tui.core import grouprule
 from predeploy_tui.core.spec import (
+    Address,
     Any_,
     Bool,
     Duration,
@@ -17,6 +18,7 @@ from predeploy_tui.core.spec import (
     MapOf,
     Obj,
     OneOf,
+    Port,
     Quantity,
     Regex,
     Spec,
@@ -112,8 +114,9 @@ CHECK_TYPES: dict[str, dict[str, Spec]] = {
         "follow_redirects": Bool("follow redirects (default false)"),
     },
     "tls": {
-        "address": Text("host name or address to connect to"),
-        "port": Int(minimum=1),
+        "address": Address("address", "host name or address to connect to (the port goes in "
+                                      "'port')"),
+        "port": Port("the port (default 443)"),
         "server_name": Text("SNI and the name the certificate must match (default: address)"),
         "ca_file": Text("CA bundle to verify the chain against (default: system)"),
         "verify": Bool("verify the chain and host name (default true)"),
@@ -121,8 +124,8 @@ CHECK_TYPES: dict[str, dict[str, Spec]] = {
     "dns": {
         "name": Text("the name to resolve"),
         "record": Text(choices=("A", "AAAA", "CNAME", "MX", "TXT", "NS", "PTR", "SRV")),
-        "nameserver": Text("ask this server instead of the system resolver"),
-        "port": Int(minimum=1),
+        "nameserver": Address("nameserver", "ask this server instead of the system resolver"),
+        "port": Port("the nameserver's port (default 53)"),
         "values": ListOf(Text(), single=True, description="every one of these must be answered"),
     },
     "disk": {
@@ -143,8 +146,8 @@ CHECK_TYPES: dict[str, dict[str, Spec]] = {
     },
     "redis": {
         "url": Text("redis:// or rediss:// URL"),
-        "address": Text("host name (default localhost)"),
-        "port": Int(minimum=1),
+        "address": Address("address", "host name (default localhost)"),
+        "port": Port("the port (default 6379)"),
         "password": Text("password, usually ${env:NAME}"),
         "username": Text(),
         "tls": Bool(),
