@@ -7,8 +7,8 @@ can validate a checklist (and print its JSON Schema) without importing any clien
 from __future__ import annotations
 
 from predeploy_tui.core import grouprule
+from predeploy_tui.core.addressing import Address, Port
 from predeploy_tui.core.spec import (
-    Address,
     Any_,
     Bool,
     Duration,
@@ -18,7 +18,6 @@ from predeploy_tui.core.spec import (
     MapOf,
     Obj,
     OneOf,
-    Port,
     Quantity,
     Regex,
     Spec,

@@ -9,19 +9,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from predeploy_tui.core.addressing import Address, Port
 from predeploy_tui.core.checkspec import check_spec
-from predeploy_tui.core.spec import (
-    Address,
-    Bool,
-    Duration,
-    ListOf,
-    MapOf,
-    Obj,
-    Port,
-    Ref,
-    Spec,
-    Text,
-)
+from predeploy_tui.core.spec import Bool, Duration, ListOf, MapOf, Obj, Ref, Spec, Text
 from predeploy_tui.core.vocab import ItemKind
 
 ID = r"[a-z0-9][a-z0-9_-]*"

@@ -16,8 +16,8 @@ from pathlib import Path
 import asyncssh
 
 from predeploy_tui import paths
+from predeploy_tui.core.addressing import port_number
 from predeploy_tui.core.checklist import Host
-from predeploy_tui.core.spec import port_number
 from predeploy_tui.engine.base import CheckError
 from predeploy_tui.engine.hostkeys import (
     OPENSSH_CA_SIGNATURE_ALGS,

@@ -18,8 +18,8 @@ from dataclasses import replace
 from types import MappingProxyType
 from typing import Any
 
+from predeploy_tui.core.addressing import port_number
 from predeploy_tui.core.checklist import CheckSpec, Host
-from predeploy_tui.core.spec import port_number
 from predeploy_tui.engine.base import ResolvedCheck
 
 MASK = "***"
