@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from predeploy_tui.core.crosscheck import VARIABLE_REF as VARIABLE_REF
-from predeploy_tui.core.crosscheck import cross_checks
+from predeploy_tui.core.crosscheck import KnownHosts, cross_checks
 from predeploy_tui.core.format import ID as ID
 from predeploy_tui.core.format import ITEM_REF, PLUGIN_FIELDS, format_spec
 from predeploy_tui.core.located import MISSING, LocatedDict, Reader
@@ -342,18 +342,26 @@ def _compose(text: str) -> yaml.Node | None:
     return yaml.compose(text, Loader=_UniqueKeyLoader)
 
 
-def load_checklist(path: str | Path) -> Checklist:
-    """Read, validate and build a checklist, or raise :class:`ChecklistError` with every problem."""
+HostNames = Callable[[Path | None], KnownHosts | None]
+"""Gives the host names from outside a checklist, given its inventory file (if it names one)."""
+
+
+def load_checklist(path: str | Path, host_names: HostNames | None = None) -> Checklist:
+    """Read, validate and build a checklist, or raise :class:`ChecklistError` with every problem.
+
+    With ``host_names`` (``predeploy validate``), a check's host or a host group's member that
+    is not a known name, nor a literal host name, is a problem too.
+    """
     path = Path(path)
     shown = str(path)
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise ChecklistError([Problem(shown, 1, 1, f"cannot read the file: {exc.strerror}")]) from exc
-    return parse_checklist(data, shown)
+    return parse_checklist(data, shown, host_names)
 
 
-def parse_checklist(data: bytes, shown: str) -> Checklist:
+def parse_checklist(data: bytes, shown: str, host_names: HostNames | None = None) -> Checklist:
     """Validate checklist bytes (from ``shown``) and build the typed objects."""
     # A NUL byte means binary data whatever else is in the file; say so before UTF-8 complains.
     if b"\x00" in data:
@@ -384,11 +392,16 @@ def parse_checklist(data: bytes, shown: str) -> Checklist:
     duplicate_keys(root, r)
     plugins = _plugin_names(root)
     raw = format_spec(dict.fromkeys(plugins, PLUGIN_FIELDS)).read(root, r)
+    known = None
+    if host_names is not None and isinstance(raw, LocatedDict):
+        inventory = raw.get("inventory")
+        known = host_names(None if not isinstance(inventory, str)
+                           else Path(shown).resolve().parent / inventory)
     if raw is MISSING or r.problems:
         if raw is not MISSING and isinstance(raw, LocatedDict):
-            cross_checks(raw, r, plugins)
+            cross_checks(raw, r, plugins, known)
         raise ChecklistError(r.problems)
-    checklist = _build(raw, r, plugins, shown, hashlib.sha256(data).hexdigest())
+    checklist = _build(raw, r, plugins, shown, hashlib.sha256(data).hexdigest(), known)
     if r.problems:
         raise ChecklistError(r.problems)
     return checklist
@@ -405,8 +418,9 @@ def _plugin_names(root: yaml.Node) -> list[str]:
 
 
 
-def _build(raw: LocatedDict, r: Reader, plugins: list[str], shown: str, sha: str) -> Checklist:
-    cross_checks(raw, r, plugins)
+def _build(raw: LocatedDict, r: Reader, plugins: list[str], shown: str, sha: str,
+           known: KnownHosts | None) -> Checklist:
+    cross_checks(raw, r, plugins, known)
     if r.problems:
         raise ChecklistError(r.problems)
     all_keys: set[str] = set()
