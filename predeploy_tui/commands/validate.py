@@ -35,6 +35,8 @@ def main(args: argparse.Namespace) -> int:
             bad += 1
             sys.stderr.write(f"predeploy: {exc}\n")
             continue
+        for warning in checklist.warnings:
+            sys.stderr.write(f"{warning}\n")
         count = sum(1 for _ in checklist.items())
         print(f"{name}: ok ({len(checklist.sections)} sections, {count} items)")
     return 2 if bad else 0

@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from predeploy_tui.core import grouprule
 from predeploy_tui.core.crosscheck import VARIABLE_REF as VARIABLE_REF
 from predeploy_tui.core.crosscheck import KnownHosts, cross_checks
 from predeploy_tui.core.format import ID as ID
@@ -264,6 +265,8 @@ class Checklist:
     """Where the checklist was read from."""
     sha256: str = ""
     """Hash of the file's bytes."""
+    warnings: tuple[Problem, ...] = ()
+    """Located warnings: what works but should be written otherwise (``predeploy validate``)."""
 
     def items(self) -> Iterator[Item]:
         """Every item in checklist order, sub-items after their parent."""
@@ -449,6 +452,8 @@ def _build(raw: LocatedDict, r: Reader, plugins: list[str], shown: str, sha: str
             expect = c.pop("expect", None)
             timeout = c.pop("timeout", DEFAULT_TIMEOUT)
             c.pop("label", None)
+            if grouprule.OLD_NAME in c:
+                c["need"] = c.pop(grouprule.OLD_NAME)
             check = CheckSpec(ctype, _frozen(c), _frozen(expect) if expect is not None else None,
                               float(timeout))
         kind = ItemKind(item.get("kind", ItemKind.CHECK if check else ItemKind.MANUAL))
@@ -491,6 +496,7 @@ def _build(raw: LocatedDict, r: Reader, plugins: list[str], shown: str, sha: str
         sections=sections, signoffs=signoffs, decisions=decisions, risks=risks,
         fresh_for=raw.get("fresh_for"), require_signatures=raw.get("require_signatures", False),
         allowed_signers=raw.get("allowed_signers"), path=shown, sha256=sha,
+        warnings=tuple(sorted(r.warnings)),
     )
 
 

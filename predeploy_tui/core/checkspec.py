@@ -57,7 +57,8 @@ EXPECT = Obj(
         "nagios": Bool("judge by the Nagios plugin convention: exit 0 OK, 1 WARNING, "
                        "2 CRITICAL, 3 UNKNOWN"),
         "each": JMESPath("select a list; the comparisons apply to every element"),
-        "need": _group_rule("with each: how many elements must pass (all, any, at_least N)"),
+        "need": _group_rule("with each: how many elements must pass (all, any, at_least N); "
+                            "a check's need says the same over a host group"),
         "label": Text("what the value is, for the summary: 'coverage'"),
         "unit": Text("unit for the summary: '%', 'GB', 'days'"),
         **_compare_fields,
@@ -80,7 +81,9 @@ _common: dict[str, Spec] = {
 _host = {
     "host": Text("an SSH host or host group from the checklist (or an ssh_config alias); "
                  "without it the check runs locally"),
-    "aggregate": _group_rule("over a host group: all (default), any, or at_least N"),
+    "need": _group_rule("over a host group: how many hosts must pass: all (default), any, or "
+                        "at_least N (the rule of expect.need over list elements)"),
+    grouprule.OLD_NAME: _group_rule("deprecated: the old name of need (a warning says so)"),
 }
 
 CHECK_TYPES: dict[str, dict[str, Spec]] = {

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from predeploy_tui.core import grouprule
 from predeploy_tui.core.checkspec import CHECK_TYPES, HOST_TYPES
 from predeploy_tui.core.located import LocatedDict, LocatedList, Reader
 from predeploy_tui.core.problems import suggest
@@ -111,6 +112,14 @@ def cross_checks(raw: LocatedDict, r: Reader, plugins: list[str],
                           f"{suggest(str(ctype), known_types)}; expected one of "
                           + ", ".join(known_types))
             _variable_refs(check, r, variables)
+            if grouprule.OLD_NAME in check:
+                if "need" in check:
+                    r.problem(check.mark_of(grouprule.OLD_NAME),
+                              f"{grouprule.OLD_NAME} and need say the same; keep need only")
+                else:
+                    r.warn(check.mark_of(grouprule.OLD_NAME),
+                           f"{grouprule.OLD_NAME} is the old name of need (how many hosts must "
+                           "pass, the rule expect.need applies to list elements); write need")
             target = check.get("host")
             if isinstance(target, str) and (ctype in HOST_TYPES or ctype in plugins):
                 check_host(target, check.mark_of("host"), hosts)

@@ -125,3 +125,18 @@ def test_loading_for_a_run_does_not_read_the_ssh_config(tmp_path: Path,
     path.write_text(checklist("hosts:\n  web1: {host: 127.0.0.1}\n", "wbe1"), encoding="utf-8")
     with pytest.raises(ChecklistError, match="did you mean 'web1'"):
         load_checklist(path)
+
+
+def test_aggregate_is_read_as_need_with_a_located_warning(
+        config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = ("id: c\ntitle: C\nhost_groups:\n  fleet: {hosts: [web1, web2]}\nsections:\n"
+            "  - id: s\n    title: S\n    groups:\n      - title: G\n        items:\n"
+            "          - {id: d, title: D, check: {type: disk, host: fleet, aggregate: any}}\n")
+    code, err = validate(tmp_path, text, capsys)
+    assert code == 0
+    assert err == ("c.yaml:11:64: warning: aggregate is the old name of need (how many hosts "
+                   "must pass, the rule expect.need applies to list elements); write need\n")
+    check = load_checklist(tmp_path / "c.yaml").item("s.d").check
+    assert check is not None
+    assert check.params["need"] == "any"
+    assert "aggregate" not in check.params
