@@ -107,3 +107,20 @@ def test_new_names_the_flag_for_each_missing_variable(
                  "--deployer", "Dana"]) == 2
     err = capsys.readouterr().err
     assert "missing variable version: give --var version=... (Deployment version)" in err
+
+
+def test_open_reads_the_file_before_it_asks_for_a_terminal(
+        workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["new", "--no-ui", "checklists/tiny.yaml", "--var", "version=1.2.3",
+                 "--session", "s.toml", "--deployer", "Dana"]) == 0
+    capsys.readouterr()
+    (workdir / "v.yaml").write_text("env: production\nregion: eu\n", encoding="utf-8")
+    assert main(["open", "s.toml", "--vars", "v.yaml"]) == 2  # no terminal under pytest
+    err = capsys.readouterr().err
+    assert "--vars v.yaml: not declared by this checklist, ignored: region" in err
+    assert "needs a terminal" in err
+    (workdir / "v.yaml").write_text("token: hunter22\n", encoding="utf-8")
+    assert main(["open", "s.toml", "--vars", "v.yaml"]) == 2
+    err = capsys.readouterr().err
+    assert "token is a secret variable and is not read from a file" in err
+    assert "hunter22" not in err
