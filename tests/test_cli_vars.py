@@ -124,3 +124,15 @@ def test_open_reads_the_file_before_it_asks_for_a_terminal(
     err = capsys.readouterr().err
     assert "token is a secret variable and is not read from a file" in err
     assert "hunter22" not in err
+
+
+def test_a_yaml_alias_bomb_in_a_variable_file_is_refused_unexpanded(
+        workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 10)}]" for n in range(1, 9)]
+    (workdir / "bomb.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert main(["new", "--no-ui", "checklists/tiny.yaml", "--vars", "bomb.yaml",
+                 "--session", "s.toml", "--deployer", "Dana"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("predeploy: --vars bomb.yaml:1:1: YAML aliases expand this file")
+    assert err.count("\n") == 1

@@ -42,6 +42,8 @@ def parse_vars(pairs: Iterable[str]) -> dict[str, str]:
     return out
 
 
+MAX_VARS_FILE_BYTES = 1 << 20
+"""A ``--vars`` file larger than this is not a list of variables (and is not read)."""
 VARS_FILE_HELP = ("variables from a TOML or YAML file (by suffix), so one file serves several "
                   "checklists: names this checklist does not declare are a warning; --var wins")
 
@@ -52,13 +54,29 @@ def read_vars_file(path: str) -> dict[str, str]:
 
     import yaml
 
+    from predeploy_tui.core.located import Reader
+    from predeploy_tui.core.yamlnodes import node_problems
+
     p = existing_file(path, "--vars")
     suffix = p.suffix.lower()
     if suffix not in (".toml", ".yaml", ".yml"):
         raise UsageError(f"--vars {path}: expected a .toml, .yaml or .yml file")
     try:
+        if p.stat().st_size > MAX_VARS_FILE_BYTES:
+            raise UsageError(f"--vars {path}: larger than {MAX_VARS_FILE_BYTES} bytes; expected "
+                             "a short list of variables")
         text = p.read_text(encoding="utf-8")
-        data = tomllib.loads(text) if suffix == ".toml" else yaml.safe_load(text)
+        if suffix == ".toml":
+            data = tomllib.loads(text)
+        else:
+            # The checklist's own guard: no alias bombs, recursive anchors or language tags.
+            r = Reader(path)
+            root = yaml.compose(text, Loader=yaml.SafeLoader)
+            if root is not None:
+                node_problems(root, r)
+            if r.problems:
+                raise UsageError(f"--vars {r.problems[0]}")
+            data = yaml.safe_load(text)
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise UsageError(f"--vars {path}: cannot read it: {first}") from None
