@@ -66,6 +66,7 @@ def read_vars_file(path: str) -> dict[str, str]:
             raise UsageError(f"--vars {path}: larger than {MAX_VARS_FILE_BYTES} bytes; expected "
                              "a short list of variables")
         text = p.read_text(encoding="utf-8")
+        data: object
         if suffix == ".toml":
             data = tomllib.loads(text)
         else:
