@@ -87,7 +87,7 @@ def test_new_with_explicit_session_path(workdir: Path) -> None:
 @pytest.mark.parametrize(("args", "fragment"), [
     (["--var", "version=v1"], r"Deployment version must match"),
     (["--var", "version=1.0.0", "--var", "env=prod"], "must be one of staging, production"),
-    ([], "Deployment version is required"),
+    ([], "missing variable version: give --var version=... (Deployment version)"),
     (["--var", "version=1.0.0", "--var", "colour=blue"], "unknown variable(s): colour"),
     (["--var", "version"], "expected NAME=VALUE"),
     (["--var", "version=1.0.0", "--var", "version=1.0.1"], "--var version is given twice"),

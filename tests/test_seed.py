@@ -378,8 +378,14 @@ def test_hosts_and_endpoints_are_variables_with_the_seeds_defaults(checklist: Ch
         "grafana_url": "http://grafana.musicgen.ai", "backup_bucket": "musicgen-backups",
         "audio_bucket": "musicgen-audio", "cdn_distribution": "E1234567890ABC",
         "secret_id": "musicgen/prod", "package": "music_gen",
-        "staging_url": "https://staging.musicgen.ai"} == defaults
+        "staging_url": "https://staging.musicgen.ai", "api_port": "443", "prod_ssh_port": "22",
+        "redis_port": "6379"} == defaults
     assert checklist.hosts["prod"].host == "${prod_host}"
+    assert checklist.hosts["prod"].port == "${prod_ssh_port}"
+    for key, port in (("infrastructure.tls", "${api_port}"), ("dependencies.redis", "${redis_port}")):
+        check = checklist.item(key).check
+        assert check is not None
+        assert check.params["port"] == port
     assert checklist.hosts["prod"].user == "deploy"
     for item in checklist.items():
         if item.check is not None:

@@ -42,6 +42,86 @@ def parse_vars(pairs: Iterable[str]) -> dict[str, str]:
     return out
 
 
+MAX_VARS_FILE_BYTES = 1 << 20
+"""A ``--vars`` file larger than this is not a list of variables (and is not read)."""
+VARS_FILE_HELP = ("variables from a TOML or YAML file (by suffix), so one file serves several "
+                  "checklists: names this checklist does not declare are a warning; --var wins")
+
+
+def read_vars_file(path: str) -> dict[str, str]:
+    """The variables of a ``--vars`` file: a TOML or YAML mapping of names to text or numbers."""
+    import tomllib
+
+    import yaml
+
+    from predeploy_tui.core.located import Reader
+    from predeploy_tui.core.yamlnodes import node_problems
+
+    p = existing_file(path, "--vars")
+    suffix = p.suffix.lower()
+    if suffix not in (".toml", ".yaml", ".yml"):
+        raise UsageError(f"--vars {path}: expected a .toml, .yaml or .yml file")
+    try:
+        if p.stat().st_size > MAX_VARS_FILE_BYTES:
+            raise UsageError(f"--vars {path}: larger than {MAX_VARS_FILE_BYTES} bytes; expected "
+                             "a short list of variables")
+        text = p.read_text(encoding="utf-8")
+        data: object
+        if suffix == ".toml":
+            data = tomllib.loads(text)
+        else:
+            # The checklist's own guard: no alias bombs, recursive anchors or language tags.
+            r = Reader(path)
+            root = yaml.compose(text, Loader=yaml.SafeLoader)
+            if root is not None:
+                node_problems(root, r)
+            if r.problems:
+                raise UsageError(f"--vars {r.problems[0]}")
+            data = yaml.safe_load(text)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise UsageError(f"--vars {path}: cannot read it: {first}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise UsageError(f"--vars {path}: expected a mapping of variable names to values")
+    out: dict[str, str] = {}
+    for name, value in data.items():
+        if not isinstance(name, str) or isinstance(value, bool) \
+                or not isinstance(value, str | int | float):
+            raise UsageError(f"--vars {path}: {name}: expected text or a number, got "
+                             f"{type(value).__name__}")
+        out[name] = str(value)
+    return out
+
+
+def with_vars_file(path: str | None, given: Mapping[str, str], declared: Iterable[str],
+                   secret_names: Iterable[str]) -> dict[str, str]:
+    """``--var`` values (``given``) over those of the ``--vars`` file at ``path``, if any.
+
+    A name the checklist does not declare is left out with a one-line warning on stderr (the file
+    may serve several checklists); a secret variable in the file is refused like one in ``--var``.
+    """
+    if path is None:
+        return dict(given)
+    import sys
+
+    from predeploy_tui.engine.template import VARIABLE_ENV_PREFIX
+
+    values = read_vars_file(path)
+    names = set(declared)
+    for name in secret_names:
+        if name in values:
+            raise UsageError(f"--vars {path}: {name} is a secret variable and is not read from a "
+                             f"file; set {VARIABLE_ENV_PREFIX}{name} in the environment instead, "
+                             "or enter it at the app's prompt")
+    unused = sorted(set(values) - names)
+    if unused:
+        sys.stderr.write(f"predeploy: warning: --vars {path}: not declared by this checklist, "
+                         f"ignored: {', '.join(unused)}\n")
+    return {**{k: v for k, v in values.items() if k in names}, **given}
+
+
 def secret_values(given: Mapping[str, str], secret_names: Iterable[str],
                   environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """The secret variables' values set in the environment (``PREDEPLOY_VAR_<name>``).

@@ -8,11 +8,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from predeploy_tui.commands import (
+    VARS_FILE_HELP,
     UsageError,
     existing_file,
     parse_vars,
     refuse_without_terminal,
     secret_values,
+    with_vars_file,
 )
 
 if TYPE_CHECKING:
@@ -27,6 +29,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("checklist", metavar="CHECKLIST", help="checklist YAML file")
     p.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
                    help="a checklist variable (repeatable)")
+    p.add_argument("--vars", metavar="FILE", help=VARS_FILE_HELP)
     p.add_argument("--deployer", help="who deploys (default: git user.name, else login name)")
     p.add_argument("--reviewer", default="", help="who reviews")
     p.add_argument("--major", action="store_true", help="a major release (product owner must sign)")
@@ -45,9 +48,17 @@ def create(checklist: Checklist, checklist_file: Path, *, variables: dict[str, s
     exists), else the default name with the first free ``-N`` suffix.
     """
     from predeploy_tui.engine import session_file
+    from predeploy_tui.engine.template import VARIABLE_ENV_PREFIX
 
     if deployer is not None and not deployer.strip():
         raise UsageError("--deployer needs a name")
+    missing = [f"missing variable {v.name}: give "
+               + (f"{VARIABLE_ENV_PREFIX}{v.name}=... in the environment" if v.secret
+                  else f"--var {v.name}=...") + f" ({v.prompt})"
+               for v in checklist.variables
+               if v.required and not variables.get(v.name, v.default or "")]
+    if missing:
+        raise UsageError("; ".join(missing))
     header = session_file.default_header(
         checklist, variables, reviewer=reviewer, today=datetime.now().astimezone().date().isoformat(),
         deployer=deployer if deployer is not None else session_file.default_person())
@@ -65,7 +76,9 @@ def main(args: argparse.Namespace) -> int:
     checklist_file = existing_file(args.checklist, "checklist")
     checklist = load_checklist(checklist_file)
     session_path = Path(args.session) if args.session else None
-    variables = parse_vars(args.var)
+    variables = with_vars_file(args.vars, parse_vars(args.var),
+                               [v.name for v in checklist.variables],
+                               [v.name for v in checklist.variables if v.secret])
     # A secret is refused on the command line; one set as PREDEPLOY_VAR_<name> is never saved.
     secrets = secret_values(variables, [v.name for v in checklist.variables if v.secret])
     if args.no_ui:

@@ -6,10 +6,12 @@ import argparse
 import os
 
 from predeploy_tui.commands import (
+    VARS_FILE_HELP,
     existing_file,
     parse_vars,
     refuse_without_terminal,
     secret_values,
+    with_vars_file,
 )
 
 HELP = "open a session in the terminal app (review mode for a decided session)"
@@ -24,6 +26,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
                    help="a variable's value for re-runs (repeatable); secret ones come from "
                         "PREDEPLOY_VAR_<name> in the environment or the app's prompt")
+    p.add_argument("--vars", metavar="FILE", help=VARS_FILE_HELP)
     p.add_argument("--as", dest="person", default="", metavar="NAME",
                    help="who is at the keyboard (default: the session's deployer or reviewer)")
 
@@ -38,10 +41,13 @@ def main(args: argparse.Namespace) -> int:
 
     path = existing_file(args.session, "session")
     given = parse_vars(args.var)
-    if given or any(name.startswith(VARIABLE_ENV_PREFIX) for name in os.environ):
+    if args.vars is not None or given \
+            or any(name.startswith(VARIABLE_ENV_PREFIX) for name in os.environ):
         from predeploy_tui.core import store
 
-        given |= secret_values(given, store.load(path).secret_variables)
+        stored = store.load(path)
+        given = with_vars_file(args.vars, given, stored.variables, stored.secret_variables)
+        given |= secret_values(given, stored.secret_variables)
     if refuse_without_terminal("open", "`predeploy show` or `predeploy run`"):
         return 2
     try:

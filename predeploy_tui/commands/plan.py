@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from predeploy_tui.commands import UsageError, existing_file, parse_vars, secret_values
+from predeploy_tui.commands import (
+    VARS_FILE_HELP,
+    UsageError,
+    existing_file,
+    parse_vars,
+    secret_values,
+    with_vars_file,
+)
 
 HELP = "print every command, host and endpoint a run would touch (actions marked); runs nothing"
 
@@ -14,6 +21,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("target", metavar="CHECKLIST_OR_SESSION", help="a checklist YAML or session TOML")
     p.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
                    help="a checklist variable (repeatable)")
+    p.add_argument("--vars", metavar="FILE", help=VARS_FILE_HELP)
 
 
 def main(args: argparse.Namespace) -> int:
@@ -41,6 +49,9 @@ def main(args: argparse.Namespace) -> int:
         secret_values(given, [v.name for v in checklist.variables if v.secret])
         variables = {v.name: v.default or "" for v in checklist.variables}
         variables.update(given)
+    secret = [v.name for v in checklist.variables if v.secret]
+    given = with_vars_file(args.vars, given, [v.name for v in checklist.variables], secret)
+    variables.update(given)
     unknown = sorted(set(given) - {v.name for v in checklist.variables})
     if unknown:
         raise UsageError("unknown variable(s): " + ", ".join(unknown))

@@ -11,11 +11,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from predeploy_tui.commands import (
+    VARS_FILE_HELP,
     UsageError,
     existing_file,
     parse_vars,
     report_target,
     secret_values,
+    with_vars_file,
 )
 
 if TYPE_CHECKING:
@@ -40,6 +42,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
                    help="a checklist variable (repeatable); secret ones are read from "
                         "PREDEPLOY_VAR_<name> in the environment, never given here")
+    p.add_argument("--vars", metavar="FILE", help=VARS_FILE_HELP)
     p.add_argument("--session", metavar="PATH",
                    help="where a new session is saved (default sessions/<checklist>-<version>-"
                         "<env>.toml, with -2, -3... when taken); a PATH that exists is refused")
@@ -149,6 +152,8 @@ def prepare(args: argparse.Namespace, extra_vars: dict[str, str] | None = None) 
             if checklist.sha256 != session.checklist_sha256:
                 _bring_up_to_date(opened, checklist, checklist_path,
                                   args.deployer or session.header.get("deployer") or "")
+            given = with_vars_file(args.vars, given, [v.name for v in checklist.variables],
+                                   session.secret_variables)
             unknown = sorted(set(given) - {v.name for v in checklist.variables})
             if unknown:
                 raise UsageError("unknown variable(s): " + ", ".join(unknown))
@@ -165,6 +170,8 @@ def prepare(args: argparse.Namespace, extra_vars: dict[str, str] | None = None) 
     from predeploy_tui.commands.new import create
 
     checklist = load_checklist(target)
+    given = with_vars_file(args.vars, given, [v.name for v in checklist.variables],
+                           [v.name for v in checklist.variables if v.secret])
     secrets = secret_values(given, [v.name for v in checklist.variables if v.secret])
     values = {**given, **(extra_vars or {})}
     defaults = {v.name: v.default or "" for v in checklist.variables}

@@ -7,7 +7,8 @@ import sys
 
 from predeploy_tui.commands import existing_file
 
-HELP = "check checklist files; every problem is printed as file:line:column"
+HELP = ("check checklist files (hosts against the ssh_config, offline); every problem is "
+        "printed as file:line:column")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -18,12 +19,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     """Validate each file; exit 2 if any has a problem."""
     from predeploy_tui.core.checklist import ChecklistError, load_checklist
+    from predeploy_tui.engine.hostnames import known_hosts
 
     bad = 0
     for name in args.files:
         try:
             existing_file(name, "checklist")
-            checklist = load_checklist(name)
+            checklist = load_checklist(name, known_hosts)
         except ChecklistError as exc:
             bad += 1
             for problem in exc.problems:
@@ -33,6 +35,8 @@ def main(args: argparse.Namespace) -> int:
             bad += 1
             sys.stderr.write(f"predeploy: {exc}\n")
             continue
+        for warning in checklist.warnings:
+            sys.stderr.write(f"{warning}\n")
         count = sum(1 for _ in checklist.items())
         print(f"{name}: ok ({len(checklist.sections)} sections, {count} items)")
     return 2 if bad else 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -13,9 +13,9 @@ from typing import Any
 
 import yaml
 
-from predeploy_tui.core import bounds
+from predeploy_tui.core import bounds, grouprule
 from predeploy_tui.core.crosscheck import VARIABLE_REF as VARIABLE_REF
-from predeploy_tui.core.crosscheck import cross_checks
+from predeploy_tui.core.crosscheck import KnownHosts, cross_checks
 from predeploy_tui.core.format import ID as ID
 from predeploy_tui.core.format import ITEM_REF, PLUGIN_FIELDS, format_spec
 from predeploy_tui.core.located import MISSING, LocatedDict, Reader
@@ -77,8 +77,8 @@ class Host:
     """Address or name to connect to (default: the name, resolved through ssh_config)."""
     user: str | None = None
     """Login user (default: ssh_config, then the local user)."""
-    port: int | None = None
-    """Port (default: ssh_config, then 22)."""
+    port: int | str | None = None
+    """Port (default: ssh_config, then 22); text holds a ``${variable}`` filled before use."""
     identity_file: str | None = None
     """Private key file (default: agent and ssh_config)."""
     proxy_jump: str | None = None
@@ -265,6 +265,8 @@ class Checklist:
     """Where the checklist was read from."""
     sha256: str = ""
     """Hash of the file's bytes."""
+    warnings: tuple[Problem, ...] = ()
+    """Located warnings: what works but should be written otherwise (``predeploy validate``)."""
 
     def items(self) -> Iterator[Item]:
         """Every item in checklist order, sub-items after their parent."""
@@ -354,8 +356,16 @@ def _measure(text: str) -> None:
     bounds.check_yaml(text, _UniqueKeyLoader)
 
 
-def load_checklist(path: str | Path) -> Checklist:
-    """Read, validate and build a checklist, or raise :class:`ChecklistError` with every problem."""
+HostNames = Callable[[Path | None], KnownHosts | None]
+"""Gives the host names from outside a checklist, given its inventory file (if it names one)."""
+
+
+def load_checklist(path: str | Path, host_names: HostNames | None = None) -> Checklist:
+    """Read, validate and build a checklist, or raise :class:`ChecklistError` with every problem.
+
+    With ``host_names`` (``predeploy validate``), a check's host or a host group's member that
+    is not a known name, nor a literal host name, is a problem too.
+    """
     path = Path(path)
     shown = str(path)
     try:
@@ -365,10 +375,10 @@ def load_checklist(path: str | Path) -> Checklist:
             from None
     except bounds.Refused as exc:
         raise ChecklistError([Problem(shown, exc.line, exc.column, exc.message)]) from None
-    return parse_checklist(data, shown)
+    return parse_checklist(data, shown, host_names)
 
 
-def parse_checklist(data: bytes, shown: str) -> Checklist:
+def parse_checklist(data: bytes, shown: str, host_names: HostNames | None = None) -> Checklist:
     """Validate checklist bytes (from ``shown``) and build the typed objects."""
     # A NUL byte means binary data whatever else is in the file; say so before UTF-8 complains.
     if b"\x00" in data:
@@ -413,11 +423,16 @@ def parse_checklist(data: bytes, shown: str) -> Checklist:
     duplicate_keys(root, r)
     plugins = _plugin_names(root)
     raw = format_spec(dict.fromkeys(plugins, PLUGIN_FIELDS)).read(root, r)
+    known = None
+    if host_names is not None and isinstance(raw, LocatedDict):
+        inventory = raw.get("inventory")
+        known = host_names(None if not isinstance(inventory, str)
+                           else Path(shown).resolve().parent / inventory)
     if raw is MISSING or r.problems:
         if raw is not MISSING and isinstance(raw, LocatedDict):
-            cross_checks(raw, r, plugins)
+            cross_checks(raw, r, plugins, known)
         raise ChecklistError(r.problems)
-    checklist = _build(raw, r, plugins, shown, hashlib.sha256(data).hexdigest())
+    checklist = _build(raw, r, plugins, shown, hashlib.sha256(data).hexdigest(), known)
     if r.problems:
         raise ChecklistError(r.problems)
     return checklist
@@ -434,8 +449,9 @@ def _plugin_names(root: yaml.Node) -> list[str]:
 
 
 
-def _build(raw: LocatedDict, r: Reader, plugins: list[str], shown: str, sha: str) -> Checklist:
-    cross_checks(raw, r, plugins)
+def _build(raw: LocatedDict, r: Reader, plugins: list[str], shown: str, sha: str,
+           known: KnownHosts | None) -> Checklist:
+    cross_checks(raw, r, plugins, known)
     if r.problems:
         raise ChecklistError(r.problems)
     all_keys: set[str] = set()
@@ -464,6 +480,8 @@ def _build(raw: LocatedDict, r: Reader, plugins: list[str], shown: str, sha: str
             expect = c.pop("expect", None)
             timeout = c.pop("timeout", DEFAULT_TIMEOUT)
             c.pop("label", None)
+            if grouprule.OLD_NAME in c:
+                c["need"] = c.pop(grouprule.OLD_NAME)
             check = CheckSpec(ctype, _frozen(c), _frozen(expect) if expect is not None else None,
                               float(timeout))
         kind = ItemKind(item.get("kind", ItemKind.CHECK if check else ItemKind.MANUAL))
@@ -488,7 +506,7 @@ def _build(raw: LocatedDict, r: Reader, plugins: list[str], shown: str, sha: str
                  description=v.get("description", ""))
         for name, v in raw.get("variables", {}).items())
     hosts = {name: Host(name=name, host=h.get("host"), user=h.get("user"),
-                        port=int(h["port"]) if "port" in h else None,
+                        port=h.get("port"),
                         identity_file=h.get("identity_file"), proxy_jump=h.get("proxy_jump"))
              for name, h in raw.get("hosts", {}).items()}
     groups = {name: HostGroup(name, tuple(g.get("hosts", ())), g.get("inventory_group"))
@@ -506,6 +524,7 @@ def _build(raw: LocatedDict, r: Reader, plugins: list[str], shown: str, sha: str
         sections=sections, signoffs=signoffs, decisions=decisions, risks=risks,
         fresh_for=raw.get("fresh_for"), require_signatures=raw.get("require_signatures", False),
         allowed_signers=raw.get("allowed_signers"), path=shown, sha256=sha,
+        warnings=tuple(sorted(r.warnings)),
     )
 
 

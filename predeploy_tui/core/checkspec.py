@@ -7,6 +7,7 @@ can validate a checklist (and print its JSON Schema) without importing any clien
 from __future__ import annotations
 
 from predeploy_tui.core import grouprule
+from predeploy_tui.core.addressing import Address, Port
 from predeploy_tui.core.spec import (
     Any_,
     Bool,
@@ -56,7 +57,8 @@ EXPECT = Obj(
         "nagios": Bool("judge by the Nagios plugin convention: exit 0 OK, 1 WARNING, "
                        "2 CRITICAL, 3 UNKNOWN"),
         "each": JMESPath("select a list; the comparisons apply to every element"),
-        "need": _group_rule("with each: how many elements must pass (all, any, at_least N)"),
+        "need": _group_rule("with each: how many elements must pass (all, any, at_least N); "
+                            "a check's need says the same over a host group"),
         "label": Text("what the value is, for the summary: 'coverage'"),
         "unit": Text("unit for the summary: '%', 'GB', 'days'"),
         **_compare_fields,
@@ -79,7 +81,9 @@ _common: dict[str, Spec] = {
 _host = {
     "host": Text("an SSH host or host group from the checklist (or an ssh_config alias); "
                  "without it the check runs locally"),
-    "aggregate": _group_rule("over a host group: all (default), any, or at_least N"),
+    "need": _group_rule("over a host group: how many hosts must pass: all (default), any, or "
+                        "at_least N (the rule of expect.need over list elements)"),
+    grouprule.OLD_NAME: _group_rule("deprecated: the old name of need (a warning says so)"),
 }
 
 CHECK_TYPES: dict[str, dict[str, Spec]] = {
@@ -112,8 +116,9 @@ CHECK_TYPES: dict[str, dict[str, Spec]] = {
         "follow_redirects": Bool("follow redirects (default false)"),
     },
     "tls": {
-        "address": Text("host name or address to connect to"),
-        "port": Int(minimum=1),
+        "address": Address("address", "host name or address to connect to (the port goes in "
+                                      "'port')"),
+        "port": Port("the port (default 443)"),
         "server_name": Text("SNI and the name the certificate must match (default: address)"),
         "ca_file": Text("CA bundle to verify the chain against (default: system)"),
         "verify": Bool("verify the chain and host name (default true)"),
@@ -121,8 +126,8 @@ CHECK_TYPES: dict[str, dict[str, Spec]] = {
     "dns": {
         "name": Text("the name to resolve"),
         "record": Text(choices=("A", "AAAA", "CNAME", "MX", "TXT", "NS", "PTR", "SRV")),
-        "nameserver": Text("ask this server instead of the system resolver"),
-        "port": Int(minimum=1),
+        "nameserver": Address("nameserver", "ask this server instead of the system resolver"),
+        "port": Port("the nameserver's port (default 53)"),
         "values": ListOf(Text(), single=True, description="every one of these must be answered"),
     },
     "disk": {
@@ -143,8 +148,8 @@ CHECK_TYPES: dict[str, dict[str, Spec]] = {
     },
     "redis": {
         "url": Text("redis:// or rediss:// URL"),
-        "address": Text("host name (default localhost)"),
-        "port": Int(minimum=1),
+        "address": Address("address", "host name (default localhost)"),
+        "port": Port("the port (default 6379)"),
         "password": Text("password, usually ${env:NAME}"),
         "username": Text(),
         "tls": Bool(),

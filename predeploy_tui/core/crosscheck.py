@@ -2,14 +2,18 @@
 
 Field-by-field rules live in the format (``checklist.format_spec``); what can only be judged
 across fields is here: duplicate ids and roles, dangling or cyclic ``depends_on``, unknown
-variables and check types, defaults that break their own variable's rules.
+variables and check types, defaults that break their own variable's rules, host names.
 """
 
 from __future__ import annotations
 
+import fnmatch
+import ipaddress
 import re
+from dataclasses import dataclass
 from typing import Any
 
+from predeploy_tui.core import grouprule
 from predeploy_tui.core.checkspec import CHECK_TYPES, HOST_TYPES
 from predeploy_tui.core.located import LocatedDict, LocatedList, Reader
 from predeploy_tui.core.problems import suggest
@@ -19,11 +23,74 @@ VARIABLE_REF = re.compile(r"\$\{([^}]*)\}")
 """A ``${name}`` or ``${env:NAME}`` reference in a check's text."""
 
 
-def cross_checks(raw: LocatedDict, r: Reader, plugins: list[str]) -> None:
-    """Checks that need the whole document: ids, references, variables, check types."""
+@dataclass(frozen=True)
+class KnownHosts:
+    """Host names from outside the checklist that a check may use, found by the caller.
+
+    The core reads no ssh_config: ``predeploy validate`` gives the ssh_config's ``Host`` aliases
+    and the inventory's hosts and groups (``engine.hostnames``). Without them, only a name close
+    to one of the checklist's own is reported (it may be an alias the loader cannot see).
+    """
+
+    names: frozenset[str] = frozenset()
+    """ssh_config aliases, inventory hosts and inventory groups."""
+    patterns: tuple[str, ...] = ()
+    """ssh_config ``Host`` patterns with wildcards (``web-*``); a bare ``*`` names no host."""
+    where: str = "the ssh_config"
+    """The ssh_config read, for messages."""
+
+    def knows(self, name: str) -> bool:
+        """Whether ``name`` is one of the names or matches one of the patterns."""
+        return name in self.names or any(fnmatch.fnmatchcase(name, p) for p in self.patterns)
+
+
+def host_part(name: str) -> str:
+    """The host of a ``[user@]host[:port]`` spec (``[v6]:port`` too)."""
+    host = name.rsplit("@", 1)[-1]
+    if host.startswith("[") and "]" in host:
+        return host[1:host.index("]")]
+    if host.count(":") == 1:
+        return host.split(":", 1)[0]
+    return host
+
+
+def literal_host(name: str) -> bool:
+    """A host that needs no declaration: a ``${...}``, ``localhost``, a name with a dot, an IP.
+
+    ``user@`` and ``:port`` are set aside first (:func:`host_part`). A bare word is a name that
+    must be declared somewhere, so a typo in it is caught.
+    """
+    if "${" in name:
+        return True
+    host = host_part(name)
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return host == "localhost" or "." in host
+    return True
+
+
+def cross_checks(raw: LocatedDict, r: Reader, plugins: list[str],
+                 known: KnownHosts | None = None) -> None:
+    """Checks that need the whole document: ids, references, variables, check types, hosts."""
     known_types = [*CHECK_TYPES, *plugins]
     variables = set(raw.get("variables", {}))
     hosts = set(raw.get("hosts", {})) | set(raw.get("host_groups", {}))
+
+    def check_host(name: str, mark: tuple[int, int], names: set[str]) -> None:
+        bare = host_part(name)
+        if name in names or bare in names or literal_host(name):
+            return
+        if known is None:
+            hint = suggest(name, sorted(names))
+            if hint:
+                r.problem(mark, f"unknown host {name!r}{hint}")
+            return
+        if not known.knows(name) and not known.knows(bare):
+            r.problem(mark, f"unknown host {name!r}{suggest(name, sorted(names | known.names))}; "
+                            "expected a name from hosts, host_groups or the inventory, a Host of "
+                            f"{known.where}, or a host name with a dot or an IP address")
+
     seen_sections: dict[str, int] = {}
     all_keys: dict[str, tuple[int, int]] = {}
     refs: list[tuple[str, str, str, tuple[int, int]]] = []  # (item key, section, ref, mark)
@@ -45,13 +112,17 @@ def cross_checks(raw: LocatedDict, r: Reader, plugins: list[str]) -> None:
                           f"{suggest(str(ctype), known_types)}; expected one of "
                           + ", ".join(known_types))
             _variable_refs(check, r, variables)
+            if grouprule.OLD_NAME in check:
+                if "need" in check:
+                    r.problem(check.mark_of(grouprule.OLD_NAME),
+                              f"{grouprule.OLD_NAME} and need say the same; keep need only")
+                else:
+                    r.warn(check.mark_of(grouprule.OLD_NAME),
+                           f"{grouprule.OLD_NAME} is the old name of need (how many hosts must "
+                           "pass, the rule expect.need applies to list elements); write need")
             target = check.get("host")
-            if isinstance(target, str) and "${" not in target and hosts and target not in hosts \
-                    and ctype in HOST_TYPES:
-                # ssh_config aliases are allowed too, so only warn-level names close to a known one
-                hint = suggest(target, sorted(hosts))
-                if hint:
-                    r.problem(check.mark_of("host"), f"unknown host {target!r}{hint}")
+            if isinstance(target, str) and (ctype in HOST_TYPES or ctype in plugins):
+                check_host(target, check.mark_of("host"), hosts)
         if item.get("kind") in (ItemKind.CHECK, ItemKind.ACTION) and "check" not in item:
             article = "an" if item["kind"] == ItemKind.ACTION else "a"
             r.problem(item.mark_of("kind"), f"{article} {item['kind']} item needs a 'check' "
@@ -107,6 +178,10 @@ def cross_checks(raw: LocatedDict, r: Reader, plugins: list[str]) -> None:
         if "hosts" not in group and "inventory_group" not in group:
             r.problem((group.line, group.column), f"host group {name!r} needs hosts or "
                                                   "inventory_group")
+        members = group.get("hosts")
+        if isinstance(members, LocatedList):
+            for member, mark in zip(members, members.marks, strict=False):
+                check_host(member, mark, set(raw.get("hosts", {})))
         if "inventory_group" in group and "inventory" not in raw:
             r.problem(group.mark_of("inventory_group"), "inventory_group needs a top-level "
                                                          "'inventory' file")

@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from predeploy_tui.core.addressing import Address, Port
 from predeploy_tui.core.checkspec import check_spec
-from predeploy_tui.core.spec import Bool, Duration, ListOf, MapOf, Obj, OneOf, Ref, Spec, Text
+from predeploy_tui.core.spec import Bool, Duration, ListOf, MapOf, Obj, Ref, Spec, Text
 from predeploy_tui.core.vocab import ItemKind
 
 ID = r"[a-z0-9][a-z0-9_-]*"
@@ -31,9 +32,9 @@ VARIABLE = Obj(
 
 HOST = Obj(
     {
-        "host": Text("address or name to connect to"),
+        "host": Address("host", "address or name to connect to"),
         "user": Text("login user"),
-        "port": OneOf(scalar=Text(pattern=r"\d{1,5}"), description="SSH port"),
+        "port": Port("SSH port"),
         "identity_file": Text("private key file"),
         "proxy_jump": Text("jump host, as in ssh -J"),
     },

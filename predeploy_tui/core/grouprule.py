@@ -1,7 +1,8 @@
 """Provides the one rule that judges a group by its members: all, any or at_least N.
 
-A host group's ``aggregate`` and a matcher's ``each`` ... ``need`` both say how many members must
-pass; both ask this module, so the two can never disagree on an edge (``any`` over no members).
+A check's ``need`` over a host group and a matcher's ``each`` ... ``need`` over list elements say
+how many members must pass, with one keyword; both ask this module, so the two can never disagree
+on an edge (``any`` over no members). ``aggregate`` is the host rule's old name, still read.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from predeploy_tui.core.results import Status
 
 NAMED = ("all", "any")
 """The rules written as a word; the third is ``{at_least: N}``."""
+OLD_NAME = "aggregate"
+"""What a check's ``need`` over hosts was called: read as ``need``, with a warning."""
 
 
 def need(rule: Any, total: int) -> tuple[int, str]:

@@ -39,10 +39,16 @@ class Reader:
     def __init__(self, path: str) -> None:
         self.path = path
         self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
+        """Things that work but should be written otherwise (a deprecated keyword)."""
 
     def problem(self, mark: tuple[int, int], message: str) -> None:
         """Record a problem at a (line, column) pair."""
         self.problems.append(Problem(self.path, mark[0], mark[1], message))
+
+    def warn(self, mark: tuple[int, int], message: str) -> None:
+        """Record a warning at a (line, column) pair."""
+        self.warnings.append(Problem(self.path, mark[0], mark[1], f"warning: {message}"))
 
     def at(self, node: yaml.Node, message: str) -> None:
         """Record a problem at the start of a node."""

@@ -55,7 +55,7 @@ class Target:
     group: str | None = None
     """The host group's name when the item fans out."""
     rule: Any = "all"
-    """The aggregate rule: all, any or {at_least: N}."""
+    """The need rule over the hosts: all, any or {at_least: N}."""
 
 
 class Targets:
@@ -95,7 +95,7 @@ class Targets:
     def resolve(self, params: Mapping[str, Any]) -> Target:
         """Where a check with these (resolved) fields runs."""
         host = params.get("host")
-        rule = params.get("aggregate", "all")
+        rule = params.get("need", "all")
         if not host:
             return Target((None,))
         name = str(host)

@@ -16,6 +16,7 @@ from pathlib import Path
 import asyncssh
 
 from predeploy_tui import paths
+from predeploy_tui.core.addressing import port_number
 from predeploy_tui.core.checklist import Host
 from predeploy_tui.engine.base import CheckError
 from predeploy_tui.engine.hostkeys import (
@@ -116,7 +117,11 @@ class Resolver:
         alias = name
         if host is not None:
             alias = host.host or name
-            user_override, port_override = host.user, host.port
+            user_override = host.user
+            try:  # filled by the runner's template; a ${variable} left here is not a port
+                port_override = None if host.port is None else port_number(host.port)
+            except ValueError as exc:
+                raise CheckError(f"host {name}: {exc}") from None
         elif "@" in name or (":" in name and name.rsplit(":", 1)[1].isdigit()):
             # A ProxyJump hop written as [user@]host[:port].
             if "@" in alias:

@@ -18,6 +18,7 @@ from dataclasses import replace
 from types import MappingProxyType
 from typing import Any
 
+from predeploy_tui.core.addressing import port_number
 from predeploy_tui.core.checklist import CheckSpec, Host
 from predeploy_tui.engine.base import ResolvedCheck
 
@@ -167,6 +168,8 @@ class Template:
                 params[key], shown[key] = self.fill(value, quote=True, secret_env=env)
             else:
                 params[key], shown[key] = self._walk(value, key in quoted and isinstance(value, str))
+        if isinstance(params.get("port"), str):
+            params["port"] = shown["port"] = self.port(spec.params["port"], params["port"])
         expect = None
         if spec.expect is not None:
             expect, _ = self._walk(spec.expect, False)
@@ -187,8 +190,18 @@ class Template:
         def plain(value: str | None) -> str | None:
             return None if value is None else self.fill(value)[0]
 
-        return replace(host, host=plain(host.host), user=plain(host.user),
+        port = host.port
+        if isinstance(port, str):
+            port = self.port(port, self.fill(port)[0], f"host {host.name}: ")
+        return replace(host, host=plain(host.host), user=plain(host.user), port=port,
                        identity_file=plain(host.identity_file), proxy_jump=plain(host.proxy_jump))
+
+    def port(self, written: str, filled: str, where: str = "") -> int:
+        """A ``port`` written with ``${...}``, once filled, as a number (TemplateError if not one)."""
+        try:
+            return port_number(filled)
+        except ValueError as exc:
+            raise TemplateError(written, f"{where}port {written} gives {exc}") from None
 
 
 def references(value: Any) -> list[str]:

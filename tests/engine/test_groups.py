@@ -81,10 +81,12 @@ host_groups:
     ("{at_least: 2}", Status.PASS, "2 of 3 hosts passed (need at least 2)"),
     ("{at_least: 3}", Status.FAIL, "2 of 3 hosts passed (need at least 3); web3: free 2 GB < 10 GB"),
 ])
+@pytest.mark.parametrize("keyword", ["need", "aggregate"])
 async def test_host_group_fans_out_and_aggregates(make_checklist: Make, items: Items, aggregate: str,
-                                                  status: Status, summary: str) -> None:
+                                                  status: Status, summary: str,
+                                                  keyword: str) -> None:
     checklist = make_checklist(items(
-        f"{{id: disk, title: Disk, check: {{type: disk, host: web, aggregate: {aggregate}, "
+        f"{{id: disk, title: Disk, check: {{type: disk, host: web, {keyword}: {aggregate}, "
         "expect: {ge: 10GB}}}"), head=GROUPS)
     hosts = {"web1": StandInHost("web1", 50), "web2": StandInHost("web2", 20),
              "web3": StandInHost("web3", 2)}

@@ -66,3 +66,21 @@ def test_host_fields_are_filled_plain() -> None:
     t = Template({"env": "staging"}, environ={})
     host = t.host(Host("web", host="web.${env}.example", user="deploy"))
     assert host.host == "web.staging.example"
+
+
+def test_a_port_written_with_a_variable_is_a_number_once_filled() -> None:
+    t = Template({"tls_port": "8443", "ssh_port": "2222"}, environ={})
+    check = t.check(spec("tls", address="127.0.0.1", port="${tls_port}"))
+    assert check.params["port"] == 8443
+    assert check.shown["port"] == 8443
+    host = t.host(Host(name="web", host="127.0.0.1", port="${ssh_port}"))
+    assert host.port == 2222
+
+
+@pytest.mark.parametrize("value", ["80a", "70000", "", "0"])
+def test_a_port_variable_that_is_not_a_port_is_a_clear_error(value: str) -> None:
+    t = Template({"p": value}, environ={})
+    with pytest.raises(TemplateError, match=r"port \$\{p\} gives .* is not a port"):
+        t.check(spec("redis", address="127.0.0.1", port="${p}"))
+    with pytest.raises(TemplateError, match=r"host web: port \$\{p\} gives .* is not a port"):
+        t.host(Host(name="web", host="127.0.0.1", port="${p}"))

@@ -33,7 +33,7 @@ class CheckType:
 
 def generic_description(check: ResolvedCheck, host: str | None) -> str:
     """A description for a type without its own: the masked fields, plus where it runs."""
-    fields = " ".join(f"{k}={v}" for k, v in check.shown.items() if k not in ("host", "aggregate"))
+    fields = " ".join(f"{k}={v}" for k, v in check.shown.items() if k not in ("host", "need"))
     return f"{check.type} {fields}".strip() + (f" on {host}" if host else "")
 
 
