@@ -29,7 +29,7 @@ exit codes:
   0    run: GO; verify: intact; any other command: done
   4    run: CONDITIONAL GO
   3    run: NO GO, or nothing observed yet (no check ran, no manual item settled)
-  1    verify: changed after sign-off, or an approval that cannot be verified
+  1    verify: changed after sign-off (stale), an approval tampered with, a bad signature
   2    bad input or environment: arguments, checklist, session file, a lock held by another
   70   internal error (a bug; PREDEPLOY_DEBUG=1 shows the traceback)
   130  interrupted
