@@ -76,9 +76,13 @@ def could_not_run(result: CommandResult) -> str | None:
     A command (or any command inside a script) that the shell could not find (exit 127, or a
     "not found" line from the shell however the script went on) or could not execute (exit 126)
     ran nothing, and a client whose daemon did not answer (docker, kubectl) observed nothing:
-    its exit code is no evidence, so the item is ``error``, never pass or fail.
-    Both transports, local and SSH, apply it to what they return.
+    its exit code is no evidence, so the item is ``error``, never pass or fail. Neither did a
+    command killed by a signal finish: its output is partial and nothing says how it would have
+    ended (``contains: ok`` would pass a crash). Both transports, local and SSH, apply this to
+    what they return.
     """
+    if result.exit_code is None:
+        return "the command was killed by a signal before it finished (no exit status)"
     for pattern in _NOT_FOUND:
         missing = pattern.search(result.stderr)
         if missing:

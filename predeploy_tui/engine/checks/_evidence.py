@@ -9,8 +9,6 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from predeploy_tui.engine.base import CheckError, CommandResult
-
 CELL_WIDTH = 60
 """Widest cell shown in a text table; the data keeps the whole value."""
 
@@ -71,16 +69,3 @@ def age_seconds(when: dt.datetime, now: dt.datetime | None = None) -> float:
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.UTC)
     return ((now or dt.datetime.now(dt.UTC)) - when).total_seconds()
-
-
-def finished(result: CommandResult) -> CommandResult:
-    """The result of a command that ran to its end; CheckError for one killed by a signal.
-
-    A command without an exit status did not finish: its output is partial and nothing says how
-    it would have ended, so no expectation may judge it (contains: ok would pass a crash).
-    """
-    if result.exit_code is None:
-        where = f" on {result.host}" if result.host else ""
-        raise CheckError(f"the command was killed by a signal{where} before it finished "
-                         "(no exit status)")
-    return result

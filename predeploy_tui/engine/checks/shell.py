@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from predeploy_tui.engine.base import CheckContext, CheckError, Observation, ResolvedCheck
-from predeploy_tui.engine.checks._evidence import finished
 
 DATA = """\
 value: none (compare a number with regex or jmespath)
@@ -62,7 +61,7 @@ async def run(ctx: CheckContext) -> Observation:
     env = params.get("env")
     given = {str(k): str(v) for k, v in env.items()} if isinstance(env, Mapping) else {}
     # Secrets the command names as $PREDEPLOY_SECRET_n travel in its environment, not its argv.
-    result = finished(await ctx.transport().run(
+    result = await ctx.transport().run(
         command, timeout=ctx.remaining(), on_output=ctx.output,
-        env={**given, **ctx.check.env} or None, cwd=folder))
+        env={**given, **ctx.check.env} or None, cwd=folder)
     return Observation(output=result.output, exit_code=result.exit_code)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import shlex
 
 from predeploy_tui.engine.base import CheckContext, CheckError, Observation, ResolvedCheck
-from predeploy_tui.engine.checks._evidence import finished
 from predeploy_tui.engine.checks.shell import STRICT_SHELL
 
 DATA = """\
@@ -37,8 +36,7 @@ async def run(ctx: CheckContext) -> Observation:
     if ctx.check.params.get("strict"):
         command = shlex.join([*STRICT_SHELL, str(command)])
     # Secrets the command names as $PREDEPLOY_SECRET_n go over the channel's stdin, not its argv.
-    result = finished(await ctx.transport().run(str(command), timeout=ctx.remaining(),
-                                                on_output=ctx.output,
-                                                env=dict(ctx.check.env) or None))
+    result = await ctx.transport().run(str(command), timeout=ctx.remaining(),
+                                       on_output=ctx.output, env=dict(ctx.check.env) or None)
     return Observation(output=result.output, exit_code=result.exit_code,
                        summary=f"exit {result.exit_code} on {ctx.host}")
