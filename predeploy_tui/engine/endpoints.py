@@ -9,46 +9,15 @@ URLs are masked before anything is shown.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from predeploy_tui.core.checklist import Host
 from predeploy_tui.engine.base import CheckError
-from predeploy_tui.engine.redact import MASK
+from predeploy_tui.engine.redact import Redactor
 
-_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
 _AWS_SERVICES = {"bucket": "s3", "newest_object": "s3", "secret_rotation": "secretsmanager",
                  "cloudfront": "cloudfront"}
-
-
-def _mask_url(match: re.Match[str]) -> str:
-    url = match.group(0)
-    try:
-        parts = urlsplit(url)
-        password = parts.password
-    except ValueError:
-        return url
-    if password is None:
-        return url
-    user = parts.username or ""
-    host = parts.netloc.rsplit("@", 1)[1]
-    return urlunsplit(parts._replace(netloc=f"{user}:{MASK}@{host}"))
-
-
-def mask_url_passwords(value: Any) -> Any:
-    """``value`` (text, or JSON-like data) with the password of every ``scheme://user:pw@`` URL masked.
-
-    Parsed as URLs, so ``redis://:pw@host`` (no user name) is caught as well.
-    """
-    if isinstance(value, str):
-        return _URL.sub(_mask_url, value) if "://" in value else value
-    if isinstance(value, Mapping):
-        return {k: mask_url_passwords(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [mask_url_passwords(v) for v in value]
-    return value
 
 
 def ssh_routes(hosts: Mapping[str, Host], names: Iterable[str]) -> list[str]:
@@ -87,7 +56,7 @@ def kubernetes_api_server(kubeconfig: str | None, context: str | None) -> str:
             config_file=kubeconfig, context=context, persist_config=False, client_configuration=cfg)
     except Exception as exc:  # the loader raises ConfigException, OSError, yaml and key errors
         return f"(kubeconfig unreadable: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__})"
-    return str(mask_url_passwords(cfg.host))
+    return Redactor().redact(str(cfg.host))
 
 
 def aws_service(shown: Mapping[str, Any]) -> str:
@@ -113,7 +82,7 @@ def aws_endpoint(service: str, profile: str | None, region: str | None,
         return "(no AWS region set: region: in the check, or AWS_DEFAULT_REGION)"
     except (botocore.exceptions.BotoCoreError, ValueError) as exc:
         return f"({exc})"
-    where = f"{mask_url_passwords(made.meta.endpoint_url)} (region {made.meta.region_name})"
+    where = f"{Redactor().redact(str(made.meta.endpoint_url))} (region {made.meta.region_name})"
     return where
 
 

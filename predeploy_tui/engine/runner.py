@@ -37,7 +37,6 @@ from predeploy_tui.engine.base import (
 from predeploy_tui.engine.capture import cap
 from predeploy_tui.engine.checks import CheckType
 from predeploy_tui.engine.connections import RunConnections
-from predeploy_tui.engine.endpoints import mask_url_passwords
 from predeploy_tui.engine.expect import judge
 from predeploy_tui.engine.plan import PlannedCheck, Target, Targets, aggregate
 from predeploy_tui.engine.plugins import CheckTypes
@@ -162,10 +161,12 @@ class Runner:
             except CheckError:
                 target = Target((str(check.params.get("host")),))
             describe = self._types.describer(check.type)
-            # A password written into the checklist (a DSN, a URL) is never shown either.
-            shown = mask_url_passwords(check.shown)
+            # A password written into the checklist (a DSN, a URL) is never shown either: the
+            # one redaction rule set masks it, as it masks output.
+            redactor = Redactor(lenient.secrets)
+            shown = redactor.redact_data(check.shown)
             check = replace(check, shown=shown)
-            redact = Redactor(lenient.secrets).redact
+            redact = redactor.redact
             for host in target.hosts:
                 planned.append(PlannedCheck(
                     key=item.key, title=item.title, section=item.section, type=check.type,

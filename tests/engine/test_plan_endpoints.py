@@ -8,7 +8,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from predeploy_tui.engine.endpoints import mask_url_passwords
+from predeploy_tui.engine.redact import Redactor
 
 ROOT = Path(__file__).resolve().parents[2]
 PREDEPLOY = [sys.executable, "-m", "predeploy_tui.cli"]
@@ -126,9 +126,10 @@ def test_plan_shows_ssh_targets_hops_api_servers_endpoints_and_no_password(tmp_p
 
 
 def test_url_passwords_are_masked_in_text_and_data() -> None:
+    mask_url_passwords = Redactor().redact
     assert mask_url_passwords("redis://:pw@h:6379/0 and https://u:p%40ss@h/x") == \
         "redis://:***@h:6379/0 and https://u:***@h/x"
-    assert mask_url_passwords({"dsn": ["postgres://a:b@h/db"], "n": 3}) == \
+    assert Redactor().redact_data({"dsn": ["postgres://a:b@h/db"], "n": 3}) == \
         {"dsn": ["postgres://a:***@h/db"], "n": 3}
     assert mask_url_passwords("https://user@h/ and ssh://h") == "https://user@h/ and ssh://h"
 
