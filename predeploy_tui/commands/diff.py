@@ -7,7 +7,8 @@ import math
 
 from predeploy_tui.commands import UsageError, existing_file
 
-HELP = "compare two sessions: status changes, new failures and waivers, thresholds, baselines"
+HELP = ("compare two sessions: status changes, new failures and waivers, thresholds, baselines, "
+        "sign-offs and the decision")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -25,10 +26,11 @@ def main(args: argparse.Namespace) -> int:
 
     if not math.isfinite(args.slower_pct) or args.slower_pct < 0:
         raise UsageError(f"--slower-pct must be a finite number, 0 or more, not {args.slower_pct:g}")
-    old = store.load(existing_file(args.old, "session"))
-    new = store.load(existing_file(args.new, "session"))
+    old_path, new_path = existing_file(args.old, "session"), existing_file(args.new, "session")
+    old, new = store.load(old_path), store.load(new_path)
     from predeploy_tui.core.terminal import printable
 
-    for line in compare(old, new, slower_pct=args.slower_pct).lines():
+    for line in compare(old, new, slower_pct=args.slower_pct, old_name=str(old_path),
+                        new_name=str(new_path)).lines():
         print(printable(line))
     return 0

@@ -23,12 +23,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="replace FILE when it exists (a session file is never replaced)")
 
 
-def section_titles(session_path: Path, checklist_path: str) -> dict[str, str]:
+def section_titles(session_path: Path, checklist_path: str, sha256: str = "") -> dict[str, str]:
     """Section headings from the session's checklist, when it can still be read."""
     from predeploy_tui.core.checklist import ChecklistError, load_checklist
     from predeploy_tui.engine.session_file import checklist_file
 
-    path = checklist_file(session_path, checklist_path)
+    path = checklist_file(session_path, checklist_path, sha256)
     if path is None:
         return {}
     try:
@@ -52,7 +52,9 @@ def render(session_path: Path, fmt: str, now: datetime) -> str:
         return to_junit_text(session, now)
     from predeploy_tui.reports.markdown import to_markdown
 
-    return to_markdown(session, now, section_titles(session_path, session.checklist_path))
+    return to_markdown(session, now, session.section_titles
+                       or section_titles(session_path, session.checklist_path,
+                                         session.checklist_sha256))
 
 
 def write_output(out: Path, text: str) -> None:

@@ -38,7 +38,7 @@ def main(args: argparse.Namespace) -> int:
     given = parse_vars(args.var)
     if target.suffix.lower() == ".toml":
         session = store.load(target)
-        path = checklist_file(target, session.checklist_path)
+        path = checklist_file(target, session.checklist_path, session.checklist_sha256)
         if path is None:
             raise UsageError(f"{target}: the session does not name its checklist")
         checklist = load_checklist(path)

@@ -145,7 +145,13 @@ def prepare(args: argparse.Namespace, extra_vars: dict[str, str] | None = None) 
         opened = session_file.open_existing(target, now=lambda: datetime.now(UTC), interrupt=False)
         try:
             session = opened.session
-            checklist_path = session_file.checklist_file(target, session.checklist_path)
+            located = session_file.locate_checklist(target, session.checklist_path,
+                                                    session.checklist_sha256)
+            checklist_path = located.path
+            if located.note:
+                from predeploy_tui.core.terminal import printable
+
+                print(printable(f"{target}: {located.note}"), file=sys.stderr)
             if checklist_path is None or not checklist_path.exists():
                 raise UsageError(f"{target}: its checklist {session.checklist_path} is not there")
             checklist = load_checklist(checklist_path)
@@ -236,7 +242,8 @@ def _session_checklist_is_demo(path: Path) -> bool:
     from predeploy_tui.core import store
     from predeploy_tui.engine.session_file import checklist_file
 
-    checklist = checklist_file(path, store.load(path).checklist_path)
+    session = store.load(path)
+    checklist = checklist_file(path, session.checklist_path, session.checklist_sha256)
     return checklist is not None and checklist.resolve() == paths.demo_checklist().resolve()
 
 

@@ -29,15 +29,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "gpg.ssh.allowedSignersFile)")
 
 
-def _checklist(session_path: Path, stored: str) -> tuple[Any, str]:
+def _checklist(session_path: Path, stored: str, sha256: str) -> tuple[Any, str]:
     from predeploy_tui.core.checklist import ChecklistError, load_checklist
-    from predeploy_tui.engine.session_file import checklist_file
+    from predeploy_tui.engine.session_file import locate_checklist
 
-    path = checklist_file(session_path, stored)
+    located = locate_checklist(session_path, stored, sha256)
+    path = located.path
     if path is None:
         return None, "the session does not name its checklist"
     if not path.exists():
         return None, f"checklist {stored} not found: drift not checked"
+    if located.note:
+        print(f"  {located.note}")
     try:
         return load_checklist(path), ""
     except ChecklistError as exc:
@@ -52,9 +55,9 @@ def main(args: argparse.Namespace) -> int:
 
     path = existing_file(args.session, "session")
     session = store.load(path)
-    checklist, why = _checklist(path, session.checklist_path)
-    findings = {f.what: f for f in integrity.check(session)}
     print(f"{path}: {session.checklist_title} {session.header.get('version', '')}".rstrip())
+    checklist, why = _checklist(path, session.checklist_path, session.checklist_sha256)
+    findings = {f.what: f for f in integrity.check(session)}
     print(f"  content sha256 {integrity.content_hash(session)}")
     allowed = Path(args.allowed_signers) if args.allowed_signers else signing.allowed_signers_file(
         checklist.allowed_signers if checklist is not None else None,
@@ -145,7 +148,7 @@ def _site_code(session: Any, path: Path) -> None:
     from predeploy_tui.core.provenance import deployer_code_changes
     from predeploy_tui.engine.session_file import checklist_file
 
-    checklist = checklist_file(path, session.checklist_path)
+    checklist = checklist_file(path, session.checklist_path, session.checklist_sha256)
     if checklist is None:
         return
     changed = deployer_code_changes(session.items.values(), checklist.parent)

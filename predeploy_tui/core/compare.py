@@ -99,16 +99,30 @@ class Comparison:
     """The threshold used."""
     new_waiver_reasons: Mapping[str, str]
     """Reason of each new waiver."""
+    checklist_warning: str = ""
+    """Said when the two sessions come from different checklists (or versions of one)."""
+    decision_change: str = ""
+    """The decision before and after, in words, when it differs."""
+    signoff_changes: tuple[str, ...] = ()
+    """Per role, how its latest sign-off differs, in words."""
 
     def __bool__(self) -> bool:
-        return bool(self.status_changes or self.threshold_changes or self.slower or self.faster)
+        return bool(self.status_changes or self.threshold_changes or self.slower or self.faster
+                    or self.decision_change or self.signoff_changes)
 
     def lines(self) -> list[str]:
         """The comparison as text lines for the terminal or the app."""
         out = [f"Comparing {self.old_label} -> {self.new_label}"]
+        if self.checklist_warning:
+            out.append(f"warning: {self.checklist_warning}")
         if not self:
-            out.append("No differences in statuses, thresholds or baselines.")
+            out.append("No differences in statuses, thresholds, baselines, sign-offs or decision.")
             return out
+        if self.decision_change:
+            out.append(f"Decision: {self.decision_change}")
+        if self.signoff_changes:
+            out.append(f"Sign-off changes ({len(self.signoff_changes)}):")
+            out += [f"  {c}" for c in self.signoff_changes]
         if self.new_failures:
             out.append(f"New failures ({len(self.new_failures)}):")
             out += [f"  ✘ {k}" for k in self.new_failures]
@@ -144,10 +158,45 @@ def _move(m: BaselineMove) -> str:
             f"({m.delta:+g}, {pct})")
 
 
-def _label(session: Session) -> str:
+def _label(session: Session, name: str = "") -> str:
     version = session.header.get("version") or session.variables.get("version") or "?"
     env = session.variables.get("env", "")
-    return f"{session.checklist_id} {version}" + (f" {env}" if env else "")
+    label = f"{session.checklist_id} {version}" + (f" {env}" if env else "")
+    return f"{name} ({label})" if name else label
+
+
+def _checklist_warning(old: Session, new: Session) -> str:
+    if old.checklist_id != new.checklist_id:
+        return (f"the sessions come from different checklists: {old.checklist_id!r} "
+                f"({old.checklist_title}) and {new.checklist_id!r} ({new.checklist_title})")
+    if old.checklist_sha256 and new.checklist_sha256 \
+            and old.checklist_sha256 != new.checklist_sha256:
+        return (f"the sessions come from different versions of checklist {new.checklist_id!r} "
+                f"(sha256 {old.checklist_sha256[:12]} and {new.checklist_sha256[:12]})")
+    return ""
+
+
+def _decision(session: Session) -> str:
+    d = session.decision
+    if not d.status:
+        return "none"
+    return f"{d.status} by {d.completed_by or '?'}" + (f" (risk {d.risk})" if d.risk else "")
+
+
+def _signoff_changes(old: Session, new: Session) -> list[str]:
+    out = []
+    roles = dict.fromkeys([*(s.role for s in old.signoffs), *(s.role for s in new.signoffs)])
+    for role in roles:
+        before, after = old.signoff(role), new.signoff(role)
+        if after is None and before is not None:
+            out.append(f"{role}: signed by {before.name} before, not signed now")
+        elif before is None and after is not None:
+            out.append(f"{role}: not signed before, signed by {after.name} now")
+        elif before is not None and after is not None \
+                and (before.name, before.at, before.content_sha256) \
+                != (after.name, after.at, after.content_sha256):
+            out.append(f"{role}: signed by {before.name} before, by {after.name} now")
+    return out
 
 
 def _baseline(state: ItemState) -> tuple[Mapping[str, Mapping[str, Any]], str]:
@@ -182,8 +231,12 @@ def baseline_moves(key: str, old: ItemState, new: ItemState) -> list[BaselineMov
     return moves
 
 
-def compare(old: Session, new: Session, *, slower_pct: float = 20.0) -> Comparison:
-    """What changed from ``old`` (the previous release's session) to ``new``."""
+def compare(old: Session, new: Session, *, slower_pct: float = 20.0, old_name: str = "",
+            new_name: str = "") -> Comparison:
+    """What changed from ``old`` (the previous release's session) to ``new``.
+
+    ``old_name`` and ``new_name`` (the files) are named in the comparison's first line.
+    """
     changes: list[StatusChange] = []
     failures: list[str] = []
     waivers: list[str] = []
@@ -218,5 +271,9 @@ def compare(old: Session, new: Session, *, slower_pct: float = 20.0) -> Comparis
             changes.append(StatusChange(key, before.title, str(before.status), "absent"))
     slower.sort(key=lambda m: -m.pct)
     faster.sort(key=lambda m: m.pct)
-    return Comparison(_label(old), _label(new), tuple(changes), tuple(failures), tuple(waivers),
-                      tuple(thresholds), tuple(slower), tuple(faster), slower_pct, reasons)
+    was_decided, now_decided = _decision(old), _decision(new)
+    return Comparison(_label(old, old_name), _label(new, new_name), tuple(changes),
+                      tuple(failures), tuple(waivers), tuple(thresholds), tuple(slower),
+                      tuple(faster), slower_pct, reasons, _checklist_warning(old, new),
+                      f"{was_decided} -> {now_decided}" if was_decided != now_decided else "",
+                      tuple(_signoff_changes(old, new)))

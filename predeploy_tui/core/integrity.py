@@ -111,21 +111,26 @@ def item_content(state: ItemState) -> dict[str, Any]:
         "runs": [_result(r) for r in state.runs if r.role != Role.REVIEWER],
         "history": [{"status": str(h.status), "by": h.by, "at": h.at, "note": h.note}
                     for h in state.history],
+        # Only when recorded, so items sealed before descriptions were saved keep their hash.
+        **({"description": state.description} if state.description else {}),
     }
 
 
 def content_parts(session: Session, chained: bool = True) -> dict[str, str]:
     """The hash of each covered part.
 
-    ``checklist`` (id, title, sha256, created, which variables are secret), ``checklist.path``,
-    ``header.<field>``, ``variables.<name>``, ``flags.<name>``, ``roles`` (the sign-off roles
-    and whether each is required), ``order`` (the item keys in order) and ``item:<key>`` for
-    every item. ``chained=False``: the parts of an approval sealed before the chain existed.
+    ``checklist`` (id, title, sha256, created, which variables are secret, section titles when
+    recorded), ``checklist.path``, ``header.<field>``, ``variables.<name>``, ``flags.<name>``,
+    ``roles`` (the sign-off roles and whether each is required), ``order`` (the item keys in
+    order) and ``item:<key>`` for every item. ``chained=False``: the parts of an approval sealed
+    before the chain existed.
     """
     parts = {
         "checklist": _digest({"id": session.checklist_id, "title": session.checklist_title,
                               "sha256": session.checklist_sha256, "created": session.created,
-                              "secret_variables": list(session.secret_variables)}),
+                              "secret_variables": list(session.secret_variables),
+                              **({"sections": session.section_titles}
+                                 if session.section_titles else {})}),
         "roles": _digest([role.as_dict() for role in session.signoff_roles]),
     }
     if chained:

@@ -34,6 +34,21 @@ class Amount:
     """One of "", "duration", "bytes", "percent"."""
 
 
+class Seconds(float):
+    """A duration in seconds that remembers how it was written (``8h``), to be saved that way."""
+
+    text: str
+    """The duration as written."""
+
+    def __new__(cls, seconds: float, text: str) -> Seconds:
+        self = super().__new__(cls, seconds)
+        self.text = text
+        return self
+
+    def __reduce__(self) -> tuple[type[Seconds], tuple[float, str]]:
+        return (Seconds, (float(self), self.text))
+
+
 def parse_duration(value: object) -> float:
     """Seconds from ``30``, ``30s``, ``5m``, ``24h``, ``90d``, ``2w`` or ``500ms``."""
     if isinstance(value, bool) or value is None:

@@ -59,7 +59,7 @@ class ItemState:
     depends_on: tuple[str, ...] = ()
     """Prerequisite item keys."""
     fresh_for: float | None = None
-    """Seconds a pass stays fresh (None: forever)."""
+    """Seconds a pass stays fresh (None: forever); a ``quantity.Seconds`` keeps the text written."""
     check: dict[str, Any] | None = None
     """The check as resolved and run (secrets masked), or as written before the first run."""
     status: Status = Status.PENDING
@@ -80,6 +80,8 @@ class ItemState:
     """The reviewer's note on this item."""
     removed: bool = False
     """The checklist no longer has this item (drift): kept with everything recorded about it."""
+    description: str = ""
+    """The checklist's instructions for the item (markdown), as they were when the session began."""
 
     def effective_status(self, now: datetime) -> Status:
         """The status to show and judge by at ``now``: stale passes and expired waivers count."""
@@ -187,6 +189,8 @@ class Session:
     """Names of variables whose values are secret."""
     items: dict[str, ItemState] = field(default_factory=dict)
     """Item states in checklist order."""
+    section_titles: dict[str, str] = field(default_factory=dict)
+    """Section key -> the checklist's section title, so the file reads without the checklist."""
     signoff_roles: list[SignoffRole] = field(default_factory=list)
     """The checklist's sign-off roles (role, title, required, required_when), self-contained."""
     signoffs: list[SignOff] = field(default_factory=list)
@@ -398,6 +402,7 @@ def new_session(checklist: Checklist, variables: Mapping[str, str], header: Mapp
         checklist_sha256=checklist.sha256, created=now, updated=now,
         header={f: header.get(f, "") for f in HEADER_FIELDS},
         flags={"major": False, **(flags or {})}, variables=stored, secret_variables=secret,
+        section_titles={s.id: s.title for s in checklist.sections},
         signoff_roles=list(checklist.signoffs),
     )
     if not session.header["version"] and "version" in values:
@@ -413,5 +418,5 @@ def state_for(item: Item, checklist: Checklist) -> ItemState:
         key=item.key, title=item.title, kind=item.kind, critical=item.critical,
         section=item.section, group=item.group, depends_on=item.depends_on,
         fresh_for=item.fresh_for if item.fresh_for is not None else checklist.fresh_for,
-        check=item.check.as_dict() if item.check else None,
+        check=item.check.as_dict() if item.check else None, description=item.description,
     )

@@ -16,6 +16,7 @@ from typing import Any
 
 from predeploy_tui.core import bounds
 from predeploy_tui.core.provenance import CodeFile
+from predeploy_tui.core.quantity import QuantityError, Seconds, parse_duration
 from predeploy_tui.core.results import Status
 from predeploy_tui.core.vocab import ItemKind, Role, words
 
@@ -138,6 +139,29 @@ def _list(values: Sequence[Any]) -> list[Any]:
     return list(values)
 
 
+def _duration(raw: str | float) -> float:
+    """A stored duration: the text written ("8h") kept beside its seconds; a number as seconds."""
+    try:
+        seconds = parse_duration(raw)
+    except QuantityError as exc:
+        raise BadValue(str(exc)) from None
+    return Seconds(seconds, raw.strip()) if isinstance(raw, str) else seconds
+
+
+def _duration_text(value: float) -> str | float:
+    """A duration as the checklist wrote it when known, else in the largest whole unit."""
+    if isinstance(value, Seconds):
+        return value.text
+    if value.is_integer():
+        whole = int(value)
+        for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+            if whole and whole % size == 0:
+                return f"{whole // size}{unit}"
+        return f"{whole}s"
+    text = repr(float(value))
+    return f"{text}s" if re.fullmatch(r"\d+\.\d+", text) else float(value)
+
+
 def _seconds(duration: float) -> float:
     return round(duration, 6)
 
@@ -150,12 +174,14 @@ _ROLES = {r.value: r for r in Role}
 ITEM = Table(
     fields=(
         Field("title", str),  # absent: the item's key (the reader knows it)
+        Field("description", str, "", omit_empty=True),
         Field("kind", str, ItemKind.MANUAL, read=_kind),
         Field("critical", bool, False),
         Field("section", str, ""),
         Field("group", str, ""),
         Field("depends_on", list, (), read=tuple, write=_list, omit_empty=True),
-        Field("fresh_for", float, None, accepts=(int, float), read=float),
+        Field("fresh_for", str, None, accepts=(str, int, float), read=_duration,
+              write=_duration_text),
         Field("status", str, Status.PENDING, read=stored_status, write=str),
         Field("by", str, "", omit_empty=True),
         Field("at", datetime),

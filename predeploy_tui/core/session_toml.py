@@ -41,6 +41,9 @@ def dumps(session: Session) -> str:
     w.pairs(session.variables)
     w.table(["session", "flags"])
     w.pairs(session.flags)
+    if session.section_titles:
+        w.table(["session", "sections"])
+        w.pairs(session.section_titles)
     w.table(["header"])
     w.pairs({f: session.header.get(f, "") for f in HEADER_FIELDS})
     for role in session.signoff_roles:

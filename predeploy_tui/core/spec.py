@@ -29,6 +29,7 @@ from predeploy_tui.core.quantity import (
     DURATION_UNITS,
     QUANTITY_UNITS,
     QuantityError,
+    Seconds,
     parse_duration,
     parse_quantity,
 )
@@ -206,6 +207,8 @@ class Duration(Spec):
     """A duration: seconds as a number, or text such as ``90s``, ``5m``, ``24h``, ``90d``."""
 
     description: str = ""
+    as_written: bool = False
+    """Keep the text written (``8h``) with the seconds (``quantity.Seconds``), to save it so."""
 
     def expected(self) -> str:
         return "a duration such as 30, 30s, 5m, 24h or 90d"
@@ -216,10 +219,12 @@ class Duration(Spec):
             return MISSING
         value = scalar_value(node)
         try:
-            return parse_duration(value)
+            seconds = parse_duration(value)
         except QuantityError as exc:
             r.at(node, str(exc))
             return MISSING
+        return Seconds(seconds, value.strip()) if self.as_written and isinstance(value, str) \
+            else seconds
 
     def schema(self) -> dict[str, Any]:
         # The same units, in any case, that quantity.parse_duration reads; never negative.

@@ -226,6 +226,7 @@ class _Reader:
             header={f: str(self.get(header, f, str, "header", "")) for f in HEADER_FIELDS},
             flags=self.typed_table(meta, "flags", bool, "session.flags"),
             variables=self.typed_table(meta, "variables", str, "session.variables"),
+            section_titles=self.typed_table(meta, "sections", str, "session.sections"),
             secret_variables=tuple(self.get(meta, "secret_variables", list, t, [])),
             approvals_sha256=self.get(meta, "approvals_sha256", str, t, ""),
             schema=doc.get("schema", SCHEMA_VERSION),

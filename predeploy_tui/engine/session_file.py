@@ -16,12 +16,18 @@ Creation is atomic: the name's lock is taken, then the file is created whole onl
 free (``core.atomic.write_new``: a hard link, failing like ``O_EXCL``), so two creators never pick
 the same file and nobody can write it before its creator holds the lock.
 
-A session names its checklist by a path relative to the session file's folder;
-:func:`checklist_file` is the one place that turns it back into a path.
+A session names its checklist by a path relative to the repository root (the nearest folder
+above the session file holding ``.git``, else the session file's folder) and by its sha256, so
+moving the session file inside the repository or copying the whole tree elsewhere keeps the link.
+:func:`locate_checklist` (and :func:`checklist_file`, its path) is the one place that turns it back
+into a file: the stored path from the root, then from the session's folder (files written before),
+then, when neither holds the checklist with the stored sha256, a bounded search of the
+``checklists/`` folders above the session file for one that does, said in ``Located.note``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -106,7 +112,7 @@ def create(checklist: Checklist, checklist_path: Path, *, variables: Mapping[str
     explicit = path is not None
     base = path if path is not None else default_path(checklist, variables, header)
     session = new_session(checklist, dict(variables), dict(header), now, flags=dict(flags or {}),
-                          checklist_path=relative_to_session(checklist_path, base))
+                          checklist_path=stored_checklist_path(checklist_path, base))
     text = store.dumps(session)
     for n in range(1, MAX_SUFFIX + 1):
         candidate = base if n == 1 else base.with_name(f"{base.stem}-{n}{base.suffix}")
@@ -156,29 +162,118 @@ def variable_value(checklist: Checklist, variables: Mapping[str, str], name: str
     return (var.default or "") if var is not None else ""
 
 
-def relative_to_session(checklist: Path, session_path: Path) -> str:
-    """The checklist's path as stored in the session: relative to the session file's folder."""
+def repository_root(session_path: Path) -> Path:
+    """The nearest folder above the session file holding ``.git``, else the session's folder."""
+    folder = session_path.resolve().parent
+    for candidate in (folder, *folder.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return folder
+
+
+def stored_checklist_path(checklist: Path, session_path: Path) -> str:
+    """The checklist's path as stored in the session: relative to the repository root."""
     try:
-        return os.path.relpath(checklist.resolve(), session_path.resolve().parent)
+        return os.path.relpath(checklist.resolve(), repository_root(session_path))
     except ValueError:
         return str(checklist.resolve())
 
 
-def checklist_file(session_path: Path, stored: str) -> Path | None:
-    """The checklist a session names (relative to the session file's folder); None if none."""
-    if not stored:
+MAX_SEARCHED = 500
+"""Most files whose sha256 is computed when a checklist is looked for by its hash."""
+MAX_CHECKLIST_BYTES = 4 << 20
+"""Larger files are not hashed in that search (no checklist is that large)."""
+
+
+@dataclass(frozen=True)
+class Located:
+    """Where a session's checklist is, and how it was found."""
+
+    path: Path | None
+    """The checklist file (it may not exist: then the stored path); None when none is named."""
+    note: str = ""
+    """Said when it was not at the stored path: ``checklist found by its sha256 at ...``."""
+
+
+def _sha256(path: Path) -> str | None:
+    try:
+        if not path.is_file() or path.stat().st_size > MAX_CHECKLIST_BYTES:
+            return None
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
         return None
-    path = Path(stored)
-    return path if path.is_absolute() else session_path.resolve().parent / path
 
 
-def checklist_of(session_path: Path, stored: str) -> tuple[Checklist | None, str]:
+def _by_sha256(session_path: Path, sha256: str) -> Path | None:
+    """A checklist with ``sha256`` in the ``checklists/`` folders from the session up to the root."""
+    root = repository_root(session_path)
+    folder = session_path.resolve().parent
+    chain = [folder, *folder.parents]
+    # Up to the repository root; without one, the session's folder and the one above it.
+    bases = chain[:chain.index(root) + 1] if root != folder else chain[:2]
+    searched = 0
+    for base in bases:
+        shelf = base / "checklists"
+        if shelf.is_dir():
+            for path in sorted(shelf.rglob("*")):
+                if path.suffix.lower() not in (".yaml", ".yml"):
+                    continue
+                searched += 1
+                if searched > MAX_SEARCHED:
+                    return None
+                if _sha256(path) == sha256:
+                    return path
+    return None
+
+
+def locate_checklist(session_path: Path, stored: str, sha256: str = "") -> Located:
+    """The checklist a session names by ``stored`` path and ``sha256``; see the module."""
+    if not stored and not sha256:
+        return Located(None)
+    candidates: list[Path] = []
+    if stored:
+        path = Path(stored)
+        if path.is_absolute():
+            candidates.append(path)
+        else:
+            candidates += [repository_root(session_path) / path,
+                           session_path.resolve().parent / path]
+    existing = [c for c in candidates if c.is_file()]
+    if not sha256 or any(_sha256(c) == sha256 for c in existing):
+        return Located(next((c for c in existing if not sha256 or _sha256(c) == sha256),
+                            candidates[0] if candidates else None))
+    found = _by_sha256(session_path, sha256)
+    if found is not None:
+        shown = os.path.relpath(found) if _under_cwd(found) else str(found)
+        return Located(found, f"checklist found by its sha256 at {shown}"
+                              + (f" (not at {stored})" if stored else ""))
+    if existing:
+        return Located(existing[0])  # changed since the session began: drift, said by the caller
+    return Located(candidates[0] if candidates else None)
+
+
+def _under_cwd(path: Path) -> bool:
+    try:
+        path.resolve().relative_to(Path.cwd().resolve())
+    except (ValueError, OSError):
+        return False
+    return True
+
+
+def checklist_file(session_path: Path, stored: str, sha256: str = "") -> Path | None:
+    """The checklist a session names (see :func:`locate_checklist`); None if none is named."""
+    return locate_checklist(session_path, stored, sha256).path
+
+
+def checklist_of(session_path: Path, stored: str,
+                 sha256: str = "") -> tuple[Checklist | None, str]:
     """The session's checklist loaded, or None and why checks cannot run."""
-    path = checklist_file(session_path, stored)
+    located = locate_checklist(session_path, stored, sha256)
+    path = located.path
     if path is None:
         return None, "no checklist recorded: evidence only, checks cannot run"
     try:
-        return load_checklist(path), ""
+        return load_checklist(path), located.note
     except ChecklistError as exc:
         first = exc.problems[0] if exc.problems else exc
         return None, f"checklist unavailable ({first}): checks cannot run"

@@ -7,6 +7,7 @@ ticked, notes/issues, risk, completed and reviewed by: it reads as a pull-reques
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from predeploy_tui.core import integrity
@@ -31,9 +32,22 @@ def _blank(value: str) -> str:
     return value if value.strip() else "________________"
 
 
+_HTML_START = re.compile(r"(\\*)<(?=[A-Za-z/!?])")
+"""A ``<`` that would open raw HTML or an autolink; ``1 < 3`` opens nothing."""
+_ENTITY = re.compile(r"(\\*)&(?=#?[A-Za-z0-9]+;)")
+"""A ``&`` that would start a character reference (``&lt;``); ``4 & 5`` starts none."""
+
+
 def _inline(text: str) -> str:
-    """One line of text that cannot break the list it sits in."""
-    return " ".join(text.split()).replace("<", "&lt;")
+    """One line of text that cannot break the list it sits in nor open HTML; nothing else escaped.
+
+    A backslash escape, not an entity: the file reads as written (``1 < 3 & 4 > 2``), and only a
+    ``<`` or ``&`` that markdown would take for a tag or a character reference is escaped.
+    """
+    text = " ".join(text.split())
+    # Backslashes already before it are doubled, so they cannot cancel the escape.
+    text = _HTML_START.sub(lambda m: m.group(1) * 2 + "\\<", text)
+    return _ENTITY.sub(lambda m: m.group(1) * 2 + "\\&", text)
 
 
 def _fence(text: str) -> str:

@@ -95,6 +95,7 @@ class ItemDetail(VerticalScroll):
 
     def compose(self) -> ComposeResult:
         yield Static(id="item-title")
+        yield Static(id="item-description")
         yield Static(id="item-meta")
         yield Static(id="item-check")
         with Horizontal(id="item-controls"):
@@ -120,7 +121,8 @@ class ItemDetail(VerticalScroll):
         title = self.query_one("#item-title", Static)
         if self.key is None:
             update_static(title, Text(key.split(":", 1)[-1] if key else "", style="bold"))
-            for selector in ("#item-meta", "#item-check", "#item-result", "#item-history"):
+            for selector in ("#item-description", "#item-meta", "#item-check", "#item-result",
+                             "#item-history"):
                 update_static(self.query_one(selector, Static), "")
             if not self.has_class("-no-item"):
                 self.add_class("-no-item")
@@ -131,6 +133,12 @@ class ItemDetail(VerticalScroll):
         status = state.effective_status(now)
         head = Text(printable(state.title), style="bold")
         update_static(title, head)
+        description = self.query_one("#item-description", Static)
+        if changed_item:  # rich's Markdown imported on first use: the first screen stays fast
+            from rich.markdown import Markdown
+            update_static(description, Markdown(printable(state.description))
+                          if state.description else "")
+        _show(description, bool(state.description))
         update_static(self.query_one("#item-meta", Static), self._meta(session, state, status, now))
         check = self.query_one("#item-check", Static)
         update_static(check, Text(printable(target), style="") if target else "")
