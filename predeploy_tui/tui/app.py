@@ -100,8 +100,10 @@ class PredeployApp(App[int]):
                                self.runner_options)
         self.record = ReleaseRecord(self, opened, self.saver, self.clock, changed=self.changed,
                                     verdict=self.verdict, redraw=self._redraw)
-        if opened.checklist is not None:
-            self.section_titles = {s.id: s.title for s in opened.checklist.sections}
+        # The session records its section titles, so a session whose checklist is gone reads
+        # with real titles; a checklist at hand has the last word.
+        self.section_titles = {**opened.session.section_titles, **(
+            {s.id: s.title for s in opened.checklist.sections} if opened.checklist else {})}
         self.sub_title = str(opened.path or "")
 
     # -- lifecycle -----------------------------------------------------------------------------

@@ -37,7 +37,8 @@ def open_session(path: Path, *, review: bool = False, read_only: bool = False,
     try:
         mode = Mode.READ_ONLY if read_only else (
             Mode.REVIEW if review or session.decision.status else Mode.EDIT)
-        checklist, why = session_file.checklist_of(path, session.checklist_path)
+        checklist, why = session_file.checklist_of(path, session.checklist_path,
+                                                   session.checklist_sha256)
         if why:
             notices.append(why)
         elif checklist is not None and checklist.sha256 != session.checklist_sha256:

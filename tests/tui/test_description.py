@@ -38,3 +38,20 @@ async def test_the_detail_pane_shows_the_description_even_without_the_checklist(
         await pilot.pause()
         assert screen.items_tree.current_key == "infra.broken"
         assert not pane.display
+
+
+async def test_the_tree_names_sections_by_their_titles_even_without_the_checklist(
+        tmp_path: Path, clock: Clock, open_app: AppFactory) -> None:
+    checklist = tmp_path / "small.yaml"
+    checklist.write_text(SMALL.read_text(encoding="utf-8"), encoding="utf-8")
+    path, session = make_session(tmp_path, clock, checklist=checklist)
+    checklist.unlink()
+    app = open_app(path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, MainScreen)
+        labels = [str(node.label) for node in screen.items_tree.root.children]
+        titles = list(session.section_titles.values())
+        assert titles
+        assert all(any(t in label for label in labels) for t in titles), labels
