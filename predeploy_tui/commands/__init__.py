@@ -106,20 +106,25 @@ def with_vars_file(path: str | None, given: Mapping[str, str], declared: Iterabl
         return dict(given)
     import sys
 
-    from predeploy_tui.engine.template import VARIABLE_ENV_PREFIX
-
     values = read_vars_file(path)
     names = set(declared)
     for name in secret_names:
         if name in values:
-            raise UsageError(f"--vars {path}: {name} is a secret variable and is not read from a "
-                             f"file; set {VARIABLE_ENV_PREFIX}{name} in the environment instead, "
-                             "or enter it at the app's prompt")
+            raise _secret_refused(f"--vars {path}", name, "is not read from a file")
     unused = sorted(set(values) - names)
     if unused:
         sys.stderr.write(f"predeploy: warning: --vars {path}: not declared by this checklist, "
                          f"ignored: {', '.join(unused)}\n")
     return {**{k: v for k, v in values.items() if k in names}, **given}
+
+
+def _secret_refused(flag: str, name: str, why: str) -> UsageError:
+    """The one message for a secret variable given where secrets are not taken."""
+    from predeploy_tui.engine.template import VARIABLE_ENV_PREFIX
+
+    return UsageError(f"{flag}: {name} is a secret variable and {why}; set "
+                      f"{VARIABLE_ENV_PREFIX}{name} in the environment instead, or enter it at "
+                      "the app's prompt")
 
 
 def secret_values(given: Mapping[str, str], secret_names: Iterable[str],
@@ -135,9 +140,8 @@ def secret_values(given: Mapping[str, str], secret_names: Iterable[str],
     names = list(secret_names)
     for name in names:
         if name in given:
-            raise UsageError(f"--var {name}: {name} is a secret variable and a command line is "
-                             f"visible to every user in ps; set {VARIABLE_ENV_PREFIX}{name} in "
-                             "the environment instead, or enter it at the app's prompt")
+            raise _secret_refused(f"--var {name}", name,
+                                  "a command line is visible to every user in ps")
     env = os.environ if environ is None else environ
     return {name: env[VARIABLE_ENV_PREFIX + name] for name in names
             if VARIABLE_ENV_PREFIX + name in env}

@@ -28,10 +28,11 @@ class CodeFile:
     """Hex digest of its bytes when the check ran."""
 
 
-def file_sha256(path: Path) -> str | None:
-    """The file's sha256 hex digest; None when it cannot be read (gone, unreadable, too big)."""
+def file_sha256(path: Path, limit: int = MAX_BYTES) -> str | None:
+    """The file's sha256 hex digest; None when it cannot be read (gone, unreadable, over
+    ``limit`` bytes)."""
     try:
-        if not path.is_file() or path.stat().st_size > MAX_BYTES:
+        if not path.is_file() or path.stat().st_size > limit:
             return None
         return hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError:

@@ -27,7 +27,6 @@ then, when neither holds the checklist with the stored sha256, a bounded search 
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -39,6 +38,7 @@ from predeploy_tui.core import store
 from predeploy_tui.core.atomic import write_new
 from predeploy_tui.core.checklist import Checklist, ChecklistError, load_checklist
 from predeploy_tui.core.lock import SessionLock, SessionLocked
+from predeploy_tui.core.provenance import file_sha256
 from predeploy_tui.core.session import Session, new_session
 
 MAX_SUFFIX = 10_000
@@ -195,16 +195,7 @@ class Located:
     """Said when it was not at the stored path: ``checklist found by its sha256 at ...``."""
 
 
-def _sha256(path: Path) -> str | None:
-    try:
-        if not path.is_file() or path.stat().st_size > MAX_CHECKLIST_BYTES:
-            return None
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return None
-
-
-def _by_sha256(session_path: Path, sha256: str) -> Path | None:
+def _by_checklist_sha256(session_path: Path, sha256: str) -> Path | None:
     """A checklist with ``sha256`` in the ``checklists/`` folders from the session up to the root."""
     root = repository_root(session_path)
     folder = session_path.resolve().parent
@@ -221,9 +212,13 @@ def _by_sha256(session_path: Path, sha256: str) -> Path | None:
                 searched += 1
                 if searched > MAX_SEARCHED:
                     return None
-                if _sha256(path) == sha256:
+                if _checklist_sha256(path) == sha256:
                     return path
     return None
+
+
+def _checklist_sha256(path: Path) -> str | None:
+    return file_sha256(path, MAX_CHECKLIST_BYTES)
 
 
 def locate_checklist(session_path: Path, stored: str, sha256: str = "") -> Located:
@@ -239,10 +234,10 @@ def locate_checklist(session_path: Path, stored: str, sha256: str = "") -> Locat
             candidates += [repository_root(session_path) / path,
                            session_path.resolve().parent / path]
     existing = [c for c in candidates if c.is_file()]
-    if not sha256 or any(_sha256(c) == sha256 for c in existing):
-        return Located(next((c for c in existing if not sha256 or _sha256(c) == sha256),
+    if not sha256 or any(_checklist_sha256(c) == sha256 for c in existing):
+        return Located(next((c for c in existing if not sha256 or _checklist_sha256(c) == sha256),
                             candidates[0] if candidates else None))
-    found = _by_sha256(session_path, sha256)
+    found = _by_checklist_sha256(session_path, sha256)
     if found is not None:
         shown = os.path.relpath(found) if _under_cwd(found) else str(found)
         return Located(found, f"checklist found by its sha256 at {shown}"
