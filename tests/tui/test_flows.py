@@ -185,9 +185,9 @@ async def test_reopen_after_a_crash_marks_running_checks_interrupted(
     app = open_app(session_file)
     assert "1 check(s) were interrupted" in app.opened.notice
     state = saved(session_file).items["infra.slow"]
-    assert state.status is Status.ERROR
-    assert state.result is not None
-    assert state.result.summary.startswith("interrupted")
+    assert state.status is Status.PENDING  # it judged nothing: not an error, never a pass
+    assert state.result is None
+    assert state.runs[-1].summary.startswith("interrupted")
 
 
 async def test_quitting_with_checks_running_asks(session_file: Path, open_app: AppFactory) -> None:
@@ -210,9 +210,9 @@ async def test_quitting_with_checks_running_asks(session_file: Path, open_app: A
         await pilot.press("y")
         await app.until(lambda: app.return_code is not None)  # saved, unlocked, exiting
     state = saved(session_file).items["infra.slow"]
-    assert state.status is Status.ERROR
-    assert state.result is not None
-    assert state.result.summary == "cancelled"
+    assert state.status is Status.PENDING  # recorded as cancelled, and judged nothing
+    assert state.last_run is not None
+    assert state.last_run.summary == "cancelled"
 
 
 async def test_a_redraw_due_while_the_app_shuts_down_is_dropped(session_file: Path,

@@ -158,18 +158,10 @@ class MainScreen(Screen[None]):
         self._bindings_for_item()
 
     def show_detail(self, full: bool = False) -> None:
-        """Redraw the detail of the item under the cursor, appending new output."""
+        """Redraw the detail of the item under the cursor, following a running check's output."""
         desk = self.desk
         key = self.items_tree.current_key
         running = key in desk.runs.running
-        text = None
-        if key is not None and (running or key in desk.runs.output):
-            buffer = desk.runs.output.get(key)
-            if buffer is not None:
-                text, _ = buffer.since(0 if full or key != self.detail.key else
-                                       self.detail.shown_chunks)
-                if key != self.detail.key or full:
-                    self.detail.shown_chunks = 0
         target = ""
         if key is not None and key in desk.opened.session.items:
             ready = desk.target_if_ready(key)
@@ -177,11 +169,10 @@ class MainScreen(Screen[None]):
                 self.call_after_refresh(self._target_later, key)
             else:
                 target = ready
-        self.detail.show(desk.opened.session, key, desk.clock(), target=target, running_output=text,
+        self.detail.show(desk.opened.session, key, desk.clock(), target=target,
+                         live=desk.runs.output.get(key) if key is not None else None,
                          can_run=desk.opened.can_run, can_edit=desk.opened.can_edit, running=running,
                          review=desk.opened.mode == Mode.REVIEW)
-        if key is not None and key in desk.runs.output:
-            self.detail.shown_chunks = desk.runs.output[key].count
 
     def _target_later(self, key: str) -> None:
         """Show the check line once the first screen is up (the engine is made here)."""
@@ -193,11 +184,12 @@ class MainScreen(Screen[None]):
         """Append output that arrived for the shown item (called on the UI's short timer)."""
         key = self.detail.key
         buffer = self.desk.runs.output.get(key) if key else None
-        if buffer is None or buffer.count == self.detail.shown_chunks:
+        if buffer is None:
             return
-        text, _ = buffer.since(self.detail.shown_chunks)
-        self.detail.shown_chunks = buffer.count
-        self.detail.append_output(text)
+        if buffer is not self.detail.shown_run and key in self.desk.runs.running:
+            self.show_detail()  # a new run began: the box switches to it before the next redraw
+        else:
+            self.detail.follow(buffer)
 
     def jump_to(self, key: str) -> None:
         """Select an item, showing every item first when the filter or search hides it."""
