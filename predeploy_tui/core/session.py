@@ -74,6 +74,16 @@ class ItemState:
     removed: bool = False
     """The checklist no longer has this item (drift): kept with everything recorded about it."""
 
+    def changes_by_itself_at(self) -> datetime | None:
+        """When the effective status changes with no one acting: a pass goes stale or a waiver
+        runs out (None: never). Screens redraw then, not on the next reopen."""
+        if self.status is Status.WAIVED and self.waiver is not None:
+            return self.waiver.expires
+        if self.status in (Status.PASS, Status.WARN) and self.fresh_for is not None \
+                and self.at is not None:
+            return self.at + timedelta(seconds=self.fresh_for)
+        return None
+
     def effective_status(self, now: datetime) -> Status:
         """The status to show and judge by at ``now``: stale passes and expired waivers count."""
         if self.status is Status.WAIVED and self.waiver is not None \
@@ -225,6 +235,12 @@ class Session:
         """Each item with its status at ``now``."""
         for state in self.items.values():
             yield state, state.effective_status(now)
+
+    def next_change(self, now: datetime) -> datetime | None:
+        """The first moment after ``now`` at which an item's effective status changes by itself."""
+        moments = [at for state in self.items.values()
+                   if (at := state.changes_by_itself_at()) is not None and at >= now]
+        return min(moments, default=None)
 
     def counts(self, now: datetime) -> dict[Status, int]:
         """How many items are in each status at ``now``."""

@@ -312,6 +312,8 @@ class PredeployApp(App[int]):
         if self._output_dirty:
             self._output_dirty = False
             main.flush_output()
+        if main.next_change is not None and self.clock() > main.next_change:
+            self._view_dirty = True  # a pass went stale or a waiver ran out just now
         if self._view_dirty:
             now = time.monotonic()
             # While checks run, statuses change by the hundred: redrawing the tree and header

@@ -117,6 +117,8 @@ class MainScreen(Screen[None]):
     def __init__(self, desk: Desk) -> None:
         super().__init__()
         self.desk = desk
+        self.next_change: datetime | None = None
+        """When a status next changes by itself (a pass goes stale): the app redraws then."""
 
     def compose(self) -> ComposeResult:
         opened = self.desk.opened
@@ -154,6 +156,7 @@ class MainScreen(Screen[None]):
                          saved=desk.saver.last_saved, mode=opened.mode, notice=opened.notice,
                          run_done=done, run_total=total, save_error=desk.saver.error)
         self.items_tree.refresh_labels(now)
+        self.next_change = opened.session.next_change(now)
         self.show_detail(full)
         self._bindings_for_item()
 

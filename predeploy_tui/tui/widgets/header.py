@@ -33,7 +33,8 @@ class SessionHeader(Vertical):
     def show(self, session: Session, now: datetime, verdict: Verdict, *, path: Path | None,
              saved: datetime | None, mode: Mode, notice: str, run_done: int, run_total: int,
              save_error: str = "") -> None:
-        """Redraw from the session; ``run_total`` > 0 shows a run's progress instead of the session's."""
+        """Redraw from the session. The bar has one meaning: items settled of all items (a run's
+        own progress is the ``run_done``/``run_total`` figure beside the counts)."""
         env = session.variables.get("env", "")
         head = Text(f"[{mode}] ", style="reverse") if mode != Mode.EDIT else Text()
         head.append(session.checklist_title, style="bold")
@@ -48,12 +49,11 @@ class SessionHeader(Vertical):
         update_static(self.query_one("#headline", Static), head, layout=False)
         counts = session.counts(now)
         bar = self.query_one("#progress", ProgressBar)
-        if run_total:
-            bar.update(total=run_total, progress=run_done)
-        else:
-            bar.update(total=max(1, len(session.items)),
-                       progress=sum(n for s, n in counts.items() if s.settled))
+        bar.update(total=max(1, len(session.items)),
+                   progress=sum(n for s, n in counts.items() if s.settled))
         line = Text()
+        if run_total:
+            line.append(f"running {run_done}/{run_total}  ", style="bold")
         for status in _COUNT_ORDER:
             if counts.get(status):
                 line.append(f"{status.glyph}{counts[status]} ", style=STATUS_STYLE[status])
