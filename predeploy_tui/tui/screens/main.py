@@ -20,6 +20,7 @@ from predeploy_tui.core.vocab import ItemKind, Mode
 from predeploy_tui.engine.recorder import SessionSaver
 from predeploy_tui.tui.runs import RunControl
 from predeploy_tui.tui.screens.dialogs import WaiveDialog, parse_expiry
+from predeploy_tui.tui.screens.output import OutputScreen
 from predeploy_tui.tui.state import Clock, OpenSession
 from predeploy_tui.tui.widgets.checklist_tree import FILTERS, ChecklistTree
 from predeploy_tui.tui.widgets.header import SessionHeader
@@ -101,6 +102,8 @@ class MainScreen(Screen[None]):
         Binding("v", "filter", "Filter", id="view.filter",
                 tooltip="Show all / failing / pending / manual items"),
         Binding("slash", "search", "Search", id="view.search", tooltip="Find items by title"),
+        Binding("o", "output", "Output", id="item.output",
+                tooltip="The shown run's output full screen: scroll, search, wrap"),
         Binding("e", "note", "Note", id="item.note", show=False, tooltip="Edit the selected item's note"),
         Binding("t", "manual('done')", "Done", id="manual.done",
                 tooltip="Mark the manual item done"),
@@ -288,6 +291,11 @@ class MainScreen(Screen[None]):
                                                f" in the {self.items_tree.view} view"))
         else:
             self.items_tree.select_key(key)
+
+    def action_output(self) -> None:
+        """Open the output of the run in the result line full screen."""
+        if self.detail.key is not None:
+            self.app.push_screen(OutputScreen(*self.detail.shown_output()))
 
     def action_filter(self) -> None:
         """Cycle the tree filter."""

@@ -190,6 +190,15 @@ class ItemDetail(VerticalScroll):
             _write(log, tail_lines(text))
             _show(log, True)
 
+    def shown_output(self) -> tuple[str, str]:
+        """Which run the output box holds, in words, and its whole text (for the full view)."""
+        run = self.shown_run
+        if isinstance(run, CheckResult):
+            return f"{self.key}: output of the run at {local_time(run.finished, True)}", run.output
+        if run is not None:
+            return f"{self.key}: output so far of the run in progress", run.since(0)[0]
+        return f"{self.key}: no run yet", ""
+
     def _named_run(self, state: ItemState) -> CheckResult | None:
         """The run the result line names: in review, the reviewer's latest re-run if any."""
         if self.review and state.reviewer_runs:
