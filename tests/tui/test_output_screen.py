@@ -10,7 +10,7 @@ from textual.widgets import TextArea
 from predeploy_tui.core import store
 from predeploy_tui.core.results import CheckResult, Status
 from predeploy_tui.tui.screens.main import MainScreen
-from predeploy_tui.tui.screens.output import OutputScreen, find_next
+from predeploy_tui.tui.screens.output import OutputScreen, find_next, location, offset
 
 from .conftest import AppFactory, Clock
 
@@ -56,3 +56,10 @@ async def test_o_opens_the_whole_output_wrapped_and_search_finds_a_line(
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, MainScreen)
+
+
+def test_location_and_offset_agree() -> None:
+    text = "ab\ncde\n\nf"
+    for index in range(len(text) + 1):
+        assert offset(text, location(text, index)) == index
+    assert location(text, 4) == (1, 1)

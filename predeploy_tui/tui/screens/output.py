@@ -23,6 +23,17 @@ def find_next(text: str, needle: str, after: int) -> int:
     return at if at >= 0 else lowered.find(wanted)
 
 
+def location(text: str, index: int) -> tuple[int, int]:
+    """The (row, column) of an offset into ``text``."""
+    return text.count("\n", 0, index), index - (text.rfind("\n", 0, index) + 1)
+
+
+def offset(text: str, where: tuple[int, int]) -> int:
+    """The offset into ``text`` of a (row, column)."""
+    row, column = where
+    return sum(len(line) + 1 for line in text.split("\n")[:row]) + column
+
+
 class OutputScreen(Screen[None]):
     """The output of the run named in the item's result line, the whole screen for it."""
 
@@ -82,12 +93,11 @@ class OutputScreen(Screen[None]):
     def action_again(self) -> None:
         """Select the next match of the search text."""
         area = self.query_one("#output-text", TextArea)
-        start = area.document.get_index_from_location(area.selection.end)
-        at = find_next(area.text, self.needle, start)
+        text = area.text
+        at = find_next(text, self.needle, offset(text, area.selection.end))
         if at < 0:
             if self.needle:
                 self.notify(f"not found: {self.needle}", severity="warning", timeout=2)
             return
-        area.selection = Selection(area.document.get_location_from_index(at),
-                                   area.document.get_location_from_index(at + len(self.needle)))
+        area.selection = Selection(location(text, at), location(text, at + len(self.needle)))
         area.scroll_cursor_visible(center=True)
