@@ -111,6 +111,18 @@ class ItemState:
                 return run
         return None
 
+    @property
+    def reviewer_disagrees(self) -> Status | None:
+        """The status of the reviewer's latest re-run when it differs from the deployer's result
+        (None when they agree or the reviewer re-ran nothing)."""
+        mine = [r for r in self.runs if r.role == Role.REVIEWER and not r.cut_short]
+        if not mine:
+            return None
+        theirs = self.result
+        if theirs is not None and theirs.status is mine[-1].status:
+            return None
+        return mine[-1].status
+
     def restore_result(self) -> None:
         """Put back the status the item had before a run that was cut short.
 

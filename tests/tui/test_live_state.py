@@ -58,3 +58,20 @@ async def test_the_progress_bar_counts_settled_items_of_the_session_even_during_
         assert "running 0/1" in str(app.screen.query_one("#standing").render())
         app.runs.cancel()
         await app.workers.wait_for_complete()
+
+
+async def test_a_reviewer_rerun_that_disagrees_is_marked_in_the_tree(
+        session_file: Path, clock: Clock, open_app: AppFactory) -> None:
+    session = store.load(session_file)
+    for key, by, role, status in (("infra.ok", "Dana", "deployer", Status.PASS),
+                                  ("infra.ok", "Rui", "reviewer", Status.FAIL),
+                                  ("infra.after", "Dana", "deployer", Status.PASS),
+                                  ("infra.after", "Rui", "reviewer", Status.PASS)):
+        session.record_result(key, CheckResult(status, "exit 0", started=clock(), finished=clock(),
+                                               by=by, role=role), clock())  # type: ignore[arg-type]
+    store.save(session, session_file)
+    app = open_app(session_file, review=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert "≠ reviewer ✘ fail" in tree_label(app, "infra.ok")
+        assert "reviewer" not in tree_label(app, "infra.after")  # they agree: nothing to see
