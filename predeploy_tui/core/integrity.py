@@ -180,6 +180,13 @@ def stale_signoffs(session: Session) -> list[str]:
     return sorted(stale)
 
 
+def decision_stale(session: Session) -> bool:
+    """Whether the decision approved content that has changed since it was made."""
+    decided = session.decision
+    return bool(decided.status and decided.content_sha256
+                and decided.content_sha256 != content_hash(session))
+
+
 @dataclass(frozen=True)
 class Finding:
     """One approval (a sign-off or the decision) whose approved content or record changed."""

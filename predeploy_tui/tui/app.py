@@ -71,7 +71,7 @@ class PredeployApp(App[int]):
         self.runner_options = runner_options
         self.section_titles: dict[str, str] = {}
         self._targets: dict[str, str] = {}
-        self._stale: tuple[int, list[str]] = (-1, [])
+        self._stale: tuple[int, list[str], bool] = (-1, [], False)
         self._generation = 0
         self._view_dirty = self._output_dirty = self._writing = False
         self._redrawn_at = 0.0
@@ -200,14 +200,15 @@ class PredeployApp(App[int]):
     def verdict(self, now: datetime) -> Verdict:
         """The suggestion at ``now``, with stale sign-offs counted (re-hashed only after changes)."""
         session = self.opened.session
-        if not session.signoffs:
-            stale: list[str] = []
-        elif self._stale[0] == self._generation:
-            stale = self._stale[1]
-        else:
-            stale = integrity.stale_signoffs(session)
-            self._stale = (self._generation, stale)
-        return suggest(session, now, stale_signoffs=stale)
+        if self._stale[0] != self._generation:
+            self._stale = (self._generation, integrity.stale_signoffs(session) if session.signoffs
+                           else [], integrity.decision_stale(session))
+        return suggest(session, now, stale_signoffs=self._stale[1])
+
+    @property
+    def stale_approvals(self) -> tuple[list[str], bool]:
+        """Roles whose sign-off is stale, and whether the decision is (as of the last verdict)."""
+        return self._stale[1], self._stale[2]
 
     def target(self, key: str) -> str:
         """The check of an item as it will run (cached: variables do not change in a session)."""

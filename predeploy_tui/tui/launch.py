@@ -45,6 +45,11 @@ def open_session(path: Path, *, review: bool = False, read_only: bool = False,
         values.update(variables or {})
         who = person or (session.header.get("reviewer") if mode is Mode.REVIEW
                          else session.header.get("deployer")) or session_file.default_person()
+        if mode is Mode.REVIEW and not review:
+            notices.append("review mode: the session is decided")
+        if not person and mode is not Mode.READ_ONLY:
+            notices.append(f"no --as: {who} is the session's "
+                           f"{'reviewer' if mode is Mode.REVIEW else 'deployer'}")
     except BaseException:
         if lock is not None:
             lock.release()

@@ -75,3 +75,35 @@ async def test_a_reviewer_rerun_that_disagrees_is_marked_in_the_tree(
         await pilot.pause()
         assert "≠ reviewer ✘ fail" in tree_label(app, "infra.ok")
         assert "reviewer" not in tree_label(app, "infra.after")  # they agree: nothing to see
+
+
+async def test_the_header_marks_stale_approvals_the_filter_and_who_is_acting(
+        session_file: Path, clock: Clock, open_app: AppFactory) -> None:
+    from predeploy_tui.core import integrity
+    from predeploy_tui.core.session import Decision, SignOff
+
+    # Given a sign-off and a decision, then a change to what they approved
+    session = store.load(session_file)
+    session.sign(integrity.seal_signoff(session, SignOff("engineering", "Engineering", "Ed",
+                                                         clock())), clock())
+    suggested = "NO GO"
+    session.decide(integrity.seal_decision(session, Decision(status=suggested,
+                                                             suggested=suggested)), clock())
+    session.set_manual("release.notes", Status.DONE, "Dana", clock())
+    store.save(session, session_file)
+    app = open_app(session_file)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        standing = str(app.screen.query_one("#standing").render())
+        assert "stale sign-off: engineering" in standing
+        assert "decided NO GO ◷ stale" in standing
+        headline = str(app.screen.query_one("#headline").render())
+        assert "[review] as Rui" in headline  # decided: review mode, as the session's reviewer
+        assert "review mode: the session is decided" in headline
+        assert "no --as: Rui is the session's reviewer" in headline
+        # When the filter changes, the status line says so (not only a toast)
+        app.screen.items_tree.focus()
+        await pilot.press("v")
+        await pilot.pause()
+        assert "view: failing" in str(app.screen.query_one("#standing").render())
+        assert not app._notifications

@@ -44,6 +44,10 @@ class Desk(Protocol):
         """The runs in progress and their output."""
 
     @property
+    def stale_approvals(self) -> tuple[list[str], bool]:
+        """Roles whose sign-off is stale, and whether the decision is."""
+
+    @property
     def saver(self) -> SessionSaver:
         """When the session was last saved, and why a save failed."""
 
@@ -155,9 +159,12 @@ class MainScreen(Screen[None]):
         now = desk.clock()
         opened = desk.opened
         done, total = desk.runs.progress
-        self.header.show(opened.session, now, desk.verdict(now), path=opened.path,
+        verdict = desk.verdict(now)
+        self.header.show(opened.session, now, verdict, path=opened.path,
                          saved=desk.saver.last_saved, mode=opened.mode, notice=opened.notice,
-                         run_done=done, run_total=total, save_error=desk.saver.error)
+                         run_done=done, run_total=total, save_error=desk.saver.error,
+                         stale=desk.stale_approvals, view=self.items_tree.view,
+                         person=opened.person)
         self.items_tree.refresh_labels(now)
         self.next_change = opened.session.next_change(now)
         self.show_detail(full)
@@ -303,7 +310,7 @@ class MainScreen(Screen[None]):
         self.items_tree.build(self.desk.clock())
         view = self.items_tree.view
         self.items_tree.border_title = None if view == "all" else f"showing: {view}"
-        self.notify(f"Showing {self.items_tree.view} items", timeout=2)
+        self.redraw()  # the header's status line names the filter: no toast queue on repeats
 
     def action_search(self) -> None:
         """Open the title search."""

@@ -32,11 +32,14 @@ class SessionHeader(Vertical):
 
     def show(self, session: Session, now: datetime, verdict: Verdict, *, path: Path | None,
              saved: datetime | None, mode: Mode, notice: str, run_done: int, run_total: int,
-             save_error: str = "") -> None:
+             save_error: str = "", stale: tuple[list[str], bool] = ([], False), view: str = "all",
+             person: str = "") -> None:
         """Redraw from the session. The bar has one meaning: items settled of all items (a run's
         own progress is the ``run_done``/``run_total`` figure beside the counts)."""
         env = session.variables.get("env", "")
         head = Text(f"[{mode}] ", style="reverse") if mode != Mode.EDIT else Text()
+        if person:
+            head.append(f"as {person}  ", style="dim")
         head.append(session.checklist_title, style="bold")
         head.append(f"  v{session.header.get('version') or '?'}")
         if env:
@@ -60,9 +63,16 @@ class SessionHeader(Vertical):
         line.append(" suggested ")
         line.append(verdict.label, style=VERDICT_STYLE.get(verdict.status, "dim"))
         line.append(f" (risk: {verdict.risk})")
+        stale_roles, stale_decision = stale
+        if stale_roles:
+            line.append(f"  ◷ stale sign-off: {', '.join(stale_roles)}", style="bold yellow")
         if session.decision.status:
             line.append("  decided ")
             line.append(session.decision.status, style=VERDICT_STYLE.get(session.decision.status, ""))
+            if stale_decision:
+                line.append(" ◷ stale (changed since)", style="bold yellow")
+        if view != "all":
+            line.append(f"  view: {view}", style="bold")
         if path is not None:
             line.append(f"  {path.name}", style="dim")
             if save_error:
