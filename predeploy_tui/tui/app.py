@@ -24,6 +24,7 @@ from predeploy_tui.core.verdict import Verdict, suggest
 from predeploy_tui.core.vocab import Mode
 from predeploy_tui.engine.recorder import SessionSaver
 from predeploy_tui.tui import messages
+from predeploy_tui.tui.keymap import keymap_problems
 from predeploy_tui.tui.pauses import settle_startup
 from predeploy_tui.tui.record import ReleaseRecord
 from predeploy_tui.tui.runs import RunControl
@@ -108,6 +109,8 @@ class PredeployApp(App[int]):
     async def on_mount(self) -> None:
         if self.keymap:
             self.set_keymap(self.keymap)
+            for problem in keymap_problems(self.keymap):
+                self.notify(problem, severity="error", timeout=15)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGHUP, signal.SIGTERM):
             try:
@@ -398,6 +401,8 @@ class PredeployApp(App[int]):
             if not active.enabled or binding.action in seen or not binding.description:
                 continue
             seen.add(binding.action)
-            yield SystemCommand(binding.description, binding.tooltip or binding.description,
+            key = self.get_key_display(binding)
+            yield SystemCommand(f"{binding.description} ({key})",
+                                f"{binding.tooltip or binding.description} · id {binding.id}",
                                 partial(self.call_later, self.run_action, binding.action,
                                         active.node))
