@@ -102,8 +102,8 @@ async def test_manual_done_and_waive(session_file: Path, open_app: AppFactory) -
         assert "someone other than the deployer" in str(
             dialog.query_one("#waive-error", Static).render())
         dialog.query_one("#approver", Input).value = "Priya"
-        dialog.query_one("#approver", Input).focus()
-        await pilot.press("enter")
+        dialog.query_one("#expires", Input).focus()
+        await pilot.press("enter")  # Enter in the last field waives
         await pilot.pause()
         assert app.screen is not dialog, dialog.query_one("#waive-error", Static).render()
         await settle(pilot, app)

@@ -19,7 +19,7 @@ from predeploy_tui.core.verdict import Verdict
 from predeploy_tui.core.vocab import ItemKind, Mode
 from predeploy_tui.engine.recorder import SessionSaver
 from predeploy_tui.tui.runs import RunControl
-from predeploy_tui.tui.screens.dialogs import WaiveDialog, parse_expiry
+from predeploy_tui.tui.screens.dialogs import FailNote, WaiveDialog, parse_expiry
 from predeploy_tui.tui.screens.output import OutputScreen
 from predeploy_tui.tui.state import Clock, OpenSession
 from predeploy_tui.tui.widgets.checklist_tree import FILTERS, ChecklistTree
@@ -349,9 +349,19 @@ class MainScreen(Screen[None]):
         key = self.items_tree.current_key
         if key is None or key not in self.desk.opened.session.items:
             return
+        if status == Status.FAIL:
+            def failed(note: str | None) -> None:
+                if note:
+                    self._tick(key, status, note)
+
+            self.app.push_screen(FailNote(self.desk.opened.session.items[key].title), failed)
+            return
+        self._tick(key, status)
+
+    def _tick(self, key: str, status: str, note: str = "") -> None:
         try:
             self.desk.opened.session.set_manual(key, Status(status), self.desk.opened.person,
-                                               self.desk.clock())
+                                               self.desk.clock(), note)
         except SessionRuleError as exc:
             self.notify(str(exc), severity="error")
             return
