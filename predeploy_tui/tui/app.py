@@ -29,6 +29,7 @@ from predeploy_tui.tui.pauses import settle_startup
 from predeploy_tui.tui.record import ReleaseRecord
 from predeploy_tui.tui.runs import RunControl
 from predeploy_tui.tui.screens.dialogs import ConfirmAction, ConfirmQuit
+from predeploy_tui.tui.screens.keys import KeysScreen, keys_text
 from predeploy_tui.tui.screens.main import MainScreen
 from predeploy_tui.tui.screens.new_session import NewSessionAnswers, NewSessionScreen
 from predeploy_tui.tui.screens.new_session import NewSessionRequest as NewSessionRequest
@@ -386,11 +387,9 @@ class PredeployApp(App[int]):
         self._view_dirty = True
 
     def action_help(self) -> None:
-        """Show or hide the keys panel."""
-        if self.screen.query("HelpPanel"):
-            self.action_hide_help_panel()
-        else:
-            self.action_show_help_panel()
+        """Show the keys that work here: the screen's own first, then the focused widget's."""
+        if not isinstance(self.screen, KeysScreen):
+            self.push_screen(KeysScreen(keys_text(self, self.screen)))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """The palette lists every key that applies here, by its description."""

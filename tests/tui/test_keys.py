@@ -43,3 +43,21 @@ async def test_the_palette_names_each_key_and_its_id(session_file: Path,
         commands = {c.title: c.help for c in app.get_system_commands(app.screen)}
         assert "Run (r)" in commands
         assert "id run.item" in commands["Run (r)"]
+
+
+async def test_question_mark_lists_the_screens_own_keys_first(session_file: Path,
+                                                              open_app: AppFactory) -> None:
+    from predeploy_tui.tui.screens.keys import KeysScreen
+
+    app = open_app(session_file)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, KeysScreen)
+        text = app.screen.text.plain
+        assert text.index("Run the selected item's check  (run.item)") \
+            < text.index("Keys of the focused ChecklistTree") < text.index("Cursor Up")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, KeysScreen)

@@ -86,3 +86,10 @@ def test_cancelled_rerun_keeps_the_pass(snap_compare: Any, session_file: Path,
         await _still(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=on_slow)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_keys_of_the_main_screen(snap_compare: Any, session_file: Path, open_app: AppFactory,
+                                 size: tuple[int, int]) -> None:
+    assert snap_compare(open_app(session_file), terminal_size=size, press=["question_mark"],
+                        run_before=_still)
