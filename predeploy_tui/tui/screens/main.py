@@ -160,8 +160,11 @@ class MainScreen(Screen[None]):
         opened = desk.opened
         done, total = desk.runs.progress
         verdict = desk.verdict(now)
+        cut = opened.still_interrupted  # the notice goes once they ran again
+        notice = "; ".join(filter(None, [f"{len(cut)} check(s) were interrupted" if cut else "",
+                                         opened.notice]))
         self.header.show(opened.session, now, verdict, path=opened.path,
-                         saved=desk.saver.last_saved, mode=opened.mode, notice=opened.notice,
+                         saved=desk.saver.last_saved, mode=opened.mode, notice=notice,
                          run_done=done, run_total=total, save_error=desk.saver.error,
                          stale=desk.stale_approvals, view=self.items_tree.view,
                          person=opened.person)
