@@ -62,3 +62,17 @@ async def test_fail_asks_for_a_note(session_file: Path, open_app: AppFactory) ->
         state = saved(session_file).items["release.notes"]
         assert state.status is Status.FAIL
         assert state.history[-1].note == "notes q missing"
+
+
+async def test_the_review_sign_off_screen_says_why_it_is_read_only(session_file: Path,
+                                                                   open_app: AppFactory) -> None:
+    from predeploy_tui.tui.screens.signoff import SignoffScreen
+
+    app = open_app(session_file, review=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("s")
+        await pilot.pause()
+        assert isinstance(app.screen, SignoffScreen)
+        assert "Review mode: sign-offs are the deployer's record" in str(
+            app.screen.query_one("#signoff-why").render())
