@@ -93,3 +93,21 @@ def test_keys_of_the_main_screen(snap_compare: Any, session_file: Path, open_app
                                  size: tuple[int, int]) -> None:
     assert snap_compare(open_app(session_file), terminal_size=size, press=["question_mark"],
                         run_before=_still)
+
+
+@pytest.mark.parametrize(("size", "tick"), [pytest.param((120, 40), False, id="120x40-unticked"),
+                                            pytest.param((80, 24), True, id="80x24-ticked")])
+def test_no_color_plan(snap_compare: Any, session_file: Path, open_app: AppFactory,
+                       size: tuple[int, int], tick: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    from textual.widgets import SelectionList
+
+    monkeypatch.setenv("NO_COLOR", "1")
+
+    async def ticked(pilot: Pilot[Any]) -> None:
+        await pilot.press("a")
+        await pilot.pause()
+        if tick:
+            pilot.app.screen.query_one("#plan-actions", SelectionList).select_all()
+        await _still(pilot)
+
+    assert snap_compare(open_app(session_file), terminal_size=size, run_before=ticked)
