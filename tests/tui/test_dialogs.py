@@ -76,3 +76,14 @@ async def test_the_review_sign_off_screen_says_why_it_is_read_only(session_file:
         assert isinstance(app.screen, SignoffScreen)
         assert "Review mode: sign-offs are the deployer's record" in str(
             app.screen.query_one("#signoff-why").render())
+
+
+async def test_a_repeated_key_shows_its_toast_once(session_file: Path,
+                                                   open_app: AppFactory) -> None:
+    app = open_app(session_file)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("f", "f", "f", "f", "f")  # nothing failed: "No failed items" each time
+        await pilot.pause()
+        messages = [n.message for n in app._notifications]
+        assert messages.count("No failed items") == 1, messages

@@ -10,6 +10,7 @@ from textual import getters, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Footer, Input, TextArea
 
@@ -255,6 +256,13 @@ class MainScreen(Screen[None]):
         if action == "note":
             return state is not None and desk.opened.mode != Mode.READ_ONLY
         return True
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Show a toast once: a key held down must not queue the same toast for seconds."""
+        if any(shown.message == message for shown in self.app._notifications):
+            return
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     # -- actions -------------------------------------------------------------------------------
 
