@@ -7,7 +7,6 @@ import signal
 import time
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -29,7 +28,7 @@ from predeploy_tui.tui.pauses import settle_startup
 from predeploy_tui.tui.record import ReleaseRecord
 from predeploy_tui.tui.runs import RunControl
 from predeploy_tui.tui.screens.dialogs import ConfirmAction, ConfirmQuit
-from predeploy_tui.tui.screens.keys import KeysScreen, keys_text
+from predeploy_tui.tui.screens.keys import KeysScreen, keys_text, palette_commands
 from predeploy_tui.tui.screens.main import MainScreen
 from predeploy_tui.tui.screens.new_session import NewSessionAnswers, NewSessionScreen
 from predeploy_tui.tui.screens.new_session import NewSessionRequest as NewSessionRequest
@@ -392,16 +391,6 @@ class PredeployApp(App[int]):
             self.push_screen(KeysScreen(keys_text(self, self.screen)))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        """The palette lists every key that applies here, by its description."""
+        """The palette lists every key that applies here, with its key and id."""
         yield from super().get_system_commands(screen)
-        seen: set[str] = set()
-        for active in screen.active_bindings.values():
-            binding = active.binding
-            if not active.enabled or binding.action in seen or not binding.description:
-                continue
-            seen.add(binding.action)
-            key = self.get_key_display(binding)
-            yield SystemCommand(f"{binding.description} ({key})",
-                                f"{binding.tooltip or binding.description} · id {binding.id}",
-                                partial(self.call_later, self.run_action, binding.action,
-                                        active.node))
+        yield from palette_commands(self, screen)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
-from textual.app import ComposeResult
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
@@ -44,6 +46,19 @@ def keys_text(app: App[Any], screen: Screen[Any]) -> Text:
             text.append(f"  {key:>6}  ", style="bold")
             text.append(f"{what}\n")
     return text
+
+
+def palette_commands(app: App[Any], screen: Screen[Any]) -> Iterator[SystemCommand]:
+    """A palette command for every key that applies here: "Run (r)", with its tooltip and id."""
+    seen: set[str] = set()
+    for active in screen.active_bindings.values():
+        binding = active.binding
+        if not active.enabled or binding.action in seen or not binding.description:
+            continue
+        seen.add(binding.action)
+        yield SystemCommand(f"{binding.description} ({app.get_key_display(binding)})",
+                            f"{binding.tooltip or binding.description} · id {binding.id}",
+                            partial(app.call_later, app.run_action, binding.action, active.node))
 
 
 class KeysScreen(ModalScreen[None]):
