@@ -52,13 +52,10 @@ class CompareAsk(ModalScreen[Path | None]):
                 yield Button("Compare", id="ok", variant="primary")
                 yield Button("Cancel (esc)", id="cancel", action="screen.dismiss(None)")
 
-    def _shown(self, path: Path | None) -> str:
-        """The suggestion as it is read back: relative paths are taken from the session's folder."""
-        if path is None:
-            return ""
-        if self.base is not None and path.parent == self.base:
-            return path.name
-        return str(path.resolve())
+    @staticmethod
+    def _shown(path: Path | None) -> str:
+        """The suggestion, absolute: a relative one would be read from the session's folder."""
+        return "" if path is None else str(path.resolve())
 
     def on_mount(self) -> None:
         self.query_one("#compare-path", Input).focus()
