@@ -149,6 +149,19 @@ def test_new_with_a_missing_checklist(workdir: Path, capsys: pytest.CaptureFixtu
     assert "checklist checklists/nope.yaml: no such file" in one_line_error(capsys.readouterr().err)
 
 
+def test_new_of_a_session_and_open_of_a_checklist_name_the_command_meant(
+        workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["new", "--no-ui", "checklists/tiny.yaml", "--var", "version=1.0.0",
+                 "--session", "s.toml"]) == 0
+    capsys.readouterr()
+    assert main(["new", "--no-ui", "s.toml"]) == 2
+    assert "s.toml is a session, not a checklist: open it with `predeploy open s.toml`" \
+        in one_line_error(capsys.readouterr().err)
+    assert main(["open", "checklists/tiny.yaml"]) == 2
+    assert "is a checklist, not a session: start a session of it with `predeploy new " \
+        "checklists/tiny.yaml`" in one_line_error(capsys.readouterr().err)
+
+
 # -- show --------------------------------------------------------------------------------------
 
 def test_show_prints_header_counts_verdict_and_reasons(workdir: Path,

@@ -168,6 +168,13 @@ def existing_file(path: str, what: str) -> Path:
         raise UsageError(f"{what} {path}: no such file")
     if not p.is_file():
         raise UsageError(f"{what} {path}: not a file")
+    # The two kinds of file are easy to swap on a command line: say which command was meant.
+    if what == "session" and p.suffix.lower() in (".yaml", ".yml"):
+        raise UsageError(f"{path} is a checklist, not a session: start a session of it with "
+                         f"`predeploy new {path}`")
+    if what == "checklist" and p.suffix.lower() == ".toml":
+        raise UsageError(f"{path} is a session, not a checklist: open it with "
+                         f"`predeploy open {path}`")
     return p
 
 

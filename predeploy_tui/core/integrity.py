@@ -222,6 +222,13 @@ def chained(session: Session) -> bool:
         or any(CHAIN_BEFORE in s.covered for s in session.signoffs)
 
 
+def decision_stale(session: Session) -> bool:
+    """Whether the decision approved content that has changed since it was made."""
+    decided = session.decision
+    return bool(decided.status and decided.content_sha256
+                and decided.content_sha256 != content_hash(session))
+
+
 @dataclass(frozen=True)
 class Finding:
     """One approval (a sign-off or the decision), or the set of them, that changed."""

@@ -61,6 +61,11 @@ _GLYPHS = {
     Status.STALE: "◷", Status.DONE: "✔", Status.NA: "∅", Status.WAIVED: "≈",
 }
 
+CANCELLED = "cancelled"
+"""The summary of a run that was cancelled before it could judge anything."""
+INTERRUPTED = "interrupted: the session closed while this check was running"
+"""The summary of a run cut off by a killed app, recorded when the session is reopened."""
+
 CHECK_STATUSES = (Status.PASS, Status.WARN, Status.FAIL, Status.ERROR, Status.SKIPPED,
                   Status.BLOCKED)
 """Statuses a check run can end in."""
@@ -107,6 +112,11 @@ class CheckResult:
         if self.started is None or self.finished is None:
             return None
         return (self.finished - self.started).total_seconds()
+
+    @property
+    def cut_short(self) -> bool:
+        """The run was cancelled or interrupted: it judged nothing, so it replaces no result."""
+        return self.status is Status.ERROR and self.summary in (CANCELLED, INTERRUPTED)
 
     def with_by(self, by: str, role: Role = Role.DEPLOYER) -> CheckResult:
         """The same result attributed to a person and role."""

@@ -14,6 +14,7 @@ from typing import Any
 
 from predeploy_tui.core.checklist import Checklist, Item, SignoffRole
 from predeploy_tui.core.results import (
+    INTERRUPTED,
     MANUAL_STATUSES,
     CheckResult,
     HistoryEntry,
@@ -83,6 +84,16 @@ class ItemState:
     description: str = ""
     """The checklist's instructions for the item (markdown), as they were when the session began."""
 
+    def changes_by_itself_at(self) -> datetime | None:
+        """When the effective status changes with no one acting: a pass goes stale or a waiver
+        runs out (None: never). Screens redraw then, not on the next reopen."""
+        if self.status is Status.WAIVED and self.waiver is not None:
+            return self.waiver.expires
+        if self.status in (Status.PASS, Status.WARN) and self.fresh_for is not None \
+                and self.at is not None:
+            return self.at + timedelta(seconds=self.fresh_for)
+        return None
+
     def effective_status(self, now: datetime) -> Status:
         """The status to show and judge by at ``now``: stale passes and expired waivers count."""
         if self.status is Status.WAIVED and self.waiver is not None \
@@ -95,11 +106,46 @@ class ItemState:
 
     @property
     def result(self) -> CheckResult | None:
-        """The deployer's latest check result (reviewer re-runs never replace it)."""
+        """The deployer's latest check result: reviewer re-runs never replace it, and neither
+        does a run that was cancelled or interrupted (it stays in ``runs`` as such)."""
+        for run in reversed(self.runs):
+            if run.role != Role.REVIEWER and not run.cut_short:
+                return run
+        return None
+
+    @property
+    def last_run(self) -> CheckResult | None:
+        """The deployer's latest run, even one cut short (what the last attempt did)."""
         for run in reversed(self.runs):
             if run.role != Role.REVIEWER:
                 return run
         return None
+
+    @property
+    def reviewer_disagrees(self) -> Status | None:
+        """The status of the reviewer's latest re-run when it differs from the deployer's result
+        (None when they agree or the reviewer re-ran nothing)."""
+        mine = [r for r in self.runs if r.role == Role.REVIEWER and not r.cut_short]
+        if not mine:
+            return None
+        theirs = self.result
+        if theirs is not None and theirs.status is mine[-1].status:
+            return None
+        return mine[-1].status
+
+    def restore_result(self) -> None:
+        """Put back the status the item had before a run that was cut short.
+
+        A run cancelled or interrupted judged nothing: a pass before it is still a pass (and
+        goes stale from when it passed), a waiver still stands, and an item never judged is
+        pending again, never an error nor a pass.
+        """
+        if self.waiver is not None:  # any judged run clears the waiver: it was waived before
+            self.status, self.by, self.at = Status.WAIVED, self.waiver.by, self.waiver.at
+        elif (previous := self.result) is not None:
+            self.status, self.by, self.at = previous.status, previous.by, previous.finished
+        else:
+            self.status, self.by, self.at = Status.PENDING, "", None
 
     @property
     def reviewer_runs(self) -> list[CheckResult]:
@@ -217,6 +263,12 @@ class Session:
         for state in self.items.values():
             yield state, state.effective_status(now)
 
+    def next_change(self, now: datetime) -> datetime | None:
+        """The first moment after ``now`` at which an item's effective status changes by itself."""
+        moments = [at for state in self.items.values()
+                   if (at := state.changes_by_itself_at()) is not None and at >= now]
+        return min(moments, default=None)
+
     def counts(self, now: datetime) -> dict[Status, int]:
         """How many items are in each status at ``now``."""
         out: dict[Status, int] = {}
@@ -241,10 +293,15 @@ class Session:
         self.updated = now
 
     def record_result(self, key: str, result: CheckResult, now: datetime) -> None:
-        """Store a finished check run; a reviewer's run never replaces the deployer's result."""
+        """Store a finished check run; a reviewer's run never replaces the deployer's result, and
+        a cancelled one keeps the result the item had (the run stays in history as cancelled)."""
         state = self.item(key)
         state.runs.append(result)
         if result.role == Role.REVIEWER:
+            self._touch(now)
+            return
+        if result.cut_short:
+            state.restore_result()
             self._touch(now)
             return
         state.status = result.status
@@ -263,17 +320,17 @@ class Session:
         self._touch(now)
 
     def interrupt_running(self, now: datetime) -> list[str]:
-        """Turn every ``running`` item into an ``error`` saying it was interrupted (on reopen)."""
+        """Record every ``running`` item's run as interrupted (on reopen) and put back the result
+        it had; the run is measured to the session's last saved change, not to ``now``."""
         keys = []
+        last_saved = self.updated
         for state in self.items.values():
             if state.status is Status.RUNNING:
                 started = state.at
-                state.status = Status.ERROR
-                result = CheckResult(Status.ERROR, "interrupted: the session closed while this "
-                                     "check was running", started=started, finished=now,
-                                     by=state.by)
-                state.runs.append(result)
-                state.at = now
+                finished = max(last_saved, started) if started is not None else last_saved
+                state.runs.append(CheckResult(Status.ERROR, INTERRUPTED, started=started,
+                                              finished=finished, by=state.by))
+                state.restore_result()
                 keys.append(state.key)
         if keys:
             self._touch(now)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from predeploy_tui.core.checklist import Checklist, Host, Item
-from predeploy_tui.core.results import CheckResult, Status
+from predeploy_tui.core.results import CANCELLED, CheckResult, Status
 from predeploy_tui.core.vocab import ItemKind, Role
 from predeploy_tui.engine.base import (
     CheckContext,
@@ -46,8 +46,6 @@ from predeploy_tui.engine.template import Template, TemplateError
 
 log = logging.getLogger(__name__)
 
-CANCELLED = "cancelled"
-"""The summary of a cancelled check."""
 NOT_CONFIRMED = "not confirmed"
 """The summary of an action that was not confirmed."""
 

@@ -7,7 +7,6 @@ import signal
 import time
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -25,10 +24,12 @@ from predeploy_tui.core.verdict import Verdict, suggest
 from predeploy_tui.core.vocab import Mode
 from predeploy_tui.engine.recorder import SessionSaver
 from predeploy_tui.tui import messages
+from predeploy_tui.tui.keymap import keymap_problems
 from predeploy_tui.tui.pauses import settle_startup
 from predeploy_tui.tui.record import ReleaseRecord
 from predeploy_tui.tui.runs import RunControl
 from predeploy_tui.tui.screens.dialogs import ConfirmAction, ConfirmChangedCode, ConfirmQuit
+from predeploy_tui.tui.screens.keys import KeysScreen, keys_text, palette_commands
 from predeploy_tui.tui.screens.main import MainScreen
 from predeploy_tui.tui.screens.new_session import NewSessionAnswers, NewSessionScreen
 from predeploy_tui.tui.screens.new_session import NewSessionRequest as NewSessionRequest
@@ -72,7 +73,7 @@ class PredeployApp(App[int]):
         self.runner_options = runner_options
         self.section_titles: dict[str, str] = {}
         self._targets: dict[str, str] = {}
-        self._stale: tuple[int, list[str]] = (-1, [])
+        self._stale: tuple[int, list[str], bool] = (-1, [], False)
         self._generation = 0
         self._view_dirty = self._output_dirty = self._writing = False
         self._redrawn_at = 0.0
@@ -111,6 +112,8 @@ class PredeployApp(App[int]):
     async def on_mount(self) -> None:
         if self.keymap:
             self.set_keymap(self.keymap)
+            for problem in keymap_problems(self.keymap):
+                self.notify(problem, severity="error", timeout=15)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGHUP, signal.SIGTERM):
             try:
@@ -203,14 +206,15 @@ class PredeployApp(App[int]):
     def verdict(self, now: datetime) -> Verdict:
         """The suggestion at ``now``, with stale sign-offs counted (re-hashed only after changes)."""
         session = self.opened.session
-        if not session.signoffs:
-            stale: list[str] = []
-        elif self._stale[0] == self._generation:
-            stale = self._stale[1]
-        else:
-            stale = integrity.stale_signoffs(session)
-            self._stale = (self._generation, stale)
-        return suggest(session, now, stale_signoffs=stale)
+        if self._stale[0] != self._generation:
+            self._stale = (self._generation, integrity.stale_signoffs(session) if session.signoffs
+                           else [], integrity.decision_stale(session))
+        return suggest(session, now, stale_signoffs=self._stale[1])
+
+    @property
+    def stale_approvals(self) -> tuple[list[str], bool]:
+        """Roles whose sign-off is stale, and whether the decision is (as of the last verdict)."""
+        return self._stale[1], self._stale[2]
 
     def target(self, key: str) -> str:
         """The check of an item as it will run (cached: variables do not change in a session)."""
@@ -328,6 +332,8 @@ class PredeployApp(App[int]):
         if self._output_dirty:
             self._output_dirty = False
             main.flush_output()
+        if main.next_change is not None and self.clock() > main.next_change:
+            self._view_dirty = True  # a pass went stale or a waiver ran out just now
         if self._view_dirty:
             now = time.monotonic()
             # While checks run, statuses change by the hundred: redrawing the tree and header
@@ -396,21 +402,11 @@ class PredeployApp(App[int]):
         self._view_dirty = True
 
     def action_help(self) -> None:
-        """Show or hide the keys panel."""
-        if self.screen.query("HelpPanel"):
-            self.action_hide_help_panel()
-        else:
-            self.action_show_help_panel()
+        """Show the keys that work here: the screen's own first, then the focused widget's."""
+        if not isinstance(self.screen, KeysScreen):
+            self.push_screen(KeysScreen(keys_text(self, self.screen)))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        """The palette lists every key that applies here, by its description."""
+        """The palette lists every key that applies here, with its key and id."""
         yield from super().get_system_commands(screen)
-        seen: set[str] = set()
-        for active in screen.active_bindings.values():
-            binding = active.binding
-            if not active.enabled or binding.action in seen or not binding.description:
-                continue
-            seen.add(binding.action)
-            yield SystemCommand(binding.description, binding.tooltip or binding.description,
-                                partial(self.call_later, self.run_action, binding.action,
-                                        active.node))
+        yield from palette_commands(self, screen)

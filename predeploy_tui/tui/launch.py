@@ -21,6 +21,7 @@ def open_session(path: Path, *, review: bool = False, read_only: bool = False,
     Checks that were running when the last app died are recorded as interrupted, at once.
     """
     notices: list[str] = []
+    interrupted: tuple[str, ...] = ()
     lock: store.SessionLock | None = None
     if read_only:
         session = store.load(path)
@@ -31,9 +32,7 @@ def open_session(path: Path, *, review: bool = False, read_only: bool = False,
             session, read_only = store.load(path), True
             notices.append(f"read-only: {exc}")
         else:
-            session, lock = opened.session, opened.lock
-            if opened.interrupted:
-                notices.append(f"{len(opened.interrupted)} check(s) were interrupted")
+            session, lock, interrupted = opened.session, opened.lock, tuple(opened.interrupted)
     try:
         mode = Mode.READ_ONLY if read_only else (
             Mode.REVIEW if review or session.decision.status else Mode.EDIT)
@@ -53,11 +52,17 @@ def open_session(path: Path, *, review: bool = False, read_only: bool = False,
         values.update(variables or {})
         who = person or (session.header.get("reviewer") if mode is Mode.REVIEW
                          else session.header.get("deployer")) or session_file.default_person()
+        if mode is Mode.REVIEW and not review:
+            notices.append("review mode: the session is decided")
+        if not person and mode is not Mode.READ_ONLY:
+            notices.append(f"no --as: {who} is the session's "
+                           f"{'reviewer' if mode is Mode.REVIEW else 'deployer'}")
     except BaseException:
         if lock is not None:
             lock.release()
         raise
-    return OpenSession(session, path, checklist, who, mode, values, lock, "; ".join(notices))
+    return OpenSession(session, path, checklist, who, mode, values, lock, "; ".join(notices),
+                       interrupted)
 
 
 def session_maker(checklist: Checklist, checklist_file: Path, *, session_path: Path | None,

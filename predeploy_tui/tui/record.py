@@ -105,8 +105,13 @@ class ReleaseRecord:
 
     def signoffs(self) -> None:
         """Open the sign-off screen."""
-        self.app.push_screen(SignoffScreen(self.opened.session, self.opened.person, self.sign,
-                                           self.opened.can_edit), lambda _: self.redraw())
+        opened = self.opened
+        why = "" if opened.can_edit else (
+            "Review mode: sign-offs are the deployer's record and are shown, not changed; "
+            "record your review with d" if opened.mode is Mode.REVIEW
+            else f"Read-only: {opened.notice or 'opened with --read-only'}")
+        self.app.push_screen(SignoffScreen(opened.session, opened.person, self.sign,
+                                           opened.can_edit, why), lambda _: self.redraw())
 
     def decision(self) -> None:
         """Open the decision screen."""

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from predeploy_tui.core.checklist import Checklist
+from predeploy_tui.core.results import INTERRUPTED
 from predeploy_tui.core.session import Session
 from predeploy_tui.core.store import SessionLock
 from predeploy_tui.core.vocab import Mode as Mode
@@ -39,6 +40,19 @@ class OpenSession:
     """The edit lock held on the file, released on exit."""
     notice: str = ""
     """Why the session is read-only or cannot run checks, shown in the header."""
+    interrupted: tuple[str, ...] = ()
+    """Checks a dead app left running, recorded as interrupted on opening."""
+
+    @property
+    def still_interrupted(self) -> list[str]:
+        """The interrupted checks not run again since (the header's notice counts these)."""
+        out = []
+        for key in self.interrupted:
+            state = self.session.items.get(key)
+            last = state.last_run if state is not None else None
+            if last is not None and last.summary == INTERRUPTED:
+                out.append(key)
+        return out
 
     @property
     def can_run(self) -> bool:

@@ -308,20 +308,6 @@ def test_decision_against_the_suggestion_needs_a_justification() -> None:
         session.decide(Decision(status="MAYBE"), LATER)
 
 
-def test_interrupt_running_turns_running_into_an_interrupted_error() -> None:
-    session = all_green(tiny_session())
-    session.mark_running("code.coverage", "Dana Deployer", LATER)
-    assert session.interrupt_running(LATER + timedelta(seconds=30)) == ["code.coverage"]
-    state = session.items["code.coverage"]
-    assert state.status is Status.ERROR
-    assert state.result is not None
-    assert state.result.status is Status.ERROR
-    assert "interrupted" in state.result.summary
-    assert state.result.started == LATER
-    assert state.result.duration == 30
-    assert session.interrupt_running(LATER) == []
-
-
 def test_reviewer_runs_never_replace_the_deployers_result() -> None:
     session = green()
     deployer_run = session.items["code.tests"].result

@@ -110,3 +110,70 @@ def test_demo_to_a_decision_then_review(terminal: Terminal, tmp_path: Path) -> N
     terminal.keys("q")
     terminal.wait_for("EXITED 0")
     assert os.path.exists(files[0])
+
+
+E2E_CHECKLIST = """\
+id: e2e
+title: Rerun Cancel Stale
+sections:
+  - id: s
+    title: Steps
+    groups:
+      - title: Work
+        items:
+          - id: quick
+            title: Quick marker
+            fresh_for: 3s
+            check: {type: shell, run: 'echo marker-$(date +%s%N)'}
+          - id: slow
+            title: Slow step
+            check: {type: shell, run: 'echo slow-started; sleep 30; echo never', timeout: 60s}
+signoffs:
+  - {role: engineering, title: Engineering lead approval, required: true}
+"""
+
+
+def _markers(screen: str) -> list[str]:
+    """The markers inside the output box (its lines start with the box's left edge)."""
+    return [word for line in screen.splitlines() for word in line.split()
+            if word.startswith("│marker-")]
+
+
+def test_rerun_cancel_and_a_pass_going_stale_on_screen(terminal: Terminal, tmp_path: Path) -> None:
+    # Given a session of a checklist with a quick check fresh for 3 s and a slow one
+    checklist = tmp_path / "e2e.yaml"
+    checklist.write_text(E2E_CHECKLIST)
+    session_file = tmp_path / "sessions" / "e2e.toml"
+    created = subprocess.run([str(PREDEPLOY), "new", str(checklist), "--no-ui", "--deployer", "Dana",
+                              "--session", str(session_file)], capture_output=True, text=True,
+                             timeout=60, check=False, env={**os.environ, "TZ": "UTC"})
+    assert created.returncode == 0, created.stderr
+    terminal.start(f"{PREDEPLOY} open --as Dana {session_file}")
+    terminal.wait_for("Quick marker")
+    # When the quick check runs twice, the box holds the second run's output only
+    terminal.keys("r")
+    first = _markers(terminal.wait_for("│marker-"))
+    assert len(first) == 1
+    terminal.keys("r")
+    deadline = time.monotonic() + 30
+    while (shown := _markers(terminal.screen())) == first and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert len(shown) == 1, terminal.screen()
+    assert shown != first
+    # and, with no key pressed, its pass turns stale when its 3 s are over
+    screen = terminal.wait_for("◷", timeout=20)
+    assert "stale" in screen
+    # When the slow check starts and is cancelled
+    terminal.keys("Down", "r")
+    terminal.wait_for("│slow-started")
+    terminal.keys("c")
+    screen = terminal.wait_for("the last run was cancelled")
+    # Then it is not an error, and the cancelled run's output is not shown as the item's result
+    assert "│slow-started" not in screen
+    assert "! error" not in screen
+    terminal.keys("q")
+    terminal.wait_for("EXITED 0")
+    session = store.load(session_file)
+    assert len(session.items["s.quick"].runs) == 2
+    assert session.items["s.slow"].status.value == "pending"
+    assert session.items["s.slow"].runs[-1].summary == "cancelled"

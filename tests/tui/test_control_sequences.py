@@ -7,6 +7,7 @@ from textual.widgets import Log, Static
 
 from predeploy_tui.core.results import Status
 from predeploy_tui.core.session import ItemState
+from predeploy_tui.tui.runs import OutputBuffer
 from predeploy_tui.tui.screens.dialogs import ConfirmAction
 from predeploy_tui.tui.widgets.checklist_tree import item_label, section_label
 from predeploy_tui.tui.widgets.item_detail import ItemDetail
@@ -23,7 +24,10 @@ async def test_detail_output_shows_escape_sequences_instead_of_running_them() ->
     app = DetailOnly()
     async with app.run_test():
         detail = app.query_one(ItemDetail)
-        detail.append_output(f"before\n{REPAINT}\nafter\n")
+        live = OutputBuffer()
+        live.add(f"before\n{REPAINT}\nafter\n")
+        detail.shown_run = live
+        detail.follow(live)
         lines = list(app.query_one("#item-output", Log).lines)
     assert lines == ["before", "␛[1G␛[2K✔ pass", "after"]
 

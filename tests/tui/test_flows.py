@@ -102,8 +102,8 @@ async def test_manual_done_and_waive(session_file: Path, open_app: AppFactory) -
         assert "someone other than the deployer" in str(
             dialog.query_one("#waive-error", Static).render())
         dialog.query_one("#approver", Input).value = "Priya"
-        dialog.query_one("#approver", Input).focus()
-        await pilot.press("enter")
+        dialog.query_one("#expires", Input).focus()
+        await pilot.press("enter")  # Enter in the last field waives
         await pilot.pause()
         assert app.screen is not dialog, dialog.query_one("#waive-error", Static).render()
         await settle(pilot, app)
@@ -180,14 +180,21 @@ async def test_quit_and_reopen_keeps_everything(session_file: Path, open_app: Ap
 async def test_reopen_after_a_crash_marks_running_checks_interrupted(
         session_file: Path, open_app: AppFactory, clock: Clock) -> None:
     session = store.load(session_file)
-    session.mark_running("infra.slow", "Dana", clock())
+    session.mark_running("infra.ok", "Dana", clock())
     store.save(session, session_file)
     app = open_app(session_file)
-    assert "1 check(s) were interrupted" in app.opened.notice
-    state = saved(session_file).items["infra.slow"]
-    assert state.status is Status.ERROR
-    assert state.result is not None
-    assert state.result.summary.startswith("interrupted")
+    state = saved(session_file).items["infra.ok"]
+    assert state.status is Status.PENDING  # it judged nothing: not an error, never a pass
+    assert state.result is None
+    assert state.runs[-1].summary.startswith("interrupted")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        headline = app.screen.query_one("#headline")
+        assert "1 check(s) were interrupted" in str(headline.render())
+        # Once it ran again, the notice goes
+        await pilot.press("r")
+        await settle(pilot, app)
+        assert "interrupted" not in str(headline.render())
 
 
 async def test_quitting_with_checks_running_asks(session_file: Path, open_app: AppFactory) -> None:
@@ -210,9 +217,9 @@ async def test_quitting_with_checks_running_asks(session_file: Path, open_app: A
         await pilot.press("y")
         await app.until(lambda: app.return_code is not None)  # saved, unlocked, exiting
     state = saved(session_file).items["infra.slow"]
-    assert state.status is Status.ERROR
-    assert state.result is not None
-    assert state.result.summary == "cancelled"
+    assert state.status is Status.PENDING  # recorded as cancelled, and judged nothing
+    assert state.last_run is not None
+    assert state.last_run.summary == "cancelled"
 
 
 async def test_a_redraw_due_while_the_app_shuts_down_is_dropped(session_file: Path,

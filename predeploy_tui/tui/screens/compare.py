@@ -45,12 +45,17 @@ class CompareAsk(ModalScreen[Path | None]):
             yield Label("Compare with which session file?", classes="dialog-title")
             yield Static("The earlier release's record: its statuses, thresholds and baselines are "
                          "compared with this session's.")
-            yield Input(str(self.suggestion or ""), placeholder="path/to/earlier-session.toml",
+            yield Input(self._shown(self.suggestion), placeholder="path/to/earlier-session.toml",
                         id="compare-path")
             yield Static(id="compare-error", classes="error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Compare", id="ok", variant="primary")
                 yield Button("Cancel (esc)", id="cancel", action="screen.dismiss(None)")
+
+    @staticmethod
+    def _shown(path: Path | None) -> str:
+        """The suggestion, absolute: a relative one would be read from the session's folder."""
+        return "" if path is None else str(path.resolve())
 
     def on_mount(self) -> None:
         self.query_one("#compare-path", Input).focus()

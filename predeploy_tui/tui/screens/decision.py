@@ -18,7 +18,6 @@ from textual.widgets import (
     Input,
     Label,
     OptionList,
-    RadioButton,
     RadioSet,
     Static,
     TextArea,
@@ -29,6 +28,7 @@ from predeploy_tui.core.session import Decision
 from predeploy_tui.core.verdict import Verdict
 from predeploy_tui.core.vocab import VerdictStatus
 from predeploy_tui.tui.look import VERDICT_STYLE, local_time
+from predeploy_tui.tui.widgets.marks import MarkedRadioButton
 
 CHOICES = tuple(VerdictStatus)
 """The decision options."""
@@ -103,12 +103,12 @@ class DecisionScreen(Screen[str | None]):
                 yield Label("Decision", classes="form-label")
                 with RadioSet(id="choice", disabled=not self.can_decide):
                     for c in CHOICES:
-                        yield RadioButton(c, value=c == chosen, id=f"choice-{_id(c)}")
+                        yield MarkedRadioButton(c, value=c == chosen, id=f"choice-{_id(c)}")
             with Horizontal(classes="form-row"):
                 yield Label("Risk", classes="form-label")
                 with RadioSet(id="risk", disabled=not self.can_decide):
                     for r in RISKS:
-                        yield RadioButton(r, value=r == risk, id=f"risk-{r}")
+                        yield MarkedRadioButton(r, value=r == risk, id=f"risk-{r}")
             yield Label("Notes / issues")
             yield TextArea(d.notes, id="notes", read_only=not self.can_decide)
             with Horizontal(classes="form-row"):
@@ -137,6 +137,12 @@ class DecisionScreen(Screen[str | None]):
                              action="screen.record")
             yield Static(id="decision-error", classes="error")
         yield Footer()
+
+    def on_mount(self) -> None:
+        """Start on what this screen is for: the verdict choice (the review notes in review)."""
+        first = "#review-notes" if self.review else "#choice" if self.can_decide else None
+        if first is not None:
+            self.query_one(first).focus()
 
     def form(self) -> DecisionForm:
         """The choices as they stand."""

@@ -1,4 +1,4 @@
-"""Provides the small dialogs: confirm an action, confirm quitting, waive an item."""
+"""Provides the small dialogs: confirm an action, confirm quitting, waive an item, why it failed."""
 
 from __future__ import annotations
 
@@ -133,13 +133,34 @@ WaiveApply = Callable[[str, str, str], str | None]
 class WaiveDialog(ModalScreen[bool]):
     """Waive an item: reason, approver (not the deployer), optional expiry."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(False)", "Cancel", id="waive.cancel",
-                        tooltip="Close without waiving")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "Cancel", id="waive.cancel",
+                        tooltip="Close without waiving (asks first when something was typed)")]
 
     def __init__(self, title: str, apply: WaiveApply) -> None:
         super().__init__(classes="dialog")
         self.item_title = title
         self.apply = apply
+        self.warned = False
+        """Esc was pressed once on a filled form: the next one discards it."""
+
+    def on_mount(self) -> None:
+        self.query_one("#reason", Input).focus()
+
+    def action_close(self) -> None:
+        """Close; what was typed is discarded only on a second Esc."""
+        if self.warned or not any(i.value.strip() for i in self.query(Input)):
+            self.dismiss(False)
+            return
+        self.warned = True
+        self.query_one("#waive-error", Static).update(
+            Text("Esc again discards what you typed; Enter in the last field waives"))
+
+    @on(Input.Submitted, "#reason")
+    @on(Input.Submitted, "#approver")
+    def _next_field(self, event: Input.Submitted) -> None:
+        # Enter moves on, so a reason typed fast never lands in the approver or submits half a form.
+        event.stop()
+        self.query_one("#approver" if event.input.id == "reason" else "#expires", Input).focus()
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
@@ -153,7 +174,7 @@ class WaiveDialog(ModalScreen[bool]):
                 yield Button("Cancel", id="cancel", action="screen.dismiss(False)")
 
     @on(Button.Pressed, "#ok")
-    @on(Input.Submitted)
+    @on(Input.Submitted, "#expires")
     def _submit(self) -> None:
         error = self.apply(self.query_one("#reason", Input).value,
                            self.query_one("#approver", Input).value,
@@ -162,3 +183,30 @@ class WaiveDialog(ModalScreen[bool]):
             self.query_one("#waive-error", Static).update(Text(error))
         else:
             self.dismiss(True)
+
+
+class FailNote(ModalScreen[str | None]):
+    """Ask why a manual item failed before it is marked failed (the note goes in its history)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", "Cancel",
+                                                     id="fail.cancel", tooltip="Do not mark it failed")]
+
+    def __init__(self, title: str) -> None:
+        super().__init__(classes="dialog")
+        self.item_title = title
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box"):
+            yield Label(Text(printable(f"Failed: {self.item_title}")), classes="dialog-title")
+            yield Input(placeholder="What is wrong (required)", id="fail-note")
+            yield Static(id="fail-error", classes="error")
+
+    def on_mount(self) -> None:
+        self.query_one("#fail-note", Input).focus()
+
+    @on(Input.Submitted, "#fail-note")
+    def _submit(self, event: Input.Submitted) -> None:
+        if not event.value.strip():
+            self.query_one("#fail-error", Static).update(Text("say what is wrong, or Esc"))
+            return
+        self.dismiss(event.value.strip())

@@ -10,6 +10,7 @@ from textual import getters, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Footer, Input, TextArea
 
@@ -19,7 +20,8 @@ from predeploy_tui.core.verdict import Verdict
 from predeploy_tui.core.vocab import ItemKind, Mode
 from predeploy_tui.engine.recorder import SessionSaver
 from predeploy_tui.tui.runs import RunControl
-from predeploy_tui.tui.screens.dialogs import WaiveDialog, parse_expiry
+from predeploy_tui.tui.screens.dialogs import FailNote, WaiveDialog, parse_expiry
+from predeploy_tui.tui.screens.output import OutputScreen
 from predeploy_tui.tui.state import Clock, OpenSession
 from predeploy_tui.tui.widgets.checklist_tree import FILTERS, ChecklistTree
 from predeploy_tui.tui.widgets.header import SessionHeader
@@ -41,6 +43,10 @@ class Desk(Protocol):
     @property
     def runs(self) -> RunControl:
         """The runs in progress and their output."""
+
+    @property
+    def stale_approvals(self) -> tuple[list[str], bool]:
+        """Roles whose sign-off is stale, and whether the decision is."""
 
     @property
     def saver(self) -> SessionSaver:
@@ -101,6 +107,8 @@ class MainScreen(Screen[None]):
         Binding("v", "filter", "Filter", id="view.filter",
                 tooltip="Show all / failing / pending / manual items"),
         Binding("slash", "search", "Search", id="view.search", tooltip="Find items by title"),
+        Binding("o", "output", "Output", id="item.output",
+                tooltip="The shown run's output full screen: scroll, search, wrap"),
         Binding("e", "note", "Note", id="item.note", show=False, tooltip="Edit the selected item's note"),
         Binding("t", "manual('done')", "Done", id="manual.done",
                 tooltip="Mark the manual item done"),
@@ -117,6 +125,8 @@ class MainScreen(Screen[None]):
     def __init__(self, desk: Desk) -> None:
         super().__init__()
         self.desk = desk
+        self.next_change: datetime | None = None
+        """When a status next changes by itself (a pass goes stale): the app redraws then."""
 
     def compose(self) -> ComposeResult:
         opened = self.desk.opened
@@ -150,26 +160,25 @@ class MainScreen(Screen[None]):
         now = desk.clock()
         opened = desk.opened
         done, total = desk.runs.progress
-        self.header.show(opened.session, now, desk.verdict(now), path=opened.path,
-                         saved=desk.saver.last_saved, mode=opened.mode, notice=opened.notice,
-                         run_done=done, run_total=total, save_error=desk.saver.error)
+        verdict = desk.verdict(now)
+        cut = opened.still_interrupted  # the notice goes once they ran again
+        notice = "; ".join(filter(None, [f"{len(cut)} check(s) were interrupted" if cut else "",
+                                         opened.notice]))
+        self.header.show(opened.session, now, verdict, path=opened.path,
+                         saved=desk.saver.last_saved, mode=opened.mode, notice=notice,
+                         run_done=done, run_total=total, save_error=desk.saver.error,
+                         stale=desk.stale_approvals, view=self.items_tree.view,
+                         person=opened.person)
         self.items_tree.refresh_labels(now)
+        self.next_change = opened.session.next_change(now)
         self.show_detail(full)
         self._bindings_for_item()
 
     def show_detail(self, full: bool = False) -> None:
-        """Redraw the detail of the item under the cursor, appending new output."""
+        """Redraw the detail of the item under the cursor, following a running check's output."""
         desk = self.desk
         key = self.items_tree.current_key
         running = key in desk.runs.running
-        text = None
-        if key is not None and (running or key in desk.runs.output):
-            buffer = desk.runs.output.get(key)
-            if buffer is not None:
-                text, _ = buffer.since(0 if full or key != self.detail.key else
-                                       self.detail.shown_chunks)
-                if key != self.detail.key or full:
-                    self.detail.shown_chunks = 0
         target = ""
         if key is not None and key in desk.opened.session.items:
             ready = desk.target_if_ready(key)
@@ -177,11 +186,10 @@ class MainScreen(Screen[None]):
                 self.call_after_refresh(self._target_later, key)
             else:
                 target = ready
-        self.detail.show(desk.opened.session, key, desk.clock(), target=target, running_output=text,
+        self.detail.show(desk.opened.session, key, desk.clock(), target=target,
+                         live=desk.runs.output.get(key) if key is not None else None,
                          can_run=desk.opened.can_run, can_edit=desk.opened.can_edit, running=running,
                          review=desk.opened.mode == Mode.REVIEW)
-        if key is not None and key in desk.runs.output:
-            self.detail.shown_chunks = desk.runs.output[key].count
 
     def _target_later(self, key: str) -> None:
         """Show the check line once the first screen is up (the engine is made here)."""
@@ -193,11 +201,12 @@ class MainScreen(Screen[None]):
         """Append output that arrived for the shown item (called on the UI's short timer)."""
         key = self.detail.key
         buffer = self.desk.runs.output.get(key) if key else None
-        if buffer is None or buffer.count == self.detail.shown_chunks:
+        if buffer is None:
             return
-        text, _ = buffer.since(self.detail.shown_chunks)
-        self.detail.shown_chunks = buffer.count
-        self.detail.append_output(text)
+        if buffer is not self.detail.shown_run and key in self.desk.runs.running:
+            self.show_detail()  # a new run began: the box switches to it before the next redraw
+        else:
+            self.detail.follow(buffer)
 
     def jump_to(self, key: str) -> None:
         """Select an item, showing every item first when the filter or search hides it."""
@@ -248,6 +257,13 @@ class MainScreen(Screen[None]):
             return state is not None and desk.opened.mode != Mode.READ_ONLY
         return True
 
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Show a toast once: a key held down must not queue the same toast for seconds."""
+        if any(shown.message == message for shown in self.app._notifications):
+            return
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
     # -- actions -------------------------------------------------------------------------------
 
     def action_run_item(self) -> None:
@@ -294,13 +310,18 @@ class MainScreen(Screen[None]):
         else:
             self.items_tree.select_key(key)
 
+    def action_output(self) -> None:
+        """Open the output of the run in the result line full screen."""
+        if self.detail.key is not None:
+            self.app.push_screen(OutputScreen(*self.detail.shown_output()))
+
     def action_filter(self) -> None:
         """Cycle the tree filter."""
         self.items_tree.view = FILTERS[(FILTERS.index(self.items_tree.view) + 1) % len(FILTERS)]
         self.items_tree.build(self.desk.clock())
         view = self.items_tree.view
         self.items_tree.border_title = None if view == "all" else f"showing: {view}"
-        self.notify(f"Showing {self.items_tree.view} items", timeout=2)
+        self.redraw()  # the header's status line names the filter: no toast queue on repeats
 
     def action_search(self) -> None:
         """Open the title search."""
@@ -339,9 +360,19 @@ class MainScreen(Screen[None]):
         key = self.items_tree.current_key
         if key is None or key not in self.desk.opened.session.items:
             return
+        if status == Status.FAIL:
+            def failed(note: str | None) -> None:
+                if note:
+                    self._tick(key, status, note)
+
+            self.app.push_screen(FailNote(self.desk.opened.session.items[key].title), failed)
+            return
+        self._tick(key, status)
+
+    def _tick(self, key: str, status: str, note: str = "") -> None:
         try:
             self.desk.opened.session.set_manual(key, Status(status), self.desk.opened.person,
-                                               self.desk.clock())
+                                               self.desk.clock(), note)
         except SessionRuleError as exc:
             self.notify(str(exc), severity="error")
             return

@@ -50,8 +50,11 @@ class SignoffScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss", "Back", id="signoff.back",
                         tooltip="Back to the checklist")]
 
-    def __init__(self, session: Session, person: str, sign: Sign, can_sign: bool) -> None:
+    def __init__(self, session: Session, person: str, sign: Sign, can_sign: bool,
+                 why_not: str = "") -> None:
         super().__init__()
+        self.why_not = why_not
+        """Why signing is not possible here, shown at the top when it is not."""
         self.session = session
         self.person = person
         self.sign = sign
@@ -60,6 +63,8 @@ class SignoffScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="signoffs"):
             yield Static(Text("Sign-offs", style="bold"), classes="form-title")
+            if not self.can_sign and self.why_not:
+                yield Static(Text(self.why_not, style="bold"), id="signoff-why")
             for role in self.session.signoff_roles:
                 rid = role.role
                 with Vertical(classes="signoff", id=f"role-{rid}"):

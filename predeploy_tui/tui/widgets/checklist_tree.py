@@ -59,6 +59,9 @@ def item_label(state: ItemState, status: Status) -> Text:
         text.append(" [action]", style="italic dim")
     if state.critical and not status.passed:
         text.append(" *", style="bold red")
+    other = state.reviewer_disagrees
+    if other is not None:
+        text.append(f" ≠ reviewer {other.glyph} {other.value}", style="bold reverse")
     return text
 
 
@@ -92,7 +95,7 @@ class ChecklistTree(Tree[str]):
         """Case-insensitive text the titles must contain ("" for all)."""
         self._item_nodes: dict[str, TreeNode[str]] = {}
         self._section_nodes: dict[str, TreeNode[str]] = {}
-        self._drawn: dict[str, Status] = {}
+        self._drawn: dict[str, tuple[Status, Status | None]] = {}
         self._section_drawn: dict[str, Text] = {}
 
     def build(self, now: datetime) -> None:
@@ -150,8 +153,9 @@ class ChecklistTree(Tree[str]):
         for state, status in self.session.effective(now):
             by_section.setdefault(state.section, []).append(status)
             node = self._item_nodes.get(state.key)
-            if node is not None and self._drawn.get(state.key) is not status:
-                self._drawn[state.key] = status
+            drawn = (status, state.reviewer_disagrees)
+            if node is not None and self._drawn.get(state.key) != drawn:
+                self._drawn[state.key] = drawn
                 self._relabel(node, item_label(state, status))
                 changed = True
         for sid, node in self._section_nodes.items():

@@ -32,10 +32,14 @@ class SessionHeader(Vertical):
 
     def show(self, session: Session, now: datetime, verdict: Verdict, *, path: Path | None,
              saved: datetime | None, mode: Mode, notice: str, run_done: int, run_total: int,
-             save_error: str = "") -> None:
-        """Redraw from the session; ``run_total`` > 0 shows a run's progress instead of the session's."""
+             save_error: str = "", stale: tuple[list[str], bool] = ([], False), view: str = "all",
+             person: str = "") -> None:
+        """Redraw from the session. The bar has one meaning: items settled of all items (a run's
+        own progress is the ``run_done``/``run_total`` figure beside the counts)."""
         env = session.variables.get("env", "")
         head = Text(f"[{mode}] ", style="reverse") if mode != Mode.EDIT else Text()
+        if person:
+            head.append(f"as {person}  ", style="dim")
         head.append(session.checklist_title, style="bold")
         head.append(f"  v{session.header.get('version') or '?'}")
         if env:
@@ -48,21 +52,27 @@ class SessionHeader(Vertical):
         update_static(self.query_one("#headline", Static), head, layout=False)
         counts = session.counts(now)
         bar = self.query_one("#progress", ProgressBar)
-        if run_total:
-            bar.update(total=run_total, progress=run_done)
-        else:
-            bar.update(total=max(1, len(session.items)),
-                       progress=sum(n for s, n in counts.items() if s.settled))
+        bar.update(total=max(1, len(session.items)),
+                   progress=sum(n for s, n in counts.items() if s.settled))
         line = Text()
+        if run_total:
+            line.append(f"running {run_done}/{run_total}  ", style="bold")
         for status in _COUNT_ORDER:
             if counts.get(status):
                 line.append(f"{status.glyph}{counts[status]} ", style=STATUS_STYLE[status])
         line.append(" suggested ")
         line.append(verdict.label, style=VERDICT_STYLE.get(verdict.status, "dim"))
         line.append(f" (risk: {verdict.risk})")
+        stale_roles, stale_decision = stale
+        if stale_roles:
+            line.append(f"  ◷ stale sign-off: {', '.join(stale_roles)}", style="bold yellow")
         if session.decision.status:
             line.append("  decided ")
             line.append(session.decision.status, style=VERDICT_STYLE.get(session.decision.status, ""))
+            if stale_decision:
+                line.append(" ◷ stale (changed since)", style="bold yellow")
+        if view != "all":
+            line.append(f"  view: {view}", style="bold")
         if path is not None:
             line.append(f"  {path.name}", style="dim")
             if save_error:

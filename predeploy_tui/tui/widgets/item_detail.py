@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on
@@ -18,6 +19,9 @@ from predeploy_tui.core.session import ItemState, Session
 from predeploy_tui.core.terminal import printable
 from predeploy_tui.core.vocab import ItemKind, Role
 from predeploy_tui.tui.look import duration_text, local_time, status_text, update_static
+
+if TYPE_CHECKING:
+    from predeploy_tui.tui.runs import OutputBuffer
 
 OUTPUT_LINES = 1000
 """Lines the output widget keeps; the full (capped) output is in the session."""
@@ -37,6 +41,12 @@ def tail_lines(text: str, count: int = OUTPUT_LINES) -> str:
 def result_text(result: CheckResult, label: str = "") -> Text:
     """One result: status, summary, duration, who and when."""
     text = Text(f"{label}" if label else "")
+    if result.cut_short:  # judged nothing: said in words, never shown as the item's error
+        text.append(f"{Status.ERROR.glyph} {result.summary.partition(':')[0]}", style="bold")
+        text.append(" (judged nothing)\n")
+        text.append(f"  {duration_text(result.duration)} · {result.by or '?'} · "
+                    f"{local_time(result.finished, with_date=True)}", style="dim")
+        return text
     text.append_text(status_text(result.status))
     text.append(f"  {printable(result.summary)}\n")
     who = f"{result.by} ({result.role})" if result.role != Role.DEPLOYER else result.by
@@ -92,6 +102,8 @@ class ItemDetail(VerticalScroll):
         """The note editor holds the reviewer's note."""
         self.shown_chunks = 0
         """How many output chunks of the running item the log already holds."""
+        self.shown_run: OutputBuffer | CheckResult | None = None
+        """Whose output the log holds: the live run's buffer or the result in the headline."""
 
     def compose(self) -> ComposeResult:
         yield Static(id="item-title")
@@ -112,9 +124,13 @@ class ItemDetail(VerticalScroll):
         yield TextArea(id="item-note", soft_wrap=True, show_line_numbers=False)
 
     def show(self, session: Session, key: str | None, now: datetime, *, target: str,
-             running_output: str | None, can_run: bool, can_edit: bool, running: bool,
+             live: OutputBuffer | None, can_run: bool, can_edit: bool, running: bool,
              review: bool) -> None:
-        """Show an item (or a section's summary when ``key`` is not an item)."""
+        """Show an item (or a section's summary when ``key`` is not an item).
+
+        The output box holds the output of exactly one run: the one running now (``live``),
+        else the one the result line names; another run's output is never appended to it.
+        """
         changed_item = key != self.key
         self.key = key if key in session.items else None
         self.review = review
@@ -143,8 +159,9 @@ class ItemDetail(VerticalScroll):
         check = self.query_one("#item-check", Static)
         update_static(check, Text(printable(target), style="") if target else "")
         _show(check, bool(target))
-        update_static(self.query_one("#item-result", Static), self._result(state, status))
-        update_static(self.query_one("#item-history", Static), self._history(state))
+        named = self._named_run(state)
+        update_static(self.query_one("#item-result", Static), self._result(state, status, named))
+        update_static(self.query_one("#item-history", Static), self._history(state, named))
         manual = state.kind == ItemKind.MANUAL
         _show(self.query_one("#run", Button), not manual and can_run and not running)
         _show(self.query_one("#cancel", Button), running)
@@ -152,16 +169,16 @@ class ItemDetail(VerticalScroll):
             _show(self.query_one(button, Button), manual and can_edit)
         _show(self.query_one("#waive", Button),
               can_edit and not status.passed and status is not Status.WAIVED)
+        source = live if running and live is not None else named
         log = self.query_one("#item-output", Log)
-        if changed_item or running_output is not None:
-            if changed_item:
-                log.clear()
-                self.shown_chunks = 0
-                if running_output is None and state.runs:
-                    _write(log, tail_lines(state.runs[-1].output))
-            if running_output:
-                _write(log, tail_lines(running_output) if changed_item else running_output)
-        _show(log, bool(state.runs) or running)
+        if changed_item or source is not self.shown_run:
+            log.clear()
+            self.shown_run, self.shown_chunks = source, 0
+            if isinstance(source, CheckResult):
+                _write(log, tail_lines(source.output))
+        if source is not None and not isinstance(source, CheckResult):
+            self.follow(source)
+        _show(log, source is not None)
         note = self.query_one("#item-note", TextArea)
         update_static(self.query_one("#note-label", Label), "Reviewer note" if review else "Note")
         wanted = state.review_note if review else state.note
@@ -170,12 +187,31 @@ class ItemDetail(VerticalScroll):
         if note.read_only != (not (review or can_edit)):
             note.read_only = not (review or can_edit)
 
-    def append_output(self, text: str) -> None:
-        """Add output of the shown, running item (already batched by the caller)."""
+    def follow(self, buffer: OutputBuffer) -> None:
+        """Add the live run's new output, when the box shows that run (batched by the caller)."""
+        if buffer is not self.shown_run or buffer.count == self.shown_chunks:
+            return
+        text, _ = buffer.since(self.shown_chunks)
+        self.shown_chunks = buffer.count
         if text:
             log = self.query_one("#item-output", Log)
             _write(log, tail_lines(text))
             _show(log, True)
+
+    def shown_output(self) -> tuple[str, str]:
+        """Which run the output box holds, in words, and its whole text (for the full view)."""
+        run = self.shown_run
+        if isinstance(run, CheckResult):
+            return f"{self.key}: output of the run at {local_time(run.finished, True)}", run.output
+        if run is not None:
+            return f"{self.key}: output so far of the run in progress", run.since(0)[0]
+        return f"{self.key}: no run yet", ""
+
+    def _named_run(self, state: ItemState) -> CheckResult | None:
+        """The run the result line names: in review, the reviewer's latest re-run if any."""
+        if self.review and state.reviewer_runs:
+            return state.reviewer_runs[-1]
+        return state.result
 
     def _meta(self, session: Session, state: ItemState, status: Status, now: datetime) -> Text:
         text = status_text(status)
@@ -203,19 +239,28 @@ class ItemDetail(VerticalScroll):
                         + ")", style="blue")
         return text
 
-    def _result(self, state: ItemState, status: Status) -> Text:
-        result = state.result
+    def _result(self, state: ItemState, status: Status, named: CheckResult | None) -> Text:
         if status is Status.RUNNING:
             return Text(f"running since {local_time(state.at)} ({state.by})", style="cyan")
-        if result is None:
+        if named is None:
             if state.by and state.at is not None and status.settled:
                 return Text(f"{status.value} by {state.by} at {local_time(state.at, True)}")
+            last = state.last_run
+            if last is not None and last.cut_short:
+                return Text(f"not judged yet: the last run was {last.summary.partition(':')[0]}",
+                            style="dim")
             return Text("not run yet" if state.kind != ItemKind.MANUAL else "not ticked yet", style="dim")
-        return result_text(result)
+        if named.role == Role.REVIEWER:
+            text = result_text(named, label="your re-run: ")
+            if state.result is not None:
+                text.append("\n")
+                text.append_text(result_text(state.result, label="deployer: "))
+            return text
+        return result_text(named)
 
-    def _history(self, state: ItemState) -> Text:
+    def _history(self, state: ItemState, named: CheckResult | None) -> Text:
         text = Text()
-        earlier = [r for r in state.runs if r is not state.result]
+        earlier = [r for r in state.runs if r is not named and r is not state.result]
         if earlier:
             text.append("Runs\n", style="bold")
             for run in reversed(earlier[-8:]):

@@ -1,0 +1,89 @@
+"""Pilot tests: dialogs take fast typing field by field, ask before discarding, ask why it failed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from predeploy_tui.core.results import Status
+from predeploy_tui.tui.screens.dialogs import FailNote, WaiveDialog
+from predeploy_tui.tui.screens.main import MainScreen
+
+from .conftest import AppFactory, saved, settle
+
+pytestmark = pytest.mark.tui
+
+
+async def test_waive_typed_fast_lands_reason_then_approver(session_file: Path,
+                                                           open_app: AppFactory) -> None:
+    app = open_app(session_file)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.screen.items_tree.select_key("infra.broken")
+        await pilot.pause()
+        await pilot.press("w", *"flaky", "enter", *"Olga", "enter", "enter")
+        await settle(pilot, app)
+        state = saved(session_file).items["infra.broken"]
+        assert state.status is Status.WAIVED
+        assert state.waiver is not None
+        assert (state.waiver.reason, state.waiver.approver) == ("flaky", "Olga")
+
+
+async def test_esc_on_a_filled_waiver_asks_before_discarding(session_file: Path,
+                                                             open_app: AppFactory) -> None:
+    app = open_app(session_file)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.screen.items_tree.select_key("infra.broken")
+        await pilot.pause()
+        await pilot.press("w", *"a long reason", "escape")
+        await pilot.pause()
+        assert isinstance(app.screen, WaiveDialog)
+        assert "Esc again discards" in str(app.screen.query_one("#waive-error").render())
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)
+
+
+async def test_fail_asks_for_a_note(session_file: Path, open_app: AppFactory) -> None:
+    app = open_app(session_file)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.screen.items_tree.select_key("release.notes")
+        await pilot.pause()
+        await pilot.press("x")
+        await pilot.pause()
+        assert isinstance(app.screen, FailNote)
+        await pilot.press("enter")  # nothing said: refused
+        assert isinstance(app.screen, FailNote)
+        await pilot.press(*"notes q missing", "enter")
+        await settle(pilot, app)
+        state = saved(session_file).items["release.notes"]
+        assert state.status is Status.FAIL
+        assert state.history[-1].note == "notes q missing"
+
+
+async def test_the_review_sign_off_screen_says_why_it_is_read_only(session_file: Path,
+                                                                   open_app: AppFactory) -> None:
+    from predeploy_tui.tui.screens.signoff import SignoffScreen
+
+    app = open_app(session_file, review=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("s")
+        await pilot.pause()
+        assert isinstance(app.screen, SignoffScreen)
+        assert "Review mode: sign-offs are the deployer's record" in str(
+            app.screen.query_one("#signoff-why").render())
+
+
+async def test_a_repeated_key_shows_its_toast_once(session_file: Path,
+                                                   open_app: AppFactory) -> None:
+    app = open_app(session_file)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("f", "f", "f", "f", "f")  # nothing failed: "No failed items" each time
+        await pilot.pause()
+        messages = [n.message for n in app._notifications]
+        assert messages.count("No failed items") == 1, messages
