@@ -152,7 +152,7 @@ def _duration_text(value: float) -> str | float:
     """A duration as the checklist wrote it when known, else in the largest whole unit."""
     if isinstance(value, Seconds):
         return value.text
-    if value.is_integer():
+    if float(value).is_integer():  # a whole number of seconds, int or float
         whole = int(value)
         for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
             if whole and whole % size == 0:
