@@ -50,6 +50,8 @@ UNSEALED = ("[session] updated (when the file was last saved)",
             "the reviewer's work: review_note of an item, runs with role = \"reviewer\", "
             "[decision] reviewed_by, reviewed_at, review_notes",
             "duration of a run (derived from started and finished when read)",
+            "partial_output of an item while its check runs (the run's record, when it ends, is "
+            "sealed)",
             "TOML comments and formatting")
 """What ``verify`` does not cover, in words (also in the README's session-file section)."""
 

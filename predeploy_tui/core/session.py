@@ -41,6 +41,11 @@ class SessionRuleError(ValueError):
     """A change the session's rules do not allow (a waiver without reason, an unknown item...)."""
 
 
+
+PARTIAL_KEEP = 8_000
+"""Characters of a running check's output kept in the session as it streams (its tail): enough to
+see how far a killed run got, little enough that 200 streaming checks do not bloat each save."""
+
 @dataclass
 class ItemState:
     """Everything recorded about one item, self-contained for a reviewer without the checklist."""
@@ -83,6 +88,9 @@ class ItemState:
     """The checklist no longer has this item (drift): kept with everything recorded about it."""
     description: str = ""
     """The checklist's instructions for the item (markdown), as they were when the session began."""
+    partial_output: str = ""
+    """The tail of what a running check printed so far (redacted), saved as it streams: a run cut
+    short by a kill keeps it as its evidence of how far it got. Empty when nothing runs."""
 
     def changes_by_itself_at(self) -> datetime | None:
         """When the effective status changes with no one acting: a pass goes stale or a waiver
@@ -301,12 +309,14 @@ class Session:
             self._touch(now)
             return
         if result.cut_short:
+            state.partial_output = ""
             state.restore_result()
             self._touch(now)
             return
         state.status = result.status
         state.by = result.by
         state.at = result.finished or now
+        state.partial_output = ""
         if state.status is not Status.WAIVED:
             state.waiver = None
         self._touch(now)
@@ -317,7 +327,19 @@ class Session:
         state.status = Status.RUNNING
         state.by = by
         state.at = now
+        state.partial_output = ""
         self._touch(now)
+
+    def note_output(self, key: str, text: str, now: datetime) -> bool:
+        """Keep the tail of a running check's output (redacted text, as shown), at most
+        :data:`PARTIAL_KEEP` characters; False when the item is not running (nothing kept)."""
+        state = self.item(key)
+        if state.status is not Status.RUNNING or not text:
+            return False
+        kept = state.partial_output + text
+        state.partial_output = kept[-PARTIAL_KEEP:]
+        self._touch(now)
+        return True
 
     def interrupt_running(self, now: datetime) -> list[str]:
         """Record every ``running`` item's run as interrupted (on reopen) and put back the result
@@ -328,8 +350,9 @@ class Session:
             if state.status is Status.RUNNING:
                 started = state.at
                 finished = max(last_saved, started) if started is not None else last_saved
-                state.runs.append(CheckResult(Status.ERROR, INTERRUPTED, started=started,
-                                              finished=finished, by=state.by))
+                state.runs.append(CheckResult(Status.ERROR, INTERRUPTED, output=state.partial_output,
+                                              started=started, finished=finished, by=state.by))
+                state.partial_output = ""
                 state.restore_result()
                 keys.append(state.key)
         if keys:

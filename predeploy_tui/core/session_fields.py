@@ -188,6 +188,7 @@ ITEM = Table(
         Field("note", str, "", omit_empty=True),
         Field("review_note", str, "", omit_empty=True),
         Field("removed", bool, False, omit_empty=True),
+        Field("partial_output", str, "", omit_empty=True),
     ),
     nested={"check": dict, "runs": list, "history": list},
 )

@@ -25,7 +25,7 @@ from predeploy_tui.core import store
 from predeploy_tui.core.results import CheckResult, Status
 from predeploy_tui.core.session import Session, SessionRuleError
 from predeploy_tui.core.vocab import Role
-from predeploy_tui.engine.base import ItemFinished, ItemStarted, RunEvent
+from predeploy_tui.engine.base import ItemFinished, ItemStarted, OutputChunk, RunEvent
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,8 @@ class SessionRecorder:
         """Record a started or finished item; other events are not the session's business."""
         if isinstance(event, ItemStarted):
             self.started(event.key)
+        elif isinstance(event, OutputChunk):
+            self.output(event.key, event.text)
         elif isinstance(event, ItemFinished):
             self.record(event.key, event.result)
 
@@ -70,6 +72,16 @@ class SessionRecorder:
         if state.status is Status.RUNNING:
             return False
         self.session.mark_running(key, self._by, self._clock())
+        self._changed()
+        return True
+
+    def output(self, key: str, text: str) -> bool:
+        """Keep the tail of a running item's output (already redacted) so a kill leaves evidence of
+        how far it got; a reviewer's re-run keeps nothing here."""
+        if self._role == Role.REVIEWER or key not in self.session.items:
+            return False
+        if not self.session.note_output(key, text, self._clock()):
+            return False
         self._changed()
         return True
 

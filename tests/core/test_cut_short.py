@@ -62,3 +62,27 @@ def test_a_kill_keeps_the_earlier_result_and_measures_to_the_last_saved_change()
     assert interrupted.summary.startswith("interrupted")
     assert interrupted.duration == 7  # to the last saved change, not to the reopen
     assert session.interrupt_running(LATER) == []
+
+
+def test_a_killed_run_keeps_the_tail_of_what_it_printed_as_it_streamed() -> None:
+    from predeploy_tui.core import store
+    from predeploy_tui.core.session import PARTIAL_KEEP
+
+    # Given a check that printed as it ran, saved as it streamed, when the process was killed,
+    session = all_green(tiny_session())
+    session.mark_running("code.coverage", "Dana Deployer", LATER)
+    for i in range(2000):
+        assert session.note_output("code.coverage", f"step {i}\n", LATER + timedelta(seconds=i))
+    reopened = store.loads(store.dumps(session), "s.toml")
+    # then the reopened session records the interrupted run with the tail it had printed,
+    # measured to the last output it saved, and the earlier pass stands.
+    assert reopened.interrupt_running(LATER + timedelta(hours=5)) == ["code.coverage"]
+    state = reopened.items["code.coverage"]
+    run = state.runs[-1]
+    assert run.output.endswith("step 1999\n")
+    assert len(run.output) <= PARTIAL_KEEP
+    assert run.finished == LATER + timedelta(seconds=1999)
+    assert state.status is Status.PASS
+    assert state.partial_output == ""
+    # Output of an item that is not running is no evidence of anything: not kept.
+    assert not reopened.note_output("code.tests", "stray\n", LATER)

@@ -150,7 +150,8 @@ sections:
 
 def test_killed_headless_run_keeps_finished_results(tmp_path: Path) -> None:
     checklist = tmp_path / "k.yaml"
-    checklist.write_text(SLOW.replace("'sleep 30'", f"'echo $$ > {tmp_path}/slow.pid; exec sleep 30'"))
+    checklist.write_text(SLOW.replace(
+        "'sleep 30'", f"'echo $$ > {tmp_path}/slow.pid; echo migrated 3 of 7 tables; exec sleep 30'"))
     session_path = tmp_path / "k.toml"
     proc = subprocess.Popen([*PREDEPLOY, "run", str(checklist), "--headless", "--session",
                              str(session_path)], env=_env(tmp_path), stdout=subprocess.PIPE,
@@ -164,6 +165,11 @@ def test_killed_headless_run_keeps_finished_results(tmp_path: Path) -> None:
                 break
         else:
             pytest.fail("the quick result was never printed")
+        # The running check's output reaches the file as it streams (the autosave's next turn).
+        while "migrated 3 of 7" not in session_path.read_text(encoding="utf-8"):
+            if time.monotonic() > deadline:
+                pytest.fail("the running check's output never reached the session file")
+            time.sleep(0.05)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(10)
     finally:
@@ -177,6 +183,9 @@ def test_killed_headless_run_keeps_finished_results(tmp_path: Path) -> None:
     session = store.load(session_path)
     assert session.items["s.quick"].status is Status.PASS
     assert session.items["s.slow"].status is Status.RUNNING  # visibly interrupted, not lost
+    # Reopened, the interrupted run keeps what the check had printed before the kill.
+    assert session.interrupt_running(datetime.now(UTC)) == ["s.slow"]
+    assert "migrated 3 of 7 tables" in session.items["s.slow"].runs[-1].output
 
 
 def test_rerun_of_a_session_and_refusals(tmp_path: Path) -> None:
