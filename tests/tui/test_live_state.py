@@ -97,6 +97,13 @@ async def test_the_header_marks_stale_approvals_the_filter_and_who_is_acting(
         standing = str(app.screen.query_one("#standing").render())
         assert "stale sign-off: engineering" in standing
         assert "decided NO GO ◷ stale" in standing
+        # and the tree marks them too, beside the items, by glyph and words (not colour alone)
+        approvals = {str(n.data): n.label.plain for n in  # type: ignore[attr-defined]
+                     app.screen.items_tree.root.children[-1].children}
+        assert approvals["signoff:engineering"] == \
+            "◷ STALE: Engineering lead approval (Ed), changed since signed"
+        assert approvals["decision"] == "◷ STALE: decision NO GO, changed since made"
+        assert approvals["signoff:product"].startswith("○ not signed: ")
         headline = str(app.screen.query_one("#headline").render())
         assert "[review] as Rui" in headline  # decided: review mode, as the session's reviewer
         assert "review mode: the session is decided" in headline

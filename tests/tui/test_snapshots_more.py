@@ -111,3 +111,20 @@ def test_no_color_plan(snap_compare: Any, session_file: Path, open_app: AppFacto
         await _still(pilot)
 
     assert snap_compare(open_app(session_file), terminal_size=size, run_before=ticked)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_description_in_the_detail_pane(snap_compare: Any, tmp_path: Path, clock: Clock,
+                                        open_app: AppFactory, size: tuple[int, int]) -> None:
+    from .conftest import SMALL, make_session
+
+    checklist = tmp_path / "small.yaml"
+    checklist.write_text(SMALL.read_text(encoding="utf-8").replace(
+        "            title: Echo says ok\n",
+        "            title: Echo says ok\n"
+        "            description: |\n"
+        "              Run it from the **bastion**, not a laptop; expect `ok` back.\n\n"
+        "              - if it says anything else, page the on-call\n"
+        "              - a timeout means the bastion lost its route\n"), encoding="utf-8")
+    path, _ = make_session(tmp_path, clock, checklist=checklist)
+    assert snap_compare(open_app(path), terminal_size=size, run_before=_still)

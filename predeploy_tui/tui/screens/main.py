@@ -169,6 +169,7 @@ class MainScreen(Screen[None]):
                          run_done=done, run_total=total, save_error=desk.saver.error,
                          stale=desk.stale_approvals, view=self.items_tree.view,
                          person=opened.person)
+        self.items_tree.stale = desk.stale_approvals
         self.items_tree.refresh_labels(now)
         self.next_change = opened.session.next_change(now)
         self.show_detail(full)

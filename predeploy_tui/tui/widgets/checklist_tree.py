@@ -51,6 +51,36 @@ def section_label(title: str, statuses: list[Status]) -> Text:
     return text
 
 
+def approval_labels(session: Session, stale_roles: list[str], stale_decision: bool) \
+        -> list[tuple[str, Text]]:
+    """``(node key, label)`` for each sign-off role and the decision: signed, stale or missing.
+
+    The same staleness the header shows (the app computes it once per change of the session).
+    """
+    out: list[tuple[str, Text]] = []
+    for role in session.signoff_roles:
+        signed = session.signoff(role.role)
+        title = printable(role.title or role.role)
+        if signed is None:
+            text = Text(f"○ not signed: {title}" + ("" if role.required else " (optional)"),
+                        style="dim")
+        elif role.role in stale_roles:
+            text = Text(f"◷ STALE: {title} ({printable(signed.name)}), changed since signed",
+                        style="bold yellow")
+        else:
+            text = Text(f"✔ {title} ({printable(signed.name)})")
+        out.append((f"signoff:{role.role}", text))
+    decision = session.decision
+    if not decision.status:
+        out.append(("decision", Text("○ no decision yet", style="dim")))
+    elif stale_decision:
+        out.append(("decision", Text(f"◷ STALE: decision {decision.status}, changed since made",
+                                     style="bold yellow")))
+    else:
+        out.append(("decision", Text(f"✔ decision {decision.status}")))
+    return out
+
+
 def item_label(state: ItemState, status: Status) -> Text:
     """Glyph and title, coloured by status; actions and critical items are marked."""
     text = Text(f"{status.glyph} ", style=STATUS_STYLE[status])
@@ -97,6 +127,10 @@ class ChecklistTree(Tree[str]):
         self._section_nodes: dict[str, TreeNode[str]] = {}
         self._drawn: dict[str, tuple[Status, Status | None]] = {}
         self._section_drawn: dict[str, Text] = {}
+        self.stale: tuple[list[str], bool] = ([], False)
+        """Stale sign-off roles and whether the decision is stale (set by the screen)."""
+        self._approval_nodes: dict[str, TreeNode[str]] = {}
+        self._approvals_drawn: dict[str, str] = {}
 
     def build(self, now: datetime) -> None:
         """(Re)build the tree under the current filter and search, keeping the cursor's item."""
@@ -138,6 +172,13 @@ class ChecklistTree(Tree[str]):
             self._item_nodes[state.key] = node
         for node in self._item_nodes.values():
             node.allow_expand = bool(node.children)
+        # Sign-offs and the decision close the tree, so a stale one is seen beside the items.
+        self._approval_nodes.clear()
+        self._approvals_drawn.clear()
+        approvals = self.root.add(Text("Sign-offs and decision", style="italic"), data="approvals",
+                                  expand=True)
+        for key, label in approval_labels(self.session, *self.stale):
+            self._approval_nodes[key] = approvals.add_leaf(label, data=key)
         self.refresh_labels(now)
         if keep and keep in self._item_nodes:
             self.call_after_refresh(self.select_key, keep)
@@ -162,6 +203,12 @@ class ChecklistTree(Tree[str]):
             label = section_label(self.section_titles.get(sid, sid), by_section.get(sid, []))
             if self._section_drawn.get(sid) != label:
                 self._section_drawn[sid] = label
+                self._relabel(node, label)
+                changed = True
+        for key, label in approval_labels(self.session, *self.stale):
+            node = self._approval_nodes.get(key)
+            if node is not None and self._approvals_drawn.get(key) != label.plain:
+                self._approvals_drawn[key] = label.plain
                 self._relabel(node, label)
                 changed = True
         if changed:
