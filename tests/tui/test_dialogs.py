@@ -87,3 +87,30 @@ async def test_a_repeated_key_shows_its_toast_once(session_file: Path,
         await pilot.pause()
         messages = [n.message for n in app._notifications]
         assert messages.count("No failed items") == 1, messages
+
+
+@pytest.mark.parametrize(("key", "screen_name", "field"), [
+    ("d", "DecisionScreen", "#notes"), ("s", "SignoffScreen", "#comment-engineering")])
+async def test_esc_on_a_filled_decision_or_sign_off_form_asks_before_discarding(
+        session_file: Path, open_app: AppFactory, key: str, screen_name: str, field: str) -> None:
+    app = open_app(session_file)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        # An empty form closes on one Esc
+        await pilot.press(key)
+        await pilot.pause()
+        assert type(app.screen).__name__ == screen_name
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)
+        # A form holding typed text warns on the first Esc and closes on the second
+        await pilot.press(key)
+        await pilot.pause()
+        app.screen.query_one(field).focus()
+        await pilot.press(*"rollback plan checked")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert type(app.screen).__name__ == screen_name
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)

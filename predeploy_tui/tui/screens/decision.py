@@ -28,6 +28,7 @@ from predeploy_tui.core.session import Decision
 from predeploy_tui.core.verdict import Verdict
 from predeploy_tui.core.vocab import VerdictStatus
 from predeploy_tui.tui.look import VERDICT_STYLE, local_time
+from predeploy_tui.tui.screens.dialogs import DISCARD_WARNING, DiscardGuard
 from predeploy_tui.tui.widgets.marks import MarkedRadioButton
 
 CHOICES = tuple(VerdictStatus)
@@ -69,7 +70,8 @@ class DecisionScreen(Screen[str | None]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "dismiss", "Back", id="decision.back", tooltip="Back to the checklist"),
+        Binding("escape", "back", "Back", id="decision.back",
+                tooltip="Back to the checklist (asks first when something was typed)"),
         Binding("ctrl+s", "record", "Record", id="decision.record",
                 tooltip="Record the decision (or the review)"),
     ]
@@ -84,6 +86,7 @@ class DecisionScreen(Screen[str | None]):
         self.review = review
         self.decide = decide
         self.record_review = record_review
+        self.guard = DiscardGuard()
 
     def compose(self) -> ComposeResult:
         v, d = self.verdict, self.decision
@@ -175,3 +178,20 @@ class DecisionScreen(Screen[str | None]):
     async def action_dismiss(self, result: str | None = None) -> None:
         """Back to the checklist."""
         self.dismiss(result)
+
+    def _typed(self) -> bool:
+        """Whether the form holds text that recording would keep and Esc would lose."""
+        d = self.decision
+        if self.review:
+            return self.query_one("#review-notes", TextArea).text != d.review_notes
+        if not self.can_decide:
+            return False
+        return (self.query_one("#notes", TextArea).text != d.notes
+                or self.query_one("#justification", Input).value != d.justification)
+
+    def action_back(self) -> None:
+        """Back to the checklist; what was typed is discarded only on a second Esc."""
+        if self.guard.may_close(self._typed()):
+            self.dismiss(None)
+            return
+        self.query_one("#decision-error", Static).update(Text(f"{DISCARD_WARNING}; ctrl+s records"))

@@ -130,6 +130,25 @@ WaiveApply = Callable[[str, str, str], str | None]
 """Records a waiver (reason, approver, expiry text) and returns why it was refused, or None."""
 
 
+DISCARD_WARNING = "Esc again discards what you typed"
+"""Said when Esc is pressed on a form holding something typed."""
+
+
+class DiscardGuard:
+    """Esc on a form that holds something typed warns once; the second Esc discards it."""
+
+    def __init__(self) -> None:
+        self.warned = False
+        """Esc was pressed once on a filled form: the next one discards it."""
+
+    def may_close(self, typed: bool) -> bool:
+        """Whether Esc closes the form now (nothing typed, or the warning was given)."""
+        if self.warned or not typed:
+            return True
+        self.warned = True
+        return False
+
+
 class WaiveDialog(ModalScreen[bool]):
     """Waive an item: reason, approver (not the deployer), optional expiry."""
 
@@ -140,20 +159,18 @@ class WaiveDialog(ModalScreen[bool]):
         super().__init__(classes="dialog")
         self.item_title = title
         self.apply = apply
-        self.warned = False
-        """Esc was pressed once on a filled form: the next one discards it."""
+        self.guard = DiscardGuard()
 
     def on_mount(self) -> None:
         self.query_one("#reason", Input).focus()
 
     def action_close(self) -> None:
         """Close; what was typed is discarded only on a second Esc."""
-        if self.warned or not any(i.value.strip() for i in self.query(Input)):
+        if self.guard.may_close(any(i.value.strip() for i in self.query(Input))):
             self.dismiss(False)
             return
-        self.warned = True
         self.query_one("#waive-error", Static).update(
-            Text("Esc again discards what you typed; Enter in the last field waives"))
+            Text(f"{DISCARD_WARNING}; Enter in the last field waives"))
 
     @on(Input.Submitted, "#reason")
     @on(Input.Submitted, "#approver")

@@ -17,6 +17,7 @@ from predeploy_tui.core import integrity
 from predeploy_tui.core.checklist import SignoffRole
 from predeploy_tui.core.session import Session
 from predeploy_tui.tui.look import local_time
+from predeploy_tui.tui.screens.dialogs import DISCARD_WARNING, DiscardGuard
 
 Sign = Callable[[str, str, str], str | None]
 """Records a sign-off (role, name, comment) and returns why it was refused, or None."""
@@ -47,8 +48,8 @@ def role_status(session: Session, role: SignoffRole, stale: list[str]) -> Text:
 class SignoffScreen(Screen[None]):
     """Every sign-off role, with its state and a way to sign."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss", "Back", id="signoff.back",
-                        tooltip="Back to the checklist")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "back", "Back", id="signoff.back",
+                        tooltip="Back to the checklist (asks first when something was typed)")]
 
     def __init__(self, session: Session, person: str, sign: Sign, can_sign: bool,
                  why_not: str = "") -> None:
@@ -59,6 +60,7 @@ class SignoffScreen(Screen[None]):
         self.person = person
         self.sign = sign
         self.can_sign = can_sign
+        self.guard = DiscardGuard()
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="signoffs"):
@@ -105,3 +107,13 @@ class SignoffScreen(Screen[None]):
     async def action_dismiss(self, result: None = None) -> None:
         """Back to the checklist."""
         self.dismiss(result)
+
+    def action_back(self) -> None:
+        """Back to the checklist; a comment or name typed and not signed goes only on a second Esc."""
+        typed = self.can_sign and any(
+            i.value.strip() if (i.id or "").startswith("comment-") else i.value != self.person
+            for i in self.query(".signoff Input").results(Input))
+        if self.guard.may_close(typed):
+            self.dismiss(None)
+            return
+        self.notify(DISCARD_WARNING, severity="warning")
