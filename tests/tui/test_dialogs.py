@@ -10,7 +10,7 @@ from predeploy_tui.core.results import Status
 from predeploy_tui.tui.screens.dialogs import FailNote, WaiveDialog
 from predeploy_tui.tui.screens.main import MainScreen
 
-from .conftest import AppFactory, saved, settle
+from .conftest import AppFactory, Clock, RecordingApp, saved, settle
 
 pytestmark = pytest.mark.tui
 
@@ -114,3 +114,32 @@ async def test_esc_on_a_filled_decision_or_sign_off_form_asks_before_discarding(
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, MainScreen)
+
+
+async def test_esc_on_a_filled_new_session_form_asks_before_leaving(tmp_path: Path,
+                                                                    clock: Clock) -> None:
+    from predeploy_tui import paths
+    from predeploy_tui.core.checklist import load_checklist
+    from predeploy_tui.tui.app import NewSessionRequest
+    from predeploy_tui.tui.launch import session_maker
+    from predeploy_tui.tui.screens.new_session import NewSessionScreen
+
+    checklist = load_checklist(paths.demo_checklist())
+    request = NewSessionRequest(checklist, session_maker(checklist, paths.demo_checklist(),
+                                                         session_path=None, clock=clock),
+                                deployer="Dana", variables={"demo_url": "http://127.0.0.1:9/h"})
+    app = RecordingApp(new=request, clock=clock)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, NewSessionScreen)
+        form.query_one("#reviewer").focus()
+        await pilot.press(*"Rui")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is form  # warned, still there with what was typed
+        assert app.is_running
+        await pilot.press("escape")
+        await pilot.pause()
+    assert app.return_code in (0, None)
+    assert not (tmp_path / "sessions").exists() or not any((tmp_path / "sessions").iterdir())

@@ -16,6 +16,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Select, Static, Switch
 
 from predeploy_tui.core.checklist import Checklist, Variable
+from predeploy_tui.tui.screens.dialogs import DISCARD_WARNING, DiscardGuard
 from predeploy_tui.tui.state import OpenSession
 
 
@@ -79,7 +80,8 @@ class NewSessionScreen(Screen[NewSessionAnswers]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "start", "Start session", id="new.start",
                 tooltip="Check the answers and start the session"),
-        Binding("escape", "app.quit", "Quit", id="new.quit", tooltip="Leave without a session"),
+        Binding("escape", "leave", "Quit", id="new.quit",
+                tooltip="Leave without a session (asks first when something was typed)"),
     ]
 
     def __init__(self, checklist: Checklist, today: date, deployer: str, reviewer: str = "",
@@ -91,6 +93,9 @@ class NewSessionScreen(Screen[NewSessionAnswers]):
         self.reviewer = reviewer
         self.given = dict(variables or {})
         self.major = major
+        self.guard = DiscardGuard()
+        self._filled: dict[str, str] = {}
+        """Each field as the form opened with it: what the person typed is what differs."""
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="form"):
@@ -109,6 +114,17 @@ class NewSessionScreen(Screen[NewSessionAnswers]):
             yield Button("Start session (ctrl+s)", id="start", variant="success",
                          action="screen.start")
         yield Footer()
+
+    def on_mount(self) -> None:
+        self._filled = {i.id or "": i.value for i in self.query(Input)}
+
+    async def action_leave(self) -> None:
+        """Leave without a session; answers typed are discarded only on a second Esc."""
+        typed = any(i.value != self._filled.get(i.id or "", "") for i in self.query(Input))
+        if self.guard.may_close(typed):
+            await self.app.run_action("quit")
+            return
+        self.notify(f"{DISCARD_WARNING} and leaves without a session", severity="warning")
 
     def _input(self, var: Variable) -> Input | Select[str]:
         value = self.given.get(var.name, var.default or "")

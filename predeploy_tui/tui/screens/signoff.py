@@ -110,10 +110,18 @@ class SignoffScreen(Screen[None]):
 
     def action_back(self) -> None:
         """Back to the checklist; a comment or name typed and not signed goes only on a second Esc."""
-        typed = self.can_sign and any(
-            i.value.strip() if (i.id or "").startswith("comment-") else i.value != self.person
-            for i in self.query(".signoff Input").results(Input))
+        typed = self.can_sign and any(self._unsigned(role.role)
+                                      for role in self.session.signoff_roles)
         if self.guard.may_close(typed):
             self.dismiss(None)
             return
         self.notify(DISCARD_WARNING, severity="warning")
+
+    def _unsigned(self, rid: str) -> bool:
+        """Whether the role's name or comment holds text that no sign-off recorded."""
+        signed = self.session.signoff(rid)
+        name = self.query_one(f"#name-{rid}", Input).value
+        comment = self.query_one(f"#comment-{rid}", Input).value
+        if signed is not None:
+            return comment.strip() != signed.comment.strip() or name.strip() != signed.name
+        return bool(comment.strip()) or name != self.person
