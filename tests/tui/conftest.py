@@ -167,3 +167,16 @@ async def saved_and_drawn(pilot: Pilot[Any], app: RecordingApp) -> None:
     if isinstance(app.screen, MainScreen):
         app.screen.redraw()
         await pilot.pause()
+
+
+def demo_form_app(clock: Clock) -> RecordingApp:
+    """The app as ``predeploy demo`` starts it: the new-session form of the demo checklist."""
+    from predeploy_tui import paths
+    from predeploy_tui.tui.app import NewSessionRequest
+    from predeploy_tui.tui.launch import session_maker
+
+    checklist = load_checklist(paths.demo_checklist())
+    request = NewSessionRequest(checklist, session_maker(checklist, paths.demo_checklist(),
+                                                         session_path=None, clock=clock),
+                                deployer="Dana", variables={"demo_url": "http://127.0.0.1:9/h"})
+    return RecordingApp(new=request, clock=clock)

@@ -10,7 +10,7 @@ from predeploy_tui.core.results import Status
 from predeploy_tui.tui.screens.dialogs import FailNote, WaiveDialog
 from predeploy_tui.tui.screens.main import MainScreen
 
-from .conftest import AppFactory, Clock, RecordingApp, saved, settle
+from .conftest import AppFactory, Clock, demo_form_app, saved, settle
 
 pytestmark = pytest.mark.tui
 
@@ -118,17 +118,9 @@ async def test_esc_on_a_filled_decision_or_sign_off_form_asks_before_discarding(
 
 async def test_esc_on_a_filled_new_session_form_asks_before_leaving(tmp_path: Path,
                                                                     clock: Clock) -> None:
-    from predeploy_tui import paths
-    from predeploy_tui.core.checklist import load_checklist
-    from predeploy_tui.tui.app import NewSessionRequest
-    from predeploy_tui.tui.launch import session_maker
     from predeploy_tui.tui.screens.new_session import NewSessionScreen
 
-    checklist = load_checklist(paths.demo_checklist())
-    request = NewSessionRequest(checklist, session_maker(checklist, paths.demo_checklist(),
-                                                         session_path=None, clock=clock),
-                                deployer="Dana", variables={"demo_url": "http://127.0.0.1:9/h"})
-    app = RecordingApp(new=request, clock=clock)
+    app = demo_form_app(clock)
     async with app.run_test(size=(100, 40)) as pilot:
         await pilot.pause()
         form = app.screen

@@ -18,17 +18,13 @@ from predeploy_tui.tui.screens.main import MainScreen
 from predeploy_tui.tui.screens.new_session import NewSessionScreen
 from predeploy_tui.tui.state import Mode
 
-from .conftest import AppFactory, Clock, RecordingApp, saved, settle
+from .conftest import AppFactory, Clock, RecordingApp, demo_form_app, saved, settle
 
 pytestmark = pytest.mark.tui
 
 
 async def test_new_demo_session_from_the_form(tmp_path: Path, clock: Clock) -> None:
-    checklist = load_checklist(paths.demo_checklist())
-    request = NewSessionRequest(checklist, session_maker(checklist, paths.demo_checklist(),
-                                                         session_path=None, clock=clock),
-                                deployer="Dana", variables={"demo_url": "http://127.0.0.1:9/h"})
-    app = RecordingApp(new=request, clock=clock)
+    app = demo_form_app(clock)
     async with app.run_test(size=(100, 40)) as pilot:
         await pilot.pause()
         form = app.screen
