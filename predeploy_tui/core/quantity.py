@@ -5,13 +5,17 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from fractions import Fraction
 
 
 class QuantityError(ValueError):
     """A value with a unit could not be read."""
 
 
-_DURATION = {"ms": 0.001, "s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
+_DURATION: dict[str, Fraction] = {
+    unit: Fraction(seconds) for unit, seconds in (
+        ("ms", Fraction(1, 1000)), ("s", 1), ("m", 60), ("min", 60), ("h", 3600), ("d", 86400),
+        ("w", 604800))}
 _SIZE = {
     "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
     "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4,
@@ -32,6 +36,8 @@ class Amount:
     """In base units: seconds, bytes, percent, or the plain number."""
     dimension: str
     """One of "", "duration", "bytes", "percent"."""
+    exact: Fraction
+    """``value`` exactly as written (``2**53 + 1`` and ``0.1`` are not rounded to a float)."""
 
 
 class Seconds(float):
@@ -63,7 +69,7 @@ def parse_duration(value: object) -> float:
     number = _finite(match.group(1), value)
     if number < 0:
         raise QuantityError(f"a duration cannot be negative ({value!r})")
-    return _bounded(number * _DURATION.get(match.group(2).lower(), 1), value)
+    return _bounded(number * _DURATION.get(match.group(2).lower(), Fraction(1)), value)
 
 
 MAX_SECONDS = 100 * 365 * 86400.0
@@ -93,24 +99,32 @@ def parse_quantity(value: object) -> Amount:
     if isinstance(value, bool) or value is None:
         raise QuantityError(f"expected a number, got {value!r}")
     if isinstance(value, int | float):
-        return Amount(_finite(value, value), "")
+        _finite(value, value)
+        # A float here was written as decimal text (YAML's 0.3): that text is the number meant.
+        return _amount(Fraction(repr(value) if isinstance(value, float) else value), "")
     match = _NUMBER.match(str(value))
     if not match:
         raise QuantityError(f"expected a number with an optional unit, got {value!r}")
-    number, unit = _finite(match.group(1), value), match.group(2)
+    _finite(match.group(1), value)
+    number, unit = Fraction(match.group(1)), match.group(2)
     low = unit.lower()
     if not unit:
-        return Amount(number, "")
+        return _amount(number, "")
     if unit == "%":
-        return Amount(number, "percent")
+        return _amount(number, "percent")
     if unit in ("m", "M") and unit == "M":
-        return Amount(number * _SIZE["m"], "bytes")
+        return _amount(number * _SIZE["m"], "bytes")
     if low in _DURATION and unit != "M":
-        return Amount(number * _DURATION[low], "duration")
+        return _amount(number * _DURATION[low], "duration")
     if low in _SIZE:
-        return Amount(number * _SIZE[low], "bytes")
+        return _amount(number * _SIZE[low], "bytes")
     raise QuantityError(f"unknown unit {unit!r} in {value!r} (expected %, KB, MB, GB, GiB, "
                         "ms, s, m, h, d)")
+
+
+def _amount(exact: Fraction, dimension: str) -> Amount:
+    """An Amount from its exact value; a value past a float's range is not finite."""
+    return Amount(_finite(exact, exact), dimension, exact)
 
 
 def format_bytes(n: float) -> str:

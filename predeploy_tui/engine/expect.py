@@ -12,7 +12,9 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from decimal import Decimal
 from email.utils import parsedate_to_datetime
+from fractions import Fraction
 from typing import Any
 
 import jmespath
@@ -30,8 +32,9 @@ OPS: Mapping[str, tuple[str, str]] = {
 _SEVERITY = {Status.PASS: 0, Status.WARN: 1, Status.FAIL: 2, Status.ERROR: 3}
 _BYTE_UNITS = {"b": 1, "bytes": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
                "kib": 1024, "mib": 1024**2, "gib": 1024**3, "tib": 1024**4}
-_TIME_UNITS = {"ms": 0.001, "s": 1, "sec": 1, "seconds": 1, "min": 60, "minutes": 60, "h": 3600,
-               "hours": 3600, "d": 86400, "day": 86400, "days": 86400}
+_TIME_UNITS: dict[str, Fraction | int] = {
+    "ms": Fraction(1, 1000), "s": 1, "sec": 1, "seconds": 1, "min": 60, "minutes": 60, "h": 3600,
+    "hours": 3600, "d": 86400, "day": 86400, "days": 86400}
 
 
 class _Missing(Exception):
@@ -183,41 +186,72 @@ def _select(obs: Observation, expect: Mapping[str, Any]) -> tuple[Any, str, str]
     return obs.value, str(expect.get("label") or obs.label or "value"), unit
 
 
-def _number(value: Any, unit: str) -> tuple[float, str]:
-    """A number from a value (``83``, ``"83%"``, ``"42.1GB"``, ``"1,234"``) and its unit."""
-    if isinstance(value, bool):
-        return float(value), unit
-    if isinstance(value, int | float):
-        return float(value), unit
-    text = str(value).strip().replace(",", "")
+class _Figure(Fraction):
+    """An observed number, exactly; ``rounded`` when the check handed over a binary float.
+
+    Whole numbers compare exactly at any size (2**53 + 1 is not 2**53). A float is already rounded,
+    so a fraction it is compared with is rounded the same way: 0.1 observed as a float equals 0.1
+    written in the checklist.
+    """
+
+    rounded: bool
+
+    def __new__(cls, value: Fraction | int | float | Decimal | str, rounded: bool = False) \
+            -> _Figure:
+        self = super().__new__(cls, value)
+        self.rounded = rounded
+        return self
+
+
+def _number(value: Any, unit: str) -> tuple[_Figure, str]:
+    """A number from a value (``83``, ``"83%"``, ``"42.1GB"``, ``"1,234"``) and its unit, exactly."""
+    figure, unit = _read_number(value, unit)
     try:
-        return float(text), unit
-    except ValueError:
-        pass
+        float(figure)
+    except OverflowError:
+        raise _Missing(f"{_short(value)} is not a finite number") from None
+    return figure, unit
+
+
+def _read_number(value: Any, unit: str) -> tuple[_Figure, str]:
+    if isinstance(value, bool):
+        return _Figure(int(value)), unit
+    if isinstance(value, int):
+        return _Figure(value), unit
+    if isinstance(value, float | Decimal):
+        if not math.isfinite(value):
+            raise _Missing(f"{value!r} is not a finite number")
+        return _Figure(value, rounded=isinstance(value, float)), unit
+    text = str(value).strip().replace(",", "")
+    if "/" not in text:  # "4/4" is a count of four, not the number 1
+        try:
+            return _Figure(text), unit
+        except ValueError:
+            pass
     try:
         amount = parse_quantity(text)
     except QuantityError:
         raise _Missing(f"{value!r} is not a number") from None
-    return amount.value, {"bytes": "bytes", "duration": "s", "percent": "%"}.get(amount.dimension,
-                                                                                 unit)
+    return _Figure(amount.exact), {"bytes": "bytes", "duration": "s",
+                                   "percent": "%"}.get(amount.dimension, unit)
 
 
-def _threshold(raw: Any, unit: str) -> float:
-    """A threshold (``80``, ``80%``, ``100GB``, ``30d``) in the observed value's unit."""
+def _threshold(raw: Any, unit: str) -> Fraction:
+    """A threshold (``80``, ``80%``, ``100GB``, ``30d``) in the observed value's unit, exactly."""
     amount = parse_quantity(raw)
     u = unit.lower()
     if amount.dimension == "bytes" and u in _BYTE_UNITS:
-        return amount.value / _BYTE_UNITS[u]
+        return amount.exact / _BYTE_UNITS[u]
     if amount.dimension == "duration" and u in _TIME_UNITS:
-        return amount.value / _TIME_UNITS[u]
-    return amount.value
+        return amount.exact / Fraction(_TIME_UNITS[u])
+    return amount.exact
 
 
-def show(value: float, unit: str) -> str:
+def show(value: float | Fraction, unit: str) -> str:
     """A value in its unit for a summary: ``42.1 GB``, ``83%``, ``12 days``."""
     if unit in ("bytes", "B"):
         for name, size in (("TB", 10**12), ("GB", 10**9), ("MB", 10**6), ("KB", 10**3)):
-            if abs(value) >= size:
+            if abs(float(value)) >= size:
                 return f"{_trim(value / size)} {name}"
         return f"{_trim(value)} B"
     if unit == "%":
@@ -225,7 +259,7 @@ def show(value: float, unit: str) -> str:
     return f"{_trim(value)} {unit}" if unit else _trim(value)
 
 
-def _show_apart(value: float, unit: str, spec: Mapping[str, Any]) -> str:
+def _show_apart(value: Fraction, unit: str, spec: Mapping[str, Any]) -> str:
     """``show(value)``, with more digits where rounding would make it read as a threshold it is not.
 
     29.96 against ``ge: 30`` reads "29.96% < 30%", never "30.0% < 30%".
@@ -239,42 +273,54 @@ def _show_apart(value: float, unit: str, spec: Mapping[str, Any]) -> str:
         except QuantityError:
             continue
         if limit != value and math.isclose(read_back, limit, rel_tol=1e-9, abs_tol=1e-12):
-            exact = f"{value:.15g}"
+            exact = _exactly(value)
             if unit in ("bytes", "B"):
                 return f"{text} ({exact} bytes)"
             return f"{exact}%" if unit == "%" else f"{exact} {unit}".rstrip()
     return text
 
 
-def _trim(value: float) -> str:
-    if math.isfinite(value) and value == int(value) and abs(value) < 1e15:
-        return str(int(value))
-    return f"{value:.1f}" if abs(value) >= 10 else f"{value:.2f}".rstrip("0").rstrip(".")
+def _exactly(value: Fraction) -> str:
+    """All the digits of a value: a whole number in full, a fraction to 15 significant digits."""
+    return str(value.numerator) if value.denominator == 1 else f"{float(value):.15g}"
+
+
+def _trim(value: float | Fraction) -> str:
+    if isinstance(value, Fraction) and value.denominator == 1:
+        return str(value.numerator)
+    number = float(value)
+    if math.isfinite(number) and number == int(number) and abs(number) < 1e15:
+        return str(int(number))
+    return f"{number:.1f}" if abs(number) >= 10 else f"{number:.2f}".rstrip("0").rstrip(".")
 
 
 # ---------------------------------------------------------------------------------------------
 # Comparing.
 
-def _same(value: float, limit: float) -> bool:
+def _same(value: Fraction, limit: Fraction) -> bool:
     """eq: whole numbers exactly (1,000,000,001 is not 1e9); fractions up to float noise only."""
-    if value.is_integer() and limit.is_integer():
+    if value.denominator == 1 and limit.denominator == 1:
         return value == limit
     return math.isclose(value, limit, rel_tol=1e-12, abs_tol=1e-12)
 
 
-def _holds(op: str, value: float, limit: float) -> bool:
+def _holds(op: str, value: Fraction, limit: Fraction) -> bool:
     return {"ge": value >= limit, "gt": value > limit, "le": value <= limit, "lt": value < limit,
             "eq": _same(value, limit), "ne": not _same(value, limit)}[op]
 
 
-def _compare(value: float, unit: str, spec: Mapping[str, Any]) -> tuple[bool, str]:
+def _compare(value: _Figure, unit: str, spec: Mapping[str, Any]) -> tuple[bool, str]:
     """Whether every comparison in ``spec`` holds, and the words for it (the first that fails)."""
     held: list[str] = []
     for op in OPS:
         if op not in spec:
             continue
         limit = _threshold(spec[op], unit)
-        if not _holds(op, value, limit):
+        against = limit
+        if value.rounded and limit.denominator != 1:
+            # A float observed is compared with the float nearest the fraction written.
+            against = Fraction(float(limit))
+        if not _holds(op, value, against):
             return False, f"{OPS[op][1]} {show(limit, unit)}"
         held.append(f"{OPS[op][0]} {show(limit, unit)}")
     return True, " and ".join(held)
@@ -311,7 +357,7 @@ def _value_part(obs: Observation, expect: Mapping[str, Any], now: datetime) \
             return Status.FAIL, f"{label} = {_short(raw)}"
         return Status.PASS, f"{label} = {_short(raw)}"
     if _percent_instead(obs, expect, unit):
-        value, unit = float(obs.data["percent"]), "%"
+        value, unit = _number(obs.data["percent"], "%")
     else:
         value, unit = _number(raw, unit)
     shown = f"{label} {_show_apart(value, unit, expect)}"
@@ -333,9 +379,10 @@ def _equal(value: Any, wanted: Any) -> bool:
     if isinstance(value, bool) or isinstance(wanted, bool):
         return str(value).lower() == str(wanted).lower()
     try:
-        return float(value) == float(wanted)
-    except (TypeError, ValueError):
+        seen, meant = _number(value, "")[0], _number(wanted, "")[0]
+    except _Missing:
         return str(value) == str(wanted)
+    return _same(seen, meant)
 
 
 def _short(value: Any, width: int = 60) -> str:
