@@ -19,7 +19,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     """Validate each file; exit 2 if any has a problem."""
     from predeploy_tui.core.checklist import ChecklistError, load_checklist
-    from predeploy_tui.engine.hostnames import known_hosts
+    from predeploy_tui.engine.hostnames import inventory_problem, known_hosts
 
     bad = 0
     for name in args.files:
@@ -37,6 +37,11 @@ def main(args: argparse.Namespace) -> int:
             continue
         for warning in checklist.warnings:
             sys.stderr.write(f"{warning}\n")
+        if checklist.inventory is not None:
+            unreadable = inventory_problem(checklist.folder / checklist.inventory)
+            if unreadable is not None:
+                sys.stderr.write(f"{name}: warning: the inventory cannot be read, so every check on "
+                                 f"its groups will be an error: {unreadable}\n")
         count = sum(1 for _ in checklist.items())
         print(f"{name}: ok ({len(checklist.sections)} sections, {count} items)")
     return 2 if bad else 0

@@ -89,10 +89,12 @@ def aws_endpoint(service: str, profile: str | None, region: str | None,
 def endpoint_lines(planned: Sequence[Any], hosts: Mapping[str, Host]) -> list[str]:
     """The plan's footer: every SSH target with its jump hops, Kubernetes API server, AWS endpoint."""
     lines: list[str] = []
-    names = list(dict.fromkeys(p.host for p in planned if p.host))
-    if names:
+    unresolved = {p.host: p.unresolved for p in planned if p.host and p.unresolved}
+    names = list(dict.fromkeys(p.host for p in planned if p.host and p.host not in unresolved))
+    if names or unresolved:
         lines.append("SSH targets:")
         lines += [f"  {line}" for line in ssh_routes(hosts, names)]
+        lines += [f"  {name}  cannot resolve: {why}" for name, why in unresolved.items()]
     kube = list(dict.fromkeys((_opt(p.shown, "kubeconfig"), _opt(p.shown, "context"))
                               for p in planned if p.type == "kubernetes"))
     if kube:

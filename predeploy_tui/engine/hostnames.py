@@ -72,7 +72,7 @@ def known_hosts(inventory: Path | None, config: Path | None = None) -> KnownHost
     """The ssh_config's aliases and the inventory's hosts and groups, as the validator takes them.
 
     None when the inventory cannot be read: its names are unknown, so no name can be called a
-    typo (a run says why the inventory is unreadable).
+    typo (``inventory_problem`` says why, and a run makes every check on its groups an error).
     """
     config = config if config is not None else paths.ssh_config_file()
     names, patterns = ssh_config_hosts(config)
@@ -83,3 +83,12 @@ def known_hosts(inventory: Path | None, config: Path | None = None) -> KnownHost
             return None
         names |= set(found.hosts) | set(found.groups) | {"all"}
     return KnownHosts(frozenset(names), tuple(patterns), f"the ssh_config {config}")
+
+
+def inventory_problem(inventory: Path) -> str | None:
+    """Why the inventory cannot be read (the located message), or None when it can."""
+    try:
+        load_inventory(inventory)
+    except InventoryError as exc:
+        return str(exc)
+    return None

@@ -44,6 +44,14 @@ class PlannedCheck:
     """Seconds that bound it."""
     shown: Mapping[str, Any] = field(default_factory=dict)
     """The check's fields as displayed (secrets and URL passwords masked): where it connects."""
+    unresolved: str | None = None
+    """Why ``host`` cannot be turned into hosts (an unreadable inventory, a missing group): a run
+    of this item is an error, "could not check"; None when it resolves."""
+
+    @property
+    def does(self) -> str:
+        """What the run would do there, in words: the target, or why it could not check."""
+        return f"could not check: {self.unresolved}" if self.unresolved else self.target
 
 
 @dataclass(frozen=True)
@@ -158,7 +166,7 @@ def format_plan(planned: Sequence[PlannedCheck]) -> str:
         mark = "ACTION" if p.kind == ItemKind.ACTION else "check "
         where = p.host or "local"
         deps = f"  (after {', '.join(p.depends_on)})" if p.depends_on else ""
-        lines.append(f"  {mark} {p.key:<40} {p.type:<10} {where:<16} {p.target}{deps}")
+        lines.append(f"  {mark} {p.key:<40} {p.type:<10} {where:<16} {p.does}{deps}")
     hosts = sorted({p.host for p in planned if p.host})
     actions = sum(1 for p in planned if p.kind == ItemKind.ACTION)
     lines.append("")

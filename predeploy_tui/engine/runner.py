@@ -154,10 +154,11 @@ class Runner:
         for item in self.runnable(keys):
             assert item.check is not None
             check = lenient.check(item.check)
+            unresolved: str | None = None
             try:
                 target = self._targets.resolve(check.params)
-            except CheckError:
-                target = Target((str(check.params.get("host")),))
+            except CheckError as exc:
+                target, unresolved = Target((str(check.params.get("host")),)), str(exc)
             describe = self._types.describer(check.type)
             # A password written into the checklist (a DSN, a URL) is never shown either: the
             # one redaction rule set masks it, as it masks output.
@@ -169,7 +170,8 @@ class Runner:
                 planned.append(PlannedCheck(
                     key=item.key, title=item.title, section=item.section, type=check.type,
                     kind=item.kind, host=host, target=redact(describe(check, host)),
-                    depends_on=item.depends_on, timeout=check.timeout, shown=shown))
+                    depends_on=item.depends_on, timeout=check.timeout, shown=shown,
+                    unresolved=unresolved))
         return planned
 
     def hosts(self) -> dict[str, Host]:

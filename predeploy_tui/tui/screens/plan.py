@@ -42,13 +42,13 @@ class PlanScreen(ModalScreen[list[str] | None]):
                                                      zebra_stripes=True)
             table.add_columns("item", "type", "where", "what")
             for p in checks:
-                table.add_row(p.key, p.type, p.host or "local", Text(p.target, no_wrap=True))
+                table.add_row(p.key, p.type, p.host or "local", Text(p.does, no_wrap=True))
             yield table
             if actions:
                 yield Static(Text(f"{len(actions)} action(s) change things; tick those to include "
                                   "(each still asks before it runs):", style="bold"))
                 yield SelectionList[str](
-                    *(Selection(f"{p.title} ({p.host or 'local'}): {p.target}", p.key, False)
+                    *(Selection(f"{p.title} ({p.host or 'local'}): {p.does}", p.key, False)
                       for p in actions), id="plan-actions")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Run (ctrl+r)", id="run", variant="success", action="screen.start")
