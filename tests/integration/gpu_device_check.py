@@ -59,20 +59,27 @@ def cross_check(data: Any) -> list[str]:
         return ["the check saw no GPUs"]
     if shutil.which("nvidia-smi") is None:
         return ["nvidia-smi is not installed: nothing to cross-check against"]
-    done = subprocess.run(["nvidia-smi", "--query-gpu=index,name,memory.total,driver_version",
+    done = subprocess.run(["nvidia-smi", "--query-gpu=index,name,memory.total,driver_version,"
+                           "memory.used,memory.free",
                            "--format=csv,noheader,nounits"], capture_output=True, text=True,
                           timeout=60, check=True)
     rows = [[cell.strip() for cell in line.split(",")] for line in done.stdout.splitlines() if line]
     problems = []
     if len(rows) != len(data["gpus"]):
         problems.append(f"{len(rows)} GPUs, the check saw {len(data['gpus'])}")
-    for (index, name, total_mib, driver), gpu in zip(rows, data["gpus"], strict=False):
+    for (index, name, total_mib, driver, used_mib, free_mib), gpu in zip(rows, data["gpus"],
+                                                                         strict=False):
         if int(index) != gpu["index"] or name != gpu["name"]:
             problems.append(f"GPU {index} {name!r}, the check saw {gpu['index']} {gpu['name']!r}")
         # nvidia-smi prints whole MiB: NVML's bytes are within one MiB of it
         if abs(gpu["memory_total_bytes"] - int(total_mib) * MIB) >= MIB:
             problems.append(f"GPU {index} total {total_mib} MiB, the check saw "
                             f"{gpu['memory_total_bytes']} bytes")
+        # used and free move between the two readings: within 64 MiB on an idle GPU
+        for what, mib, key in (("used", used_mib, "memory_used_bytes"),
+                               ("free", free_mib, "memory_free_bytes")):
+            if abs(gpu[key] - int(mib) * MIB) >= 64 * MIB:
+                problems.append(f"GPU {index} {what} {mib} MiB, the check saw {gpu[key]} bytes")
         if driver != data.get("driver"):
             problems.append(f"driver {driver}, the check saw {data.get('driver')}")
     return problems

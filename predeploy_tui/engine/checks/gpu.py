@@ -31,7 +31,7 @@ data (jmespath, each):
     name                 string
     memory_total_bytes   int     bytes
     memory_free_bytes    int     bytes
-    memory_used_bytes    int     bytes
+    memory_used_bytes    int     bytes in use, the driver's reservation not counted (as nvidia-smi)
     utilization_percent  int     % (null when not reported)
     temperature_c        int     degrees Celsius (null when not reported)
     ecc_errors           int     uncorrected volatile ECC errors (null with ECC off)
@@ -100,7 +100,7 @@ def read_nvml() -> dict[str, Any]:
         }
         for index in range(nv.nvmlDeviceGetCount()):
             handle = nv.nvmlDeviceGetHandleByIndex(index)
-            memory = nv.nvmlDeviceGetMemoryInfo(handle)
+            memory = _memory(handle)
             util = _optional(nv.nvmlDeviceGetUtilizationRates, handle)
             data["gpus"].append({
                 "index": index,
@@ -122,6 +122,23 @@ def read_nvml() -> dict[str, Any]:
             nv.nvmlShutdown()
         except nv.NVMLError:
             pass
+
+
+def _memory(handle: Any) -> Any:
+    """Total, free and used memory as nvidia-smi shows them (the SSH path reads nvidia-smi).
+
+    NVML's v2 call counts the driver's reservation apart; the v1 call, used only where the driver
+    lacks v2, counts it as used (an idle H200 then shows 615 MiB used where nvidia-smi shows 0).
+    """
+    import pynvml as nv
+
+    version = getattr(nv, "nvmlMemory_v2", None)
+    if version is not None:
+        try:
+            return nv.nvmlDeviceGetMemoryInfo(handle, version=version)
+        except nv.NVMLError:
+            pass
+    return nv.nvmlDeviceGetMemoryInfo(handle)
 
 
 def _optional(fn: Any, *args: Any) -> Any:
