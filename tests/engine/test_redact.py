@@ -8,7 +8,7 @@ from urllib.parse import quote
 import pytest
 
 from predeploy_tui.core.results import CheckResult, Status
-from predeploy_tui.engine.redact import LineRedactor, Redactor, find_secrets
+from predeploy_tui.engine.redact import LineRedactor, Redactor, find_secrets, rules
 
 from .secret_corpus import ENV_SECRET, NEGATIVES, SECRET_VAR
 from .secret_corpus import SHAPES as CORPUS
@@ -45,6 +45,14 @@ def test_each_known_shape_is_replaced(name: str) -> None:
     assert secret not in out
     assert "***" in out
     assert find_secrets(text), name
+
+
+def test_every_rule_compiles() -> None:
+    # Patterns compile on first use, when a text holds one of the rule's words: a rule that
+    # cannot compile would otherwise surface only on the output that needs it.
+    for rule in rules():
+        assert rule.pattern.pattern == rule.source, rule.kind
+        assert rule.words, rule.kind
 
 
 def test_harmless_text_is_left_alone() -> None:
