@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from predeploy_tui import __version__
-from predeploy_tui.cli import main
+from predeploy_tui.cli import build_parser, main
 from predeploy_tui.core import store
 from predeploy_tui.core.results import CheckResult, Status
 
@@ -221,6 +221,20 @@ def test_help_lists_the_core_commands(capsys: pytest.CaptureFixture[str]) -> Non
     assert out.startswith("usage: predeploy")
     for command in ("validate", "schema", "new", "show"):
         assert command in out
+
+
+@pytest.mark.parametrize("command", ["run", "show", "import"])
+def test_a_command_parses_alike_with_only_its_parser_built(command: str) -> None:
+    # `predeploy COMMAND ...` builds COMMAND's parser alone: its help and its parse of a line
+    # are those of the parser with every command.
+    full, alone = build_parser(), build_parser(command)
+    for parser in (full, alone):
+        parser.exit_on_error = False
+    sub = {p: next(a for a in p._actions if a.dest == "command").choices[command]  # type: ignore[union-attr]
+           for p in (full, alone)}
+    assert sub[full].format_help() == sub[alone].format_help()
+    line = [command, "x.toml"] + (["--section", "s", "--headless"] if command == "run" else [])
+    assert vars(full.parse_args(line)) == vars(alone.parse_args(line))
 
 
 def test_no_command_prints_help_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
