@@ -15,13 +15,14 @@ import functools
 import json
 import math
 import re
-import tomllib
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from importlib import resources
 from typing import Any
 from urllib.parse import quote, quote_plus
+
+import toml_rs
 
 from predeploy_tui.core.results import CheckResult
 
@@ -138,13 +139,17 @@ def _entropy(text: str) -> float:
 
 @functools.cache
 def rules() -> tuple[Rule, ...]:
-    """Predeploy's own rules, then gitleaks' (loaded once, on first use)."""
+    """Predeploy's own rules, then gitleaks' (loaded once, on first use).
+
+    The vendored file is read with toml-rs (the session reader's parser, ten times faster than
+    tomllib here; a test checks both read it alike).
+    """
     raw = resources.files("predeploy_tui").joinpath("data/secret_rules.toml").read_text("utf-8")
     vendored = tuple(
         Rule(kind=rule["id"], source=rule["regex"], group=rule.get("secretGroup"),
              words=tuple(w.lower() for w in rule["keywords"]),
              entropy=float(rule.get("entropy", 0.0)))
-        for rule in tomllib.loads(raw)["rules"])
+        for rule in toml_rs.loads(raw, toml_version="1.0.0")["rules"])
     return _OWN_RULES + vendored
 
 
@@ -169,15 +174,27 @@ def _trie(words: Iterable[str]) -> str:
 
 
 @functools.cache
-def _words() -> tuple[tuple[str, ...], re.Pattern[str]]:
-    """Every rule's word once, and a pattern finding the longest word starting at each position."""
-    words = tuple(dict.fromkeys(w for rule in rules() for w in rule.words))
-    return words, re.compile(f"(?=({_trie(words)}))")
+def _keywords() -> tuple[str, ...]:
+    """Every rule's word once."""
+    return tuple(dict.fromkeys(w for rule in rules() for w in rule.words))
+
+
+@functools.cache
+def _word_finder() -> re.Pattern[str]:
+    """A pattern finding the longest of :func:`_keywords` starting at each position."""
+    return re.compile(f"(?=({_trie(_keywords())}))")
+
+
+SHORT_TEXT = 2048
+"""A text this short is first searched for each word in turn: most (``exit 0 on web1``) hold
+none, and a process whose texts all are so never compiles the word pattern (a few ms)."""
 
 
 def _scan(lower: str) -> list[tuple[int, str]]:
     """Where the rules' words occur in the lower-cased text: (position, longest word there)."""
-    return [(m.start(), m.group(1)) for m in _words()[1].finditer(lower)]
+    if len(lower) <= SHORT_TEXT and not any(word in lower for word in _keywords()):
+        return []
+    return [(m.start(), m.group(1)) for m in _word_finder().finditer(lower)]
 
 
 def _secret_span(rule: Rule, match: re.Match[str]) -> tuple[int, int] | None:
@@ -207,7 +224,7 @@ def find_secrets(text: str) -> list[tuple[str, int, int]]:
         return []
     # The longest word at a position holds the shorter ones starting there ("pass" in "password").
     longest = {word for _, word in hits}
-    present = {word for word in _words()[0] if any(word in found for found in longest)}
+    present = {word for word in _keywords() if any(word in found for found in longest)}
     same_places = len(lower) == len(text)
     found: list[tuple[str, int, int]] = []
     for rule in rules():
