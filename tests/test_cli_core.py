@@ -353,3 +353,48 @@ def test_show_counts_a_sign_off_made_stale_by_a_later_change(
     out = capsys.readouterr().out
     assert f"[signoff:{role.role}] sign-off stale" in out
     assert "Suggested: not run yet" in out  # nothing ran: no finding
+
+
+# -- run's start-up ----------------------------------------------------------------------------
+
+def test_run_collects_garbage_while_checks_run_and_leaves_the_collector_as_it_was(
+        workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Collection is held off while the run starts up and resumes (with what start-up loaded
+    # frozen) before the first check; afterwards nothing stays frozen or off.
+    import gc
+
+    from predeploy_tui.engine import headless
+
+    seen: list[tuple[bool, int]] = []
+    real = headless.run_headless
+
+    async def spy(*args: object, **kwargs: object) -> object:
+        seen.append((gc.isenabled(), gc.get_freeze_count()))
+        return await real(*args, **kwargs)  # type: ignore[arg-type]
+    monkeypatch.setattr(headless, "run_headless", spy)
+    (workdir / "one.yaml").write_text(
+        "id: one\ntitle: One check\nsections:\n  - id: s\n    title: S\n    groups:\n"
+        "      - title: G\n        items:\n          - id: ok\n            title: OK\n"
+        "            check: {type: shell, run: 'true'}\n", encoding="utf-8")
+    assert gc.isenabled()
+    assert main(["run", "one.yaml", "--session", "s.toml", "--checks-only"]) == 0
+    assert seen
+    assert seen[0][0]
+    assert seen[0][1] > 0
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == 0
+
+
+def test_a_process_that_turned_collection_off_is_left_alone() -> None:
+    import gc
+
+    from predeploy_tui.commands.run import StartUp
+
+    gc.disable()
+    try:
+        startup = StartUp()
+        startup.close()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    assert gc.get_freeze_count() == 0
