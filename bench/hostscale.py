@@ -71,9 +71,9 @@ def run(bench: Bench) -> Section:
                     samples[floor][1].append(rss)
             except BenchError as exc:
                 section.notes.append(f"{size} hosts: failed: {exc}")
-            for label, (times, rss) in samples.items():
+            for label, (times, peaks) in samples.items():
                 section.figures.append(Figure(label, times))
-                section.figures.append(Figure(f"{label}: peak RSS", rss, unit="MB"))
+                section.figures.append(Figure(f"{label}: peak RSS", peaks, unit="MB"))
             section.compare(f"predeploy / bare asyncssh, {size} hosts", ours, floor)
             section.compare(f"predeploy / bare asyncssh, {size} hosts: peak RSS",
                             f"{ours}: peak RSS", f"{floor}: peak RSS")
