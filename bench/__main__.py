@@ -12,7 +12,7 @@ from bench import ansible_env, machine
 from bench.context import Bench, BenchError, progress
 from bench.report import Section, markdown
 
-BENCHMARKS = ("sshfanout", "ui", "startup", "scale", "localchecks")
+BENCHMARKS = ("sshfanout", "hostscale", "ui", "startup", "scale", "localchecks")
 """Benchmark modules in the order they run and are reported."""
 RESULTS = Path(__file__).with_name("RESULTS.md")
 

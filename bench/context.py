@@ -54,7 +54,10 @@ class Bench:
         env = self.server().client_env() if self._server is not None else dict(os.environ)
         env.pop("SSH_AUTH_SOCK", None)
         env["PREDEPLOY_SESSIONS_DIR"] = str(self.work / "sessions")
-        env["PYTHONDONTWRITEBYTECODE"] = "0"
+        # Measured processes keep their compiled bytecode, as an installed package has it: any
+        # value of PYTHONDONTWRITEBYTECODE, "0" too, stops Python writing it, and then every run
+        # compiles each module edited since its .pyc was last written, a cost no user pays.
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         env.update(extra or {})
         return env
 

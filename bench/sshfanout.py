@@ -46,18 +46,16 @@ def run(bench: Bench) -> Section:
                                                   server.aliases, command)
         group = workload.checklist_host_group(folder / f"host-group-{name}.yaml",
                                               server.aliases, command)
-        progress(f"sshfanout {tag}: predeploy run --headless")
-        _measure(section, f"predeploy run --headless, 100 items ({tag})", bench.runs,
-                 functools.partial(_headless, predeploy, per_item, folder, env))
-        _measure(section, f"predeploy run --headless, 5 items x 20-host group ({tag})",
-                 bench.runs, functools.partial(_headless, predeploy, group, folder, env))
-
-        progress(f"sshfanout {tag}: bare asyncssh")
+        progress(f"sshfanout {tag}: predeploy run --headless and bare asyncssh, alternated")
         floor = [bench.python, str(Path(__file__).with_name("floor_asyncssh.py")),
                  str(server.ssh_config), str(server.known_hosts), str(workload.PER_HOST),
                  command, *server.aliases]
-        _measure(section, f"bare asyncssh script ({tag})", bench.runs,
-                 functools.partial(_timed, floor, env, 120))
+        _alternated(section, bench.runs, {
+            f"predeploy run --headless, 100 items ({tag})":
+                functools.partial(_headless, predeploy, per_item, folder, env),
+            f"predeploy run --headless, 5 items x 20-host group ({tag})":
+                functools.partial(_headless, predeploy, group, folder, env),
+            f"bare asyncssh script ({tag})": functools.partial(_timed, floor, env, 120)})
 
         progress(f"sshfanout {tag}: OpenSSH ControlMaster")
         cold, warm = _controlmaster(bench, folder, command, env)
@@ -104,6 +102,23 @@ def _measure(section: Section, label: str, runs: int, once: Callable[[], float])
     except BenchError as exc:
         section.notes.append(f"{label}: failed: {exc}")
     section.figures.append(Figure(label, samples))
+
+
+def _alternated(section: Section, runs: int, measures: dict[str, Callable[[], float]]) -> None:
+    """Figures whose ratios are targets, measured in turn (a, b, c, a, b, c, ...), so that a
+    machine that slows down or speeds up during the runs weighs on each of them alike."""
+    samples: dict[str, list[float]] = {label: [] for label in measures}
+    failed: set[str] = set()
+    for _ in range(runs):
+        for label, once in measures.items():
+            if label in failed:
+                continue
+            try:
+                samples[label].append(once())
+            except BenchError as exc:
+                failed.add(label)
+                section.notes.append(f"{label}: failed: {exc}")
+    section.figures += [Figure(label, values) for label, values in samples.items()]
 
 
 def _timed(argv: list[str], env: dict[str, str], timeout: float) -> float:

@@ -53,14 +53,19 @@ def module_name(command: str) -> str:
     return f"{name}_" if keyword.iskeyword(name) else name
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The parser with every subcommand."""
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser with every subcommand, or with ``only`` that one.
+
+    A command line that starts with a subcommand's name is parsed by that subcommand's parser
+    alone (the rest of the line is all its own), so building the others, and importing their
+    modules, would only slow down its start.
+    """
     parser = _Parser(prog="predeploy", description="Pre-deployment checklists as recorded, "
                      "reviewable sessions.", epilog=EXIT_CODES,
                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"predeploy {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name in COMMANDS:
+    for name in COMMANDS if only is None else (only,):
         module = importlib.import_module(f"predeploy_tui.commands.{module_name(name)}")
         p = sub.add_parser(name, help=module.HELP, description=module.HELP, epilog=EXIT_CODES,
                            formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -134,9 +139,10 @@ def _main(argv: Sequence[str] | None) -> int:
     from predeploy_tui.core.session import SessionRuleError
     from predeploy_tui.core.store import SessionFileError, SessionLocked
 
-    parser = build_parser()
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(args_list[0] if args_list and args_list[0] in COMMANDS else None)
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(args_list)
     except SystemExit as exc:
         return int(exc.code or 0)
     if args.command is None:

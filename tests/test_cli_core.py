@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from predeploy_tui import __version__
-from predeploy_tui.cli import main
+from predeploy_tui.cli import build_parser, main
 from predeploy_tui.core import store
 from predeploy_tui.core.results import CheckResult, Status
 
@@ -223,6 +223,20 @@ def test_help_lists_the_core_commands(capsys: pytest.CaptureFixture[str]) -> Non
         assert command in out
 
 
+@pytest.mark.parametrize("command", ["run", "show", "import"])
+def test_a_command_parses_alike_with_only_its_parser_built(command: str) -> None:
+    # `predeploy COMMAND ...` builds COMMAND's parser alone: its help and its parse of a line
+    # are those of the parser with every command.
+    full, alone = build_parser(), build_parser(command)
+    for parser in (full, alone):
+        parser.exit_on_error = False
+    sub = {p: next(a for a in p._actions if a.dest == "command").choices[command]  # type: ignore[union-attr]
+           for p in (full, alone)}
+    assert sub[full].format_help() == sub[alone].format_help()
+    line = [command, "x.toml"] + (["--section", "s", "--headless"] if command == "run" else [])
+    assert vars(full.parse_args(line)) == vars(alone.parse_args(line))
+
+
 def test_no_command_prints_help_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([]) == 2
     assert "usage: predeploy" in capsys.readouterr().out
@@ -339,3 +353,48 @@ def test_show_counts_a_sign_off_made_stale_by_a_later_change(
     out = capsys.readouterr().out
     assert f"[signoff:{role.role}] sign-off stale" in out
     assert "Suggested: not run yet" in out  # nothing ran: no finding
+
+
+# -- run's start-up ----------------------------------------------------------------------------
+
+def test_run_collects_garbage_while_checks_run_and_leaves_the_collector_as_it_was(
+        workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Collection is held off while the run starts up and resumes (with what start-up loaded
+    # frozen) before the first check; afterwards nothing stays frozen or off.
+    import gc
+
+    from predeploy_tui.engine import headless
+
+    seen: list[tuple[bool, int]] = []
+    real = headless.run_headless
+
+    async def spy(*args: object, **kwargs: object) -> object:
+        seen.append((gc.isenabled(), gc.get_freeze_count()))
+        return await real(*args, **kwargs)  # type: ignore[arg-type]
+    monkeypatch.setattr(headless, "run_headless", spy)
+    (workdir / "one.yaml").write_text(
+        "id: one\ntitle: One check\nsections:\n  - id: s\n    title: S\n    groups:\n"
+        "      - title: G\n        items:\n          - id: ok\n            title: OK\n"
+        "            check: {type: shell, run: 'true'}\n", encoding="utf-8")
+    assert gc.isenabled()
+    assert main(["run", "one.yaml", "--session", "s.toml", "--checks-only"]) == 0
+    assert seen
+    assert seen[0][0]
+    assert seen[0][1] > 0
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == 0
+
+
+def test_a_process_that_turned_collection_off_is_left_alone() -> None:
+    import gc
+
+    from predeploy_tui.commands.run import StartUp
+
+    gc.disable()
+    try:
+        startup = StartUp()
+        startup.close()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    assert gc.get_freeze_count() == 0

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import gc
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -219,22 +221,62 @@ def check_variables(checklist: Checklist, variables: dict[str, str], keys: Seque
             raise UsageError(f"{item.key}: {exc}") from None
 
 
+class StartUp:
+    """Garbage collection held off while a run starts up, then resumed with what it loaded set aside.
+
+    Start-up creates tens of thousands of objects that live as long as the process (modules,
+    asyncssh's among them, the checklist, the session) and frees few: collecting during it is
+    wasted work, and every full collection during the run would go through them all again. So
+    collection is off until :meth:`over`, which moves every live object into the permanent
+    generation (``gc.freeze``) and turns collection back on; :meth:`close` leaves the collector
+    as it found it, so a caller in the same process (a test) sees no difference. A process that
+    had frozen objects of its own, or turned collection off, is left alone.
+    """
+
+    def __init__(self) -> None:
+        self._mine = gc.isenabled() and gc.get_freeze_count() == 0
+        if self._mine:
+            gc.disable()
+
+    def over(self, checklist: Checklist) -> None:
+        """Start-up is done: load the SSH transport if a check needs it, then collect again."""
+        if not self._mine or gc.isenabled():
+            return
+        if any(item.check is not None and item.check.params.get("host")
+               for item in checklist.items()):
+            # Loaded by the first SSH check anyway; loaded now, its objects are set aside too.
+            with contextlib.suppress(ImportError):  # the checks say why SSH is missing
+                import predeploy_tui.engine.ssh  # noqa: F401
+        gc.freeze()
+        gc.enable()
+
+    def close(self) -> None:
+        """Collection on and nothing frozen, as before."""
+        if self._mine:
+            gc.unfreeze()
+            gc.enable()
+
+
 def main(args: argparse.Namespace) -> int:
     """Run, print results as they arrive, save them, print the verdict, exit by it."""
     import asyncio
 
     from predeploy_tui import paths
 
-    target = Path(args.target)
-    demo = False
-    if "demo_url" not in parse_vars(args.var):
-        try:
-            demo = target.resolve() == paths.demo_checklist().resolve() or (
-                is_session_file(target) and target.exists()
-                and _session_checklist_is_demo(target))
-        except OSError:
-            demo = False
-    return asyncio.run(_main(args, demo))
+    startup = StartUp()
+    try:
+        target = Path(args.target)
+        demo = False
+        if "demo_url" not in parse_vars(args.var):
+            try:
+                demo = target.resolve() == paths.demo_checklist().resolve() or (
+                    is_session_file(target) and target.exists()
+                    and _session_checklist_is_demo(target))
+            except OSError:
+                demo = False
+        return asyncio.run(_main(args, demo, startup))
+    finally:
+        startup.close()
 
 
 def _session_checklist_is_demo(path: Path) -> bool:
@@ -247,13 +289,13 @@ def _session_checklist_is_demo(path: Path) -> bool:
     return checklist is not None and checklist.resolve() == paths.demo_checklist().resolve()
 
 
-async def _main(args: argparse.Namespace, demo: bool) -> int:
+async def _main(args: argparse.Namespace, demo: bool, startup: StartUp) -> int:
     if demo:
         from predeploy_tui.demo_server import DemoServer
 
         async with DemoServer() as server:
-            return await _run(args, {"demo_url": server.url})
-    return await _run(args, {})
+            return await _run(args, {"demo_url": server.url}, startup)
+    return await _run(args, {}, startup)
 
 
 def _not_the_session(junit: Path | None, session: Path) -> None:
@@ -263,7 +305,7 @@ def _not_the_session(junit: Path | None, session: Path) -> None:
                          "(choose another name)")
 
 
-async def _run(args: argparse.Namespace, extra_vars: dict[str, str]) -> int:
+async def _run(args: argparse.Namespace, extra_vars: dict[str, str], startup: StartUp) -> int:
     from predeploy_tui.engine.headless import run_headless
     from predeploy_tui.engine.session_file import default_person
 
@@ -273,6 +315,7 @@ async def _run(args: argparse.Namespace, extra_vars: dict[str, str]) -> int:
         _not_the_session(junit, Path(prepared.path))
         by = args.deployer or prepared.session.header.get("deployer") or default_person()
         print(f"Session: {prepared.path}")
+        startup.over(prepared.checklist)
         verdict = await run_headless(prepared.checklist, prepared.session, prepared.path,
                                      prepared.variables, prepared.keys, by=by,
                                      yes_actions=args.yes_actions,

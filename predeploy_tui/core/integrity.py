@@ -279,9 +279,14 @@ def _record(covered: dict[str, str], content_sha256: str, seal_key: str, seal: s
 def check(session: Session) -> list[Finding]:
     """Every approval whose content changed (stale) or record was tampered with; empty: intact."""
     is_chained = chained(session)
-    parts = content_parts(session)
-    now = {True: parts, False: {k: v for k, v in parts.items() if k not in _CHAINED_PARTS}}
-    digests = {k: _digest(v) for k, v in now.items()}
+    d = session.decision
+    now: dict[bool, dict[str, str]] = {True: {}, False: {}}
+    digests: dict[bool, str] = {}
+    if session.signoffs or d.status or d.content_sha256 or d.covered:
+        # Hashing every item is most of the work, and only an approval compares with it.
+        parts = content_parts(session)
+        now = {True: parts, False: {k: v for k, v in parts.items() if k not in _CHAINED_PARTS}}
+        digests = {k: _digest(v) for k, v in now.items()}
     out: list[Finding] = []
     seen_chained = False
     for i, s in enumerate(session.signoffs):
@@ -301,7 +306,6 @@ def check(session: Session) -> list[Finding]:
                            judge_content=latest)
         if finding is not None:
             out.append(finding)
-    d = session.decision
     if d.status or d.content_sha256 or d.covered:
         why = _record(d.covered, d.content_sha256, SEAL_DECISION, decision_seal(d))
         if not d.status:

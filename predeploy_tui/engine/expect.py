@@ -13,11 +13,8 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
-from email.utils import parsedate_to_datetime
 from fractions import Fraction
 from typing import Any
-
-import jmespath
 
 from predeploy_tui.core import grouprule
 from predeploy_tui.core.quantity import QuantityError, format_duration, parse_quantity
@@ -176,6 +173,8 @@ def _select(obs: Observation, expect: Mapping[str, Any]) -> tuple[Any, str, str]
         label = str(expect.get("label") or named or "value")
         return value, label, str(expect.get("unit") or "")
     if "jmespath" in expect:
+        import jmespath  # imported by the checks that select with it, not by every run
+
         expr = str(expect["jmespath"])
         value = jmespath.search(expr, _document(obs))
         if value is None:
@@ -412,6 +411,8 @@ def _parse_text_time(text: str) -> datetime:
         return datetime.fromisoformat(text.replace("Z", "+00:00").replace(" UTC", "+00:00"))
     except ValueError:
         pass
+    from email.utils import parsedate_to_datetime  # RFC 2822 dates are the rare case
+
     try:
         return parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):
@@ -444,6 +445,8 @@ _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def _each(obs: Observation, expect: Mapping[str, Any]) -> tuple[Status, str]:
+    import jmespath
+
     expr = str(expect["each"])
     elements = jmespath.search(expr, _document(obs))
     if elements is None:

@@ -15,13 +15,14 @@ import functools
 import json
 import math
 import re
-import tomllib
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from importlib import resources
 from typing import Any
 from urllib.parse import quote, quote_plus
+
+import toml_rs
 
 from predeploy_tui.core.results import CheckResult
 
@@ -47,8 +48,8 @@ class Rule:
 
     kind: str
     """What it is, as said to a person ("GitHub token"); never the secret."""
-    pattern: re.Pattern[str]
-    """Where it is."""
+    source: str
+    """Where it is: the regular expression, compiled on first use (see :attr:`pattern`)."""
     group: int | None
     """The group holding the secret; None: the first group that matched, else the whole match."""
     words: tuple[str, ...]
@@ -60,6 +61,15 @@ class Rule:
     anchored: bool = False
     """Every match starts with one of ``words``: the pattern is tried only where they occur,
     instead of scanning the text (a case-insensitive alternation scans slowly)."""
+    flags: int = 0
+    """``re`` flags of :attr:`source`."""
+
+    @functools.cached_property
+    def pattern(self) -> re.Pattern[str]:
+        """The compiled expression. Compiled when a text first holds one of the rule's words:
+        compiling all ~230 rules costs a process a tenth of a second, and most runs' output
+        holds the words of a few rules at most."""
+        return re.compile(self.source, self.flags)
 
 
 def _basic_credentials(match: re.Match[str]) -> bool:
@@ -85,35 +95,34 @@ _ASSIGNED = (r"(\"[^\"\n]*\"|'[^'\n]*'|(?!\*\*\*|\$\{)[^\s,;&\"'<>}]+)")
 """A value after ``=`` or ``:``: quoted, or up to a separator; never ``***`` or ``${...}``."""
 
 _OWN_RULES: tuple[Rule, ...] = (
-    Rule("private key", re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?"
-                                   r"(?:-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|\Z)"), 0,
+    Rule("private key", (r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?"
+                         r"(?:-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|\Z)"), 0,
          words=("private key",)),
-    Rule("PuTTY private key", re.compile(r"(?m)^Private-Lines:[\s\S]*?(?:^Private-MAC:.*$|\Z)"), 0,
+    Rule("PuTTY private key", r"(?m)^Private-Lines:[\s\S]*?(?:^Private-MAC:.*$|\Z)", 0,
          words=("private-lines",)),
-    Rule("AWS access key id", re.compile(r"\b(?:AKIA|ASIA|AIDA|AROA|AGPA|ANPA)[A-Z0-9]{16}\b"), 0,
+    Rule("AWS access key id", r"\b(?:AKIA|ASIA|AIDA|AROA|AGPA|ANPA)[A-Z0-9]{16}\b", 0,
          words=("akia", "asia", "aida", "aroa", "agpa", "anpa")),
-    Rule("AWS secret key", re.compile(r"(?i)\b(aws_?secret_?(?:access_?)?key[\"']?\s*[=:]\s*[\"']?)"
-                                      r"([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+])"), 2, ("aws",),
+    Rule("AWS secret key", (r"(?i)\b(aws_?secret_?(?:access_?)?key[\"']?\s*[=:]\s*[\"']?)"
+                            r"([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+])"), 2, ("aws",),
          anchored=True),
-    Rule("bearer token", re.compile(r"(?i)(\bbearer\s+)([A-Za-z0-9\-._~+/]{8,}=*)"), 2, ("bearer",)),
-    Rule("basic credentials", re.compile(r"(?i)(\bbasic\s+)([A-Za-z0-9+/]{4,}={0,2})(?![\w+/=])"), 2,
+    Rule("bearer token", r"(?i)(\bbearer\s+)([A-Za-z0-9\-._~+/]{8,}=*)", 2, ("bearer",)),
+    Rule("basic credentials", r"(?i)(\bbasic\s+)([A-Za-z0-9+/]{4,}={0,2})(?![\w+/=])", 2,
          ("basic",), accept=_basic_credentials),
     # The password runs to the last @ before the host, so one holding an @ is masked whole; the
     # user may be empty (redis://:pw@host).
-    Rule("password in URL", re.compile(r"(?i)\b[a-z][a-z0-9+.-]*://[^\s/:@]*:([^\s/]+)@(?=[^\s@/])"),
+    Rule("password in URL", r"(?i)\b[a-z][a-z0-9+.-]*://[^\s/:@]*:([^\s/]+)@(?=[^\s@/])",
          1, ("://",)),
-    Rule("GitHub token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{30,255}|github_pat_[A-Za-z0-9_]{22,255})"),
+    Rule("GitHub token", r"\b(?:gh[pousr]_[A-Za-z0-9]{30,255}|github_pat_[A-Za-z0-9_]{22,255})",
          0, ("gh",)),
-    Rule("Slack token", re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}"), 0, ("xox",)),
-    Rule("netrc password", re.compile(r"(?i)passw(?:or)?d[ \t]+(?!\*\*\*)(\S+)"
-                                      r"(?=[ \t]*(?:$|\s+(?:machine|login|account|macdef)\b))",
-                                      re.M),
-         1, ("password", "passwd"), accept=_netrc_context, anchored=True),
-    Rule("curl --user", re.compile(r"(?:^|\s)(?:-u|--user)(?:=|\s+)(['\"]?)[^\s:'\"]*:"
-                                   r"(?!\*\*\*)([^\s'\"]+)\1"), 2, ("-u", "--user")),
+    Rule("Slack token", r"\bxox[abprs]-[A-Za-z0-9-]{10,}", 0, ("xox",)),
+    Rule("netrc password", (r"(?i)passw(?:or)?d[ \t]+(?!\*\*\*)(\S+)"
+                            r"(?=[ \t]*(?:$|\s+(?:machine|login|account|macdef)\b))"),
+         1, ("password", "passwd"), accept=_netrc_context, anchored=True, flags=re.M),
+    Rule("curl --user", (r"(?:^|\s)(?:-u|--user)(?:=|\s+)(['\"]?)[^\s:'\"]*:"
+                         r"(?!\*\*\*)([^\s'\"]+)\1"), 2, ("-u", "--user")),
     # The name before the keyword is not part of the secret, so the pattern starts at the keyword:
     # a lazy ``\b[\w.-]*?`` prefix made every word of every line a quadratic search.
-    Rule("secret assignment", re.compile(
+    Rule("secret assignment", (
         r"(?i)((?:password|passwd|passphrase|pwd|secret|token|api[_-]?key|access[_-]?key"
         r"|private[_-]?key(?:[_-]?id)?|account[_-]?key|sharedaccesskey|credentials?"
         r"|(?<![a-z])auth(?:[_-]?token)?)"
@@ -130,13 +139,17 @@ def _entropy(text: str) -> float:
 
 @functools.cache
 def rules() -> tuple[Rule, ...]:
-    """Predeploy's own rules, then gitleaks' (loaded once, on first use)."""
+    """Predeploy's own rules, then gitleaks' (loaded once, on first use).
+
+    The vendored file is read with toml-rs (the session reader's parser, ten times faster than
+    tomllib here; a test checks both read it alike).
+    """
     raw = resources.files("predeploy_tui").joinpath("data/secret_rules.toml").read_text("utf-8")
     vendored = tuple(
-        Rule(kind=rule["id"], pattern=re.compile(rule["regex"]), group=rule.get("secretGroup"),
+        Rule(kind=rule["id"], source=rule["regex"], group=rule.get("secretGroup"),
              words=tuple(w.lower() for w in rule["keywords"]),
              entropy=float(rule.get("entropy", 0.0)))
-        for rule in tomllib.loads(raw)["rules"])
+        for rule in toml_rs.loads(raw, toml_version="1.0.0")["rules"])
     return _OWN_RULES + vendored
 
 
@@ -161,15 +174,27 @@ def _trie(words: Iterable[str]) -> str:
 
 
 @functools.cache
-def _words() -> tuple[tuple[str, ...], re.Pattern[str]]:
-    """Every rule's word once, and a pattern finding the longest word starting at each position."""
-    words = tuple(dict.fromkeys(w for rule in rules() for w in rule.words))
-    return words, re.compile(f"(?=({_trie(words)}))")
+def _keywords() -> tuple[str, ...]:
+    """Every rule's word once."""
+    return tuple(dict.fromkeys(w for rule in rules() for w in rule.words))
+
+
+@functools.cache
+def _word_finder() -> re.Pattern[str]:
+    """A pattern finding the longest of :func:`_keywords` starting at each position."""
+    return re.compile(f"(?=({_trie(_keywords())}))")
+
+
+SHORT_TEXT = 2048
+"""A text this short is first searched for each word in turn: most (``exit 0 on web1``) hold
+none, and a process whose texts all are so never compiles the word pattern (a few ms)."""
 
 
 def _scan(lower: str) -> list[tuple[int, str]]:
     """Where the rules' words occur in the lower-cased text: (position, longest word there)."""
-    return [(m.start(), m.group(1)) for m in _words()[1].finditer(lower)]
+    if len(lower) <= SHORT_TEXT and not any(word in lower for word in _keywords()):
+        return []
+    return [(m.start(), m.group(1)) for m in _word_finder().finditer(lower)]
 
 
 def _secret_span(rule: Rule, match: re.Match[str]) -> tuple[int, int] | None:
@@ -199,7 +224,7 @@ def find_secrets(text: str) -> list[tuple[str, int, int]]:
         return []
     # The longest word at a position holds the shorter ones starting there ("pass" in "password").
     longest = {word for _, word in hits}
-    present = {word for word in _words()[0] if any(word in found for found in longest)}
+    present = {word for word in _keywords() if any(word in found for found in longest)}
     same_places = len(lower) == len(text)
     found: list[tuple[str, int, int]] = []
     for rule in rules():

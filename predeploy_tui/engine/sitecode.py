@@ -67,6 +67,8 @@ def code_of(params: Mapping[str, object], *, folder: Path, local: bool,
     command = params.get("run")
     if local and isinstance(command, str):
         files += site_scripts(command, folder)
+    if not files:
+        return ()  # a remote command with a built-in type: nothing to resolve or hash
     out: dict[str, CodeFile] = {}
     base = folder.resolve()
     for path in files:

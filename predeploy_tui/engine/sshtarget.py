@@ -8,12 +8,15 @@ ssh_config names. Nothing here connects.
 
 from __future__ import annotations
 
+import functools
 import getpass
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import asyncssh
+import asyncssh.config
 
 from predeploy_tui import paths
 from predeploy_tui.core.addressing import port_number
@@ -29,6 +32,32 @@ from predeploy_tui.engine.hostkeys import (
     parse_known_hosts,
     read_revoked_keys,
 )
+
+
+@functools.lru_cache(maxsize=8192)
+def _split_line(line: str) -> tuple[str, ...]:
+    return tuple(shlex.split(line))
+
+
+class _LineLexer:
+    """``shlex`` for asyncssh's ssh_config reader, remembering each line's words.
+
+    asyncssh reads the whole ssh_config for every host it resolves (a ``Host`` or ``Match`` block
+    applies or not by the host), and this resolver reads it once more per host for the host-key
+    options asyncssh ignores; splitting every line with :func:`shlex.split` is most of that work,
+    so 200 hosts of a 200-alias ssh_config split the same 400 lines 400 times. The words of a line
+    depend on its text alone, so they are split once and handed out as a new list each time
+    (a line that does not split raises the same ValueError every time: errors are not kept).
+    """
+
+    @staticmethod
+    def split(line: str) -> list[str]:
+        """The words of ``line``, as :func:`shlex.split` gives them."""
+        return list(_split_line(line))
+
+
+# asyncssh.config calls ``shlex.split`` through its module's ``shlex`` name and nothing else of it.
+setattr(asyncssh.config, "shlex", _LineLexer)  # noqa: B010  # not an attribute asyncssh exports
 
 
 @dataclass(frozen=True)

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import base64
+import tomllib
+from importlib import resources
 from urllib.parse import quote
 
 import pytest
+import toml_rs
 
 from predeploy_tui.core.results import CheckResult, Status
-from predeploy_tui.engine.redact import LineRedactor, Redactor, find_secrets
+from predeploy_tui.engine import redact
+from predeploy_tui.engine.redact import LineRedactor, Redactor, find_secrets, rules
 
 from .secret_corpus import ENV_SECRET, NEGATIVES, SECRET_VAR
 from .secret_corpus import SHAPES as CORPUS
@@ -45,6 +49,29 @@ def test_each_known_shape_is_replaced(name: str) -> None:
     assert secret not in out
     assert "***" in out
     assert find_secrets(text), name
+
+
+def test_every_rule_compiles() -> None:
+    # Patterns compile on first use, when a text holds one of the rule's words: a rule that
+    # cannot compile would otherwise surface only on the output that needs it.
+    for rule in rules():
+        assert rule.pattern.pattern == rule.source, rule.kind
+        assert rule.words, rule.kind
+
+
+def test_the_vendored_rules_read_alike_with_tomllib() -> None:
+    raw = resources.files("predeploy_tui").joinpath("data/secret_rules.toml").read_text("utf-8")
+    assert toml_rs.loads(raw, toml_version="1.0.0") == tomllib.loads(raw)
+
+
+@pytest.mark.parametrize("text", ["exit 0 on web1", "", "nothing to see " * 200,
+                                  "DB_PASSWORD=correcthorse port=5432 token: abc"]
+                         + [t for t, _ in SHAPES.values()])
+def test_a_short_text_is_scanned_as_a_long_one(text: str) -> None:
+    lower = text.lower()
+    everywhere = [(m.start(), m.group(1)) for m in redact._word_finder().finditer(lower)]
+    assert redact._scan(lower) == everywhere
+    assert redact._scan(lower + " " * redact.SHORT_TEXT) == everywhere  # past the short path
 
 
 def test_harmless_text_is_left_alone() -> None:

@@ -196,6 +196,21 @@ def test_stale_signoffs_names_the_role_after_a_change() -> None:
     assert finding.changed == ("item:local.python",)
 
 
+def test_a_session_without_approvals_is_checked_without_hashing_its_items(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Only an approval compares with the items' hashes: a run's verdict on a session nobody has
+    # signed yet does not hash every item (what 5,000 items' results cost at the end of a run).
+    session = finished_session(sign=False)
+    assert not session.signoffs
+    assert not session.decision.status
+
+    def refused(*args: Any, **kwargs: Any) -> dict[str, str]:
+        raise AssertionError("the items were hashed")
+    monkeypatch.setattr(integrity, "content_parts", refused)
+    assert integrity.check(session) == []
+    assert integrity.stale_signoffs(session) == []
+
+
 def test_unreadable_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "bad.toml"
     path.write_text("schema = 1\n[session\n")
