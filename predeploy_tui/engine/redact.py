@@ -15,13 +15,14 @@ import functools
 import json
 import math
 import re
-import tomllib
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from importlib import resources
 from typing import Any
 from urllib.parse import quote, quote_plus
+
+import toml_rs
 
 from predeploy_tui.core.results import CheckResult
 
@@ -47,8 +48,8 @@ class Rule:
 
     kind: str
     """What it is, as said to a person ("GitHub token"); never the secret."""
-    pattern: re.Pattern[str]
-    """Where it is."""
+    source: re.Pattern[str] | str
+    """Where it is: a compiled pattern, or its text, compiled on first use (see ``pattern``)."""
     group: int | None
     """The group holding the secret; None: the first group that matched, else the whole match."""
     words: tuple[str, ...]
@@ -60,6 +61,13 @@ class Rule:
     anchored: bool = False
     """Every match starts with one of ``words``: the pattern is tried only where they occur,
     instead of scanning the text (a case-insensitive alternation scans slowly)."""
+
+    @functools.cached_property
+    def pattern(self) -> re.Pattern[str]:
+        """The compiled pattern. Compiling gitleaks' two hundred rules takes longer than the app
+        takes to show its first screen, and a text is tried only against the rules whose words
+        it holds, so each is compiled when a text first holds one of its words."""
+        return self.source if isinstance(self.source, re.Pattern) else re.compile(self.source)
 
 
 def _basic_credentials(match: re.Match[str]) -> bool:
@@ -130,13 +138,14 @@ def _entropy(text: str) -> float:
 
 @functools.cache
 def rules() -> tuple[Rule, ...]:
-    """Predeploy's own rules, then gitleaks' (loaded once, on first use)."""
+    """Predeploy's own rules, then gitleaks' (loaded once, on first use; each pattern compiled
+    on its first use)."""
     raw = resources.files("predeploy_tui").joinpath("data/secret_rules.toml").read_text("utf-8")
     vendored = tuple(
-        Rule(kind=rule["id"], pattern=re.compile(rule["regex"]), group=rule.get("secretGroup"),
+        Rule(kind=rule["id"], source=rule["regex"], group=rule.get("secretGroup"),
              words=tuple(w.lower() for w in rule["keywords"]),
              entropy=float(rule.get("entropy", 0.0)))
-        for rule in tomllib.loads(raw)["rules"])
+        for rule in toml_rs.loads(raw, toml_version="1.0.0")["rules"])
     return _OWN_RULES + vendored
 
 

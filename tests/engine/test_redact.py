@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import base64
+import re
+import tomllib
+from importlib import resources
 from urllib.parse import quote
 
 import pytest
 
 from predeploy_tui.core.results import CheckResult, Status
-from predeploy_tui.engine.redact import LineRedactor, Redactor, find_secrets
+from predeploy_tui.engine.redact import LineRedactor, Redactor, find_secrets, rules
 
 from .secret_corpus import ENV_SECRET, NEGATIVES, SECRET_VAR
 from .secret_corpus import SHAPES as CORPUS
@@ -132,3 +135,13 @@ def test_known_values_deep_in_a_long_output_are_masked_whole_and_split() -> None
     assert ENV_SECRET[:5] not in out
     assert ENV_SECRET[5:] not in out
     assert ENV_SECRET.upper() not in out
+
+
+def test_every_rule_compiles_and_the_vendored_set_reads_as_tomllib_reads_it() -> None:
+    # Patterns are compiled on first use: a broken one must fail here, not in a run's output.
+    raw = resources.files("predeploy_tui").joinpath("data/secret_rules.toml").read_text("utf-8")
+    reference = tomllib.loads(raw)["rules"]
+    vendored = rules()[-len(reference):]
+    assert [(r.kind, r.source, r.group) for r in vendored] == \
+        [(r["id"], r["regex"], r.get("secretGroup")) for r in reference]
+    assert all(isinstance(rule.pattern, re.Pattern) for rule in rules())
