@@ -3,6 +3,8 @@ first layout already holds the first item and the footer's keys."""
 
 from __future__ import annotations
 
+import argparse
+import gc
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +14,7 @@ import pytest
 from textual.widgets import Footer, Static
 from textual.widgets._footer import FooterKey
 
+from predeploy_tui.tui import pauses
 from predeploy_tui.tui.screens.main import MainScreen
 from predeploy_tui.tui.widgets.item_detail import ItemDetail
 
@@ -108,3 +111,41 @@ def test_the_app_module_leaves_the_later_screens_unimported() -> None:
     later = {"compare", "decision", "keys", "output", "plan", "secrets", "signoff"}
     assert not {f"predeploy_tui.tui.screens.{name}" for name in later} & loaded
     assert "predeploy_tui.tui.screens.main" in loaded
+
+
+async def test_the_collector_waits_for_the_first_screen_then_collects_again(
+        session_file: Path, open_app: AppFactory) -> None:
+    # Starting makes objects by the hundred thousand, all kept: collections scanned them for
+    # nothing. The app's first refresh turns the collector back on.
+    app = open_app(session_file)
+    assert gc.isenabled()
+    pauses.hold_startup_collections()
+    try:
+        assert not gc.isenabled()
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            assert gc.isenabled()
+    finally:
+        pauses.release_startup_collections()
+    assert gc.isenabled()
+
+
+def test_open_collects_again_when_it_fails_before_the_app_starts(tmp_path: Path) -> None:
+    from predeploy_tui.commands import UsageError
+    from predeploy_tui.commands import open as open_command
+
+    args = argparse.Namespace(session=str(tmp_path / "missing.toml"), review=False,
+                              read_only=False, var=[], vars=None, person="")
+    with pytest.raises(UsageError):
+        open_command.main(args)
+    assert gc.isenabled()
+
+
+def test_a_collector_stopped_by_someone_else_stays_stopped() -> None:
+    gc.disable()
+    try:
+        pauses.hold_startup_collections()
+        pauses.release_startup_collections()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
