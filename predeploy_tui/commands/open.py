@@ -33,6 +33,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Open the app on the session."""
+    from predeploy_tui.tui.pauses import hold_startup_collections, release_startup_collections
+
+    hold_startup_collections()  # until the first screen is up (the app's settle_startup)
+    try:
+        return _open(args)
+    finally:
+        release_startup_collections()
+
+
+def _open(args: argparse.Namespace) -> int:
     from predeploy_tui.commands import UsageError
     from predeploy_tui.engine.template import VARIABLE_ENV_PREFIX
     from predeploy_tui.tui.app import PredeployApp

@@ -28,15 +28,13 @@ from predeploy_tui.tui.keymap import keymap_problems
 from predeploy_tui.tui.pauses import settle_startup
 from predeploy_tui.tui.record import ReleaseRecord
 from predeploy_tui.tui.runs import RunControl
-from predeploy_tui.tui.screens.dialogs import ConfirmAction, ConfirmChangedCode, ConfirmQuit
-from predeploy_tui.tui.screens.keys import KeysScreen, keys_text, palette_commands
 from predeploy_tui.tui.screens.main import MainScreen
 from predeploy_tui.tui.screens.new_session import NewSessionAnswers, NewSessionScreen
 from predeploy_tui.tui.screens.new_session import NewSessionRequest as NewSessionRequest
-from predeploy_tui.tui.screens.plan import PlanScreen
-from predeploy_tui.tui.screens.secrets import SecretsDialog
 from predeploy_tui.tui.state import Clock, OpenSession, utc_now
 
+# The screens the app opens later are imported when first opened: start-up imports only what
+# the first screen shows.
 if TYPE_CHECKING:
     from predeploy_tui.engine.runner import ActionRequest
 
@@ -158,6 +156,8 @@ class PredeployApp(App[int]):
                    if v.secret and v.name in opened.session.secret_variables
                    and not opened.variables.get(v.name)]
         if missing:
+            from predeploy_tui.tui.screens.secrets import SecretsDialog
+
             self.push_screen(SecretsDialog(missing), self._secrets_given)
 
     def _secrets_given(self, values: dict[str, str] | None) -> None:
@@ -192,6 +192,8 @@ class PredeployApp(App[int]):
         async def answered(yes: bool | None) -> None:
             if yes:
                 await self.shut_down()
+
+        from predeploy_tui.tui.screens.dialogs import ConfirmQuit
 
         self.push_screen(ConfirmQuit(running), answered)
 
@@ -255,6 +257,8 @@ class PredeployApp(App[int]):
             self.notify("Nothing to run here")
             return
         label = "all" if keys is None else title.removeprefix("Run ").lower()
+        from predeploy_tui.tui.screens.plan import PlanScreen
+
         self.push_screen(PlanScreen(planned, title),
                          lambda chosen: self.start_run(chosen, label) if chosen else None)
 
@@ -267,6 +271,8 @@ class PredeployApp(App[int]):
             changed = deployer_code_changes(
                 (s for s in opened.session.items.values() if s.key in wanted), opened.checklist.folder)
             if changed:
+                from predeploy_tui.tui.screens.dialogs import ConfirmChangedCode
+
                 self.push_screen(ConfirmChangedCode([c.line() for c in changed]),
                                  lambda yes: self._start(keys, label) if yes else None)
                 return
@@ -279,6 +285,8 @@ class PredeployApp(App[int]):
         self._view_dirty = True
 
     def _confirm(self, request: ActionRequest) -> asyncio.Future[bool]:
+        from predeploy_tui.tui.screens.dialogs import ConfirmAction
+
         answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         screen = ConfirmAction(request.title, request.key, request.host, request.command)
 
@@ -403,10 +411,14 @@ class PredeployApp(App[int]):
 
     def action_help(self) -> None:
         """Show the keys that work here: the screen's own first, then the focused widget's."""
+        from predeploy_tui.tui.screens.keys import KeysScreen, keys_text
+
         if not isinstance(self.screen, KeysScreen):
             self.push_screen(KeysScreen(keys_text(self, self.screen)))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """The palette lists every key that applies here, with its key and id."""
+        from predeploy_tui.tui.screens.keys import palette_commands
+
         yield from super().get_system_commands(screen)
         yield from palette_commands(self, screen)

@@ -3,8 +3,6 @@ what is wrong with one (an id no key has, two keys of one screen on the same key
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 import tomllib
 from pathlib import Path
 
@@ -44,6 +42,9 @@ def load_keymap(path: Path | None = None) -> dict[str, str]:
 
 def _binding_sets() -> dict[str, list[Binding]]:
     """Every class of the app that declares keys, by name, with its own bindings."""
+    import importlib
+    import pkgutil
+
     from predeploy_tui.tui import screens, widgets
 
     for package in (screens, widgets):

@@ -20,14 +20,13 @@ from predeploy_tui.core import integrity
 from predeploy_tui.core.session import Decision, SessionRuleError, SignOff
 from predeploy_tui.core.vocab import Mode
 from predeploy_tui.tui import messages
-from predeploy_tui.tui.screens.compare import CompareAsk, CompareScreen, newest_other_session
-from predeploy_tui.tui.screens.decision import DecisionForm, DecisionScreen
-from predeploy_tui.tui.screens.signoff import SignoffScreen
 
+# The record's screens are imported when first opened: start-up imports only the first screen.
 if TYPE_CHECKING:
     from predeploy_tui.core.session import Session
     from predeploy_tui.core.verdict import Verdict
     from predeploy_tui.engine.recorder import SessionSaver
+    from predeploy_tui.tui.screens.decision import DecisionForm
     from predeploy_tui.tui.state import Clock, OpenSession
 
 
@@ -105,6 +104,8 @@ class ReleaseRecord:
 
     def signoffs(self) -> None:
         """Open the sign-off screen."""
+        from predeploy_tui.tui.screens.signoff import SignoffScreen
+
         opened = self.opened
         why = "" if opened.can_edit else (
             "Review mode: sign-offs are the deployer's record and are shown, not changed; "
@@ -115,6 +116,8 @@ class ReleaseRecord:
 
     def decision(self) -> None:
         """Open the decision screen."""
+        from predeploy_tui.tui.screens.decision import DecisionScreen
+
         o = self.opened
         self.app.push_screen(DecisionScreen(self.verdict(self.clock()), o.session.decision,
                                             o.person, can_decide=o.can_edit,
@@ -133,6 +136,8 @@ class ReleaseRecord:
 
     def compare(self) -> None:
         """Ask for an earlier session file, then show what changed since it."""
+        from predeploy_tui.tui.screens.compare import CompareAsk, newest_other_session
+
         path = self.opened.path
         self.app.push_screen(CompareAsk(newest_other_session(path), path.parent if path else None),
                              self._compare_with)
@@ -162,6 +167,7 @@ class ReleaseRecord:
 
     def _show_comparison(self, old: Path, earlier: Session) -> None:
         from predeploy_tui.core.compare import compare
+        from predeploy_tui.tui.screens.compare import CompareScreen
 
         lines = compare(earlier, self.opened.session).lines()
         self.app.post_message(messages.Compared(old, tuple(lines)))

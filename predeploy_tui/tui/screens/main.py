@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import ClassVar, Protocol
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from textual import getters, on
 from textual.app import ComposeResult
@@ -12,20 +12,23 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
-from textual.widgets import Footer, Input, TextArea
+from textual.widgets import Input, TextArea
 
 from predeploy_tui.core.results import Status
 from predeploy_tui.core.session import SessionRuleError
 from predeploy_tui.core.verdict import Verdict
 from predeploy_tui.core.vocab import ItemKind, Mode
-from predeploy_tui.engine.recorder import SessionSaver
-from predeploy_tui.tui.runs import RunControl
-from predeploy_tui.tui.screens.dialogs import FailNote, WaiveDialog, parse_expiry
-from predeploy_tui.tui.screens.output import OutputScreen
 from predeploy_tui.tui.state import Clock, OpenSession
 from predeploy_tui.tui.widgets.checklist_tree import FILTERS, ChecklistTree
+from predeploy_tui.tui.widgets.footer import KeysFooter
 from predeploy_tui.tui.widgets.header import SessionHeader
 from predeploy_tui.tui.widgets.item_detail import ItemDetail
+
+# The dialogs and the output screen are imported when first opened: start-up imports only what
+# this screen shows.
+if TYPE_CHECKING:
+    from predeploy_tui.engine.recorder import SessionSaver
+    from predeploy_tui.tui.runs import RunControl
 
 _FAILED = (Status.FAIL, Status.ERROR, Status.BLOCKED, Status.STALE)
 
@@ -127,6 +130,8 @@ class MainScreen(Screen[None]):
         self.desk = desk
         self.next_change: datetime | None = None
         """When a status next changes by itself (a pass goes stale): the app redraws then."""
+        self._built = False
+        """The tree is built (keys apply to its cursor's item from then on, before mounting ends)."""
 
     def compose(self) -> ComposeResult:
         opened = self.desk.opened
@@ -136,20 +141,24 @@ class MainScreen(Screen[None]):
                 yield Input(placeholder="Search titles", id="search")
                 yield ChecklistTree(opened.session, self.desk.section_titles, id="tree")
             yield ItemDetail(id="detail")
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         self._applies: tuple[object, ...] = ()
         self.search_box.display = False
         self.items_tree.build(self.desk.clock())
-        self.items_tree.focus()
-        self.call_after_refresh(self._first_item)
+        self._built = True
+        # Now, not on the next turn as ``focus()`` does: the footer draws the tree's keys once.
+        self.set_focus(self.items_tree, scroll_visible=False)
+        self._first_item()
+        await self.query_one(KeysFooter).draw_now()
 
     def _first_item(self) -> None:
+        """Select the first item and draw everything before the first paint: drawing after it
+        laid out and painted the whole screen a second time."""
         keys = self.items_tree.visible_keys
-        if (keys and self.items_tree.current_key is None) or (self.items_tree.current_key \
-                and self.items_tree.current_key.startswith("section:") and keys):
-            self.items_tree.select_key(keys[0])
+        if keys:
+            self.items_tree.select_key(keys[0], scroll=False)
         self.redraw(full=True)
 
     # -- drawing -------------------------------------------------------------------------------
@@ -239,7 +248,7 @@ class MainScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Hide keys that do not apply to the selected item or the mode."""
         desk = self.desk
-        key = self.items_tree.current_key if self.is_mounted else None
+        key = self.items_tree.current_key if self._built else None
         state = desk.opened.session.items.get(key or "")
         if action in ("run_item", "run_section", "run_all"):
             if not desk.opened.can_run:
@@ -314,6 +323,8 @@ class MainScreen(Screen[None]):
     def action_output(self) -> None:
         """Open the output of the run in the result line full screen."""
         if self.detail.key is not None:
+            from predeploy_tui.tui.screens.output import OutputScreen
+
             self.app.push_screen(OutputScreen(*self.detail.shown_output()))
 
     def action_filter(self) -> None:
@@ -362,6 +373,8 @@ class MainScreen(Screen[None]):
         if key is None or key not in self.desk.opened.session.items:
             return
         if status == Status.FAIL:
+            from predeploy_tui.tui.screens.dialogs import FailNote
+
             def failed(note: str | None) -> None:
                 if note:
                     self._tick(key, status, note)
@@ -385,6 +398,7 @@ class MainScreen(Screen[None]):
         session = self.desk.opened.session
         if key is None or key not in session.items:
             return
+        from predeploy_tui.tui.screens.dialogs import WaiveDialog, parse_expiry
 
         def apply(reason: str, approver: str, expires: str) -> str | None:
             now = self.desk.clock()

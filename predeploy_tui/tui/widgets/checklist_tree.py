@@ -233,8 +233,12 @@ class ChecklistTree(Tree[str]):
         """Item keys shown, in tree order."""
         return list(self._item_nodes)
 
-    def select_key(self, key: str) -> bool:
-        """Move the cursor to an item; False when the filter hides it."""
+    def select_key(self, key: str, *, scroll: bool = True) -> bool:
+        """Move the cursor to an item; False when the filter hides it.
+
+        ``scroll=False`` before the tree is laid out: a scroll to the item computed against no
+        size yet would hide the lines above it.
+        """
         node = self._item_nodes.get(key)
         if node is None:
             return False
@@ -242,7 +246,11 @@ class ChecklistTree(Tree[str]):
         while parent is not None:
             parent.expand()
             parent = parent.parent
-        self.move_cursor(node)
+        if scroll:
+            self.move_cursor(node)
+        else:
+            self._tree_lines  # noqa: B018  # Tree numbers its lines on first use: number them now
+            self.cursor_line = node.line
         return True
 
     def next_matching(self, statuses: Iterable[Status], now: datetime) -> str | None:

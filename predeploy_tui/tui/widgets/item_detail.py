@@ -19,6 +19,7 @@ from predeploy_tui.core.session import ItemState, Session
 from predeploy_tui.core.terminal import printable
 from predeploy_tui.core.vocab import ItemKind, Role
 from predeploy_tui.tui.look import duration_text, local_time, status_text, update_static
+from predeploy_tui.tui.widgets.description import description as description_renderable
 
 if TYPE_CHECKING:
     from predeploy_tui.tui.runs import OutputBuffer
@@ -150,9 +151,8 @@ class ItemDetail(VerticalScroll):
         head = Text(printable(state.title), style="bold")
         update_static(title, head)
         description = self.query_one("#item-description", Static)
-        if changed_item:  # rich's Markdown imported on first use: the first screen stays fast
-            from rich.markdown import Markdown
-            update_static(description, Markdown(printable(state.description))
+        if changed_item:  # rich's Markdown imported only for text that needs it (see there)
+            update_static(description, description_renderable(printable(state.description))
                           if state.description else "")
         _show(description, bool(state.description))
         update_static(self.query_one("#item-meta", Static), self._meta(session, state, status, now))
