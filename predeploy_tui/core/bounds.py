@@ -149,17 +149,76 @@ def json_shallow(data: Any) -> None:
         raise ValueError("nested too deep")
 
 
-_LONG_NUMBER = re.compile(r"\d{19}")
+_DIGIT_OR_UNDERSCORE = bytes(1 if b in b"0123456789_" else 0 for b in range(256))
+"""A ``bytes.translate`` table: 1 for the characters of a decimal number, 0 for the rest."""
+_LONG_RUN = b"\x01" * 19
+"""19 digits (or underscores) in a row: every decimal, octal or binary outside 64 bits has them."""
+_HEX_RUN = re.compile(rb"0x[0-9A-Fa-f_]{16}")
+"""16 hexadecimal digits after ``0x``: every hexadecimal number outside 64 bits has them."""
+_TOKEN_BYTES = frozenset(b"+-_0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+_TOKEN_END = re.compile(rb"[+\-_0-9A-Za-z]*")
+_INTEGER = re.compile(rb"[+-]?(?:[0-9][0-9_]*|0x[0-9A-Fa-f_]+|0o[0-7_]+|0b[01_]+)")
+_BEFORE_VALUE = frozenset(b"=[,{ \t\r\n")
+"""What comes right before a value in TOML (after ``=``, in an array, after a line break)."""
+_AFTER_VALUE = frozenset(b",]}# \t\r\n")
+_BASES = {"0x": 16, "0o": 8, "0b": 2}
+
+
+def _suspects(data: bytes) -> list[tuple[int, int | None]]:
+    """(offset, value) of each integer token in a value's place that may be outside 64 bits.
+
+    Whole numbers outside 64 bits have 19 decimal digits in a row (octal and binary more) or
+    16 hexadecimal ones after ``0x``: ``bytes.translate`` with ``find``, and a regular
+    expression with a literal start (C speed) find those runs; only they are looked at in
+    Python. A token in a string may pass this test too: the caller confirms with the values
+    parsed. The value is None when it has more digits than Python converts (far outside 64 bits).
+    """
+    found: dict[int, int | None] = {}
+    runs = data.translate(_DIGIT_OR_UNDERSCORE)
+    starts = [m.start() for m in _HEX_RUN.finditer(data)]
+    pos = runs.find(_LONG_RUN)
+    while pos >= 0:
+        starts.append(pos)
+        pos = runs.find(_LONG_RUN, _TOKEN_END.match(data, pos).end() + 1)  # type: ignore[union-attr]
+    for pos in starts:
+        start = pos
+        while start and data[start - 1] in _TOKEN_BYTES:
+            start -= 1
+        end = _TOKEN_END.match(data, pos).end()  # type: ignore[union-attr]  # * always matches
+        if (start == 0 or data[start - 1] in _BEFORE_VALUE) \
+                and (end == len(data) or data[end] in _AFTER_VALUE) \
+                and _INTEGER.fullmatch(data, start, end):
+            found[start] = _integer(data[start:end].decode("ascii"))
+    return sorted(found.items())
+
+
+def _integer(token: str) -> int | None:
+    """A TOML integer token's value (None: too many digits for Python to convert)."""
+    digits = token.replace("_", "")
+    sign = -1 if digits.startswith("-") else 1
+    digits = digits.lstrip("+-")
+    try:
+        return sign * int(digits, _BASES.get(digits[:2], 10))
+    except ValueError:
+        return None
+
+
+def _outside_64_bits(value: int | None) -> bool:
+    return value is None or not -2**63 <= value < 2**63
 
 
 def long_number_line(doc: dict[str, Any], text: str) -> int:
     """The line of a whole number outside 64 bits (TOML's range) in ``doc``, or 0.
 
-    Only text holding 19 digits in a row can have one, so a session pays for the walk rarely.
+    Only text with such a number in a value's place can have one (:func:`_suspects`), so a
+    session pays for the walk through ``doc`` rarely; the line is that of the first number in
+    the text whose value the walk found (not of some digits in a string before it).
     """
-    digits = _LONG_NUMBER.search(text)
-    if digits is None:
+    data = text.encode("utf-8", "surrogatepass")
+    suspects = [(at, value) for at, value in _suspects(data) if _outside_64_bits(value)]
+    if not suspects:
         return 0
+    outside: set[int] = set()
     stack: list[Any] = [doc]
     while stack:
         value = stack.pop()
@@ -168,8 +227,11 @@ def long_number_line(doc: dict[str, Any], text: str) -> int:
         elif isinstance(value, list):
             stack.extend(value)
         elif isinstance(value, int) and not -2**63 <= value < 2**63:
-            return text.count("\n", 0, digits.start()) + 1
-    return 0
+            outside.add(value)
+    if not outside:
+        return 0
+    at = next((at for at, value in suspects if value is None or value in outside), suspects[0][0])
+    return data.count(b"\n", 0, at) + 1
 
 
 # -- YAML ---------------------------------------------------------------------------------------
