@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -155,40 +156,58 @@ _LONG_RUN = b"\x01" * 19
 """19 digits (or underscores) in a row: every decimal, octal or binary outside 64 bits has them."""
 _HEX_RUN = re.compile(rb"0x[0-9A-Fa-f_]{16}")
 """16 hexadecimal digits after ``0x``: every hexadecimal number outside 64 bits has them."""
-_TOKEN_BYTES = frozenset(b"+-_0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
-_TOKEN_END = re.compile(rb"[+\-_0-9A-Za-z]*")
-_INTEGER = re.compile(rb"[+-]?(?:[0-9][0-9_]*|0x[0-9A-Fa-f_]+|0o[0-7_]+|0b[01_]+)")
-_BEFORE_VALUE = frozenset(b"=[,{ \t\r\n")
+_CHUNK = 1 << 20
+"""Characters looked at a time: a large file never has a second, encoded copy."""
+_OVERLAP = 32
+"""Characters a chunk shares with the next, so that a run across the boundary is seen whole."""
+_TOKEN = frozenset("+-_0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+_TOKEN_END = re.compile(r"[+\-_0-9A-Za-z]*")
+_INTEGER = re.compile(r"[+-]?(?:[0-9][0-9_]*|0x[0-9A-Fa-f_]+|0o[0-7_]+|0b[01_]+)")
+_BEFORE_VALUE = frozenset("=[,{ \t\r\n")
 """What comes right before a value in TOML (after ``=``, in an array, after a line break)."""
-_AFTER_VALUE = frozenset(b",]}# \t\r\n")
+_AFTER_VALUE = frozenset(",]}# \t\r\n")
 _BASES = {"0x": 16, "0o": 8, "0b": 2}
 
 
-def _suspects(data: bytes) -> list[tuple[int, int | None]]:
+def _runs(text: str) -> Iterator[int]:
+    """Where 19 decimal digits (or underscores) or ``0x`` and 16 hexadecimal ones start.
+
+    Whole numbers outside 64 bits have one of these runs (octal and binary more digits): each
+    chunk is encoded as ASCII (any other character one ``?``, so offsets stay those of the
+    text) and searched with ``bytes.translate`` + ``find`` and a literal-led regular expression,
+    at C speed. A run is reported once or more; the caller keeps one per token.
+    """
+    for start in range(0, len(text), _CHUNK):
+        data = text[start:start + _CHUNK + _OVERLAP].encode("ascii", "replace")
+        for m in _HEX_RUN.finditer(data):
+            if m.start() < _CHUNK:
+                yield start + m.start()
+        runs = data.translate(_DIGIT_OR_UNDERSCORE)
+        pos = runs.find(_LONG_RUN)
+        while 0 <= pos < _CHUNK:
+            yield start + pos
+            pos = runs.find(b"\x00", pos)  # past this run: a long one is reported once a chunk
+            pos = -1 if pos < 0 else runs.find(_LONG_RUN, pos)
+
+
+def _suspects(text: str) -> list[tuple[int, int | None]]:
     """(offset, value) of each integer token in a value's place that may be outside 64 bits.
 
-    Whole numbers outside 64 bits have 19 decimal digits in a row (octal and binary more) or
-    16 hexadecimal ones after ``0x``: ``bytes.translate`` with ``find``, and a regular
-    expression with a literal start (C speed) find those runs; only they are looked at in
-    Python. A token in a string may pass this test too: the caller confirms with the values
-    parsed. The value is None when it has more digits than Python converts (far outside 64 bits).
+    A token in a string may pass this test too: the caller confirms with the values parsed.
+    The value is None when it has more digits than Python converts (far outside 64 bits).
     """
     found: dict[int, int | None] = {}
-    runs = data.translate(_DIGIT_OR_UNDERSCORE)
-    starts = [m.start() for m in _HEX_RUN.finditer(data)]
-    pos = runs.find(_LONG_RUN)
-    while pos >= 0:
-        starts.append(pos)
-        pos = runs.find(_LONG_RUN, _TOKEN_END.match(data, pos).end() + 1)  # type: ignore[union-attr]
-    for pos in starts:
+    for pos in _runs(text):
         start = pos
-        while start and data[start - 1] in _TOKEN_BYTES:
+        while start and text[start - 1] in _TOKEN:
             start -= 1
-        end = _TOKEN_END.match(data, pos).end()  # type: ignore[union-attr]  # * always matches
-        if (start == 0 or data[start - 1] in _BEFORE_VALUE) \
-                and (end == len(data) or data[end] in _AFTER_VALUE) \
-                and _INTEGER.fullmatch(data, start, end):
-            found[start] = _integer(data[start:end].decode("ascii"))
+        if start in found:
+            continue
+        end = _TOKEN_END.match(text, pos).end()  # type: ignore[union-attr]  # * always matches
+        if (start == 0 or text[start - 1] in _BEFORE_VALUE) \
+                and (end == len(text) or text[end] in _AFTER_VALUE) \
+                and _INTEGER.fullmatch(text, start, end):
+            found[start] = _integer(text[start:end])
     return sorted(found.items())
 
 
@@ -214,8 +233,7 @@ def long_number_line(doc: dict[str, Any], text: str) -> int:
     session pays for the walk through ``doc`` rarely; the line is that of the first number in
     the text whose value the walk found (not of some digits in a string before it).
     """
-    data = text.encode("utf-8", "surrogatepass")
-    suspects = [(at, value) for at, value in _suspects(data) if _outside_64_bits(value)]
+    suspects = [(at, value) for at, value in _suspects(text) if _outside_64_bits(value)]
     if not suspects:
         return 0
     outside: set[int] = set()
@@ -231,7 +249,7 @@ def long_number_line(doc: dict[str, Any], text: str) -> int:
     if not outside:
         return 0
     at = next((at for at, value in suspects if value is None or value in outside), suspects[0][0])
-    return data.count(b"\n", 0, at) + 1
+    return text.count("\n", 0, at) + 1
 
 
 # -- YAML ---------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from predeploy_tui.core import store
+from predeploy_tui.core import bounds, store
 from predeploy_tui.core.results import CheckResult, Status
 from predeploy_tui.core.store import SessionFileError
 
@@ -80,3 +80,15 @@ def test_the_line_is_the_number_s_not_that_of_digits_in_text_before_it() -> None
     with pytest.raises(SessionFileError) as caught:
         store.loads(text)
     assert [p.line for p in caught.value.problems] == [line]
+
+
+@pytest.mark.parametrize("token", ["9223372036854775808", "0x8000000000000000",
+                                   "1" + "0" * 30_000], ids=["decimal", "hex", "30,001 digits"])
+@pytest.mark.parametrize("shift", [-40, -19, -18, -3, -1, 0, 1, 2])
+def test_a_number_across_the_boundary_of_the_chunks_searched_is_found(token: str,
+                                                                      shift: int) -> None:
+    lead = "a = '" + "x" * (bounds._CHUNK - len("a = '") - len("'\nb = ") + shift) + "'\n"
+    text = lead + f"b = {token}\n"
+    assert abs(text.index(token) - bounds._CHUNK) <= 40
+    value = 10**30_000 if len(token) > 30_000 else int(token, 0)
+    assert bounds.long_number_line({"a": "", "b": value}, text) == 2
