@@ -145,3 +145,15 @@ def test_an_unchanged_run_is_rendered_once_and_a_run_with_data_each_time() -> No
     assert [c.args[0] for c in lines.call_args_list].count(plain) == 1
     assert [c.args[0] is with_data for c in lines.call_args_list].count(True) == 3
     assert plain == CheckResult(Status.PASS, "ok", "line\n" * 100, 0)  # what is kept is no field
+
+
+def test_runs_read_without_their_constructor_are_the_constructor_s() -> None:
+    # The fast reader fills a run's __dict__: only right while the run table sets every field
+    # and CheckResult has nothing its __init__ would do besides.
+    assert store._SETS_EVERY_FIELD
+    assert not hasattr(CheckResult, "__post_init__")
+    run = CheckResult(Status.FAIL, "disk 91%", "out\n", 1, host="db-1", by="Ana",
+                      role=Role.REVIEWER, code=(CodeFile("x.py", "a" * 64),))
+    built = store._result({**{f.name: getattr(run, f.name) for f in dataclasses.fields(run)}})
+    assert built == run and hash(built) == hash(run) and repr(built) == repr(run)
+    assert vars(built) == vars(run)
