@@ -154,6 +154,8 @@ def test_runs_read_without_their_constructor_are_the_constructor_s() -> None:
     assert not hasattr(CheckResult, "__post_init__")
     run = CheckResult(Status.FAIL, "disk 91%", "out\n", 1, host="db-1", by="Ana",
                       role=Role.REVIEWER, code=(CodeFile("x.py", "a" * 64),))
-    built = store._result({**{f.name: getattr(run, f.name) for f in dataclasses.fields(run)}})
-    assert built == run and hash(built) == hash(run) and repr(built) == repr(run)
+    built = store._result({f.name: getattr(run, f.name) for f in dataclasses.fields(run)})
+    assert built == run
+    assert hash(built) == hash(run)
+    assert repr(built) == repr(run)
     assert vars(built) == vars(run)
