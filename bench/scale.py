@@ -46,6 +46,8 @@ def run(bench: Bench) -> Section:
             Figure(f"{size} items: save (dumps + atomic write, {megabytes:.1f} MB file)",
                    column("save"), "ms"),
             Figure(f"{size} items: of which dumps", column("dumps"), "ms"),
+            Figure(f"{size} items: autosave after one item changes (dumps + atomic write)",
+                   column("autosave"), "ms"),
             Figure(f"{size} items: load", column("load"), "ms"),
         ]
         if all(isinstance(r["tree"], float) for r in rows):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -149,17 +150,93 @@ def json_shallow(data: Any) -> None:
         raise ValueError("nested too deep")
 
 
-_LONG_NUMBER = re.compile(r"\d{19}")
+_DIGIT_OR_UNDERSCORE = bytes(1 if b in b"0123456789_" else 0 for b in range(256))
+"""A ``bytes.translate`` table: 1 for the characters of a decimal number, 0 for the rest."""
+_LONG_RUN = b"\x01" * 19
+"""19 digits (or underscores) in a row: every decimal, octal or binary outside 64 bits has them."""
+_HEX_RUN = re.compile(rb"0x[0-9A-Fa-f_]{16}")
+"""16 hexadecimal digits after ``0x``: every hexadecimal number outside 64 bits has them."""
+_CHUNK = 1 << 20
+"""Characters looked at a time: a large file never has a second, encoded copy."""
+_OVERLAP = 32
+"""Characters a chunk shares with the next, so that a run across the boundary is seen whole."""
+_TOKEN = frozenset("+-_0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+_TOKEN_END = re.compile(r"[+\-_0-9A-Za-z]*")
+_INTEGER = re.compile(r"[+-]?(?:[0-9][0-9_]*|0x[0-9A-Fa-f_]+|0o[0-7_]+|0b[01_]+)")
+_BEFORE_VALUE = frozenset("=[,{ \t\r\n")
+"""What comes right before a value in TOML (after ``=``, in an array, after a line break)."""
+_AFTER_VALUE = frozenset(",]}# \t\r\n")
+_BASES = {"0x": 16, "0o": 8, "0b": 2}
+
+
+def _runs(text: str) -> Iterator[int]:
+    """Where 19 decimal digits (or underscores) or ``0x`` and 16 hexadecimal ones start.
+
+    Whole numbers outside 64 bits have one of these runs (octal and binary more digits): each
+    chunk is encoded as ASCII (any other character one ``?``, so offsets stay those of the
+    text) and searched with ``bytes.translate`` + ``find`` and a literal-led regular expression,
+    at C speed. A run is reported once or more; the caller keeps one per token.
+    """
+    for start in range(0, len(text), _CHUNK):
+        data = text[start:start + _CHUNK + _OVERLAP].encode("ascii", "replace")
+        for m in _HEX_RUN.finditer(data):
+            if m.start() < _CHUNK:
+                yield start + m.start()
+        runs = data.translate(_DIGIT_OR_UNDERSCORE)
+        pos = runs.find(_LONG_RUN)
+        while 0 <= pos < _CHUNK:
+            yield start + pos
+            pos = runs.find(b"\x00", pos)  # past this run: a long one is reported once a chunk
+            pos = -1 if pos < 0 else runs.find(_LONG_RUN, pos)
+
+
+def _suspects(text: str) -> list[tuple[int, int | None]]:
+    """(offset, value) of each integer token in a value's place that may be outside 64 bits.
+
+    A token in a string may pass this test too: the caller confirms with the values parsed.
+    The value is None when it has more digits than Python converts (far outside 64 bits).
+    """
+    found: dict[int, int | None] = {}
+    for pos in _runs(text):
+        start = pos
+        while start and text[start - 1] in _TOKEN:
+            start -= 1
+        if start in found:
+            continue
+        end = _TOKEN_END.match(text, pos).end()  # type: ignore[union-attr]  # * always matches
+        if (start == 0 or text[start - 1] in _BEFORE_VALUE) \
+                and (end == len(text) or text[end] in _AFTER_VALUE) \
+                and _INTEGER.fullmatch(text, start, end):
+            found[start] = _integer(text[start:end])
+    return sorted(found.items())
+
+
+def _integer(token: str) -> int | None:
+    """A TOML integer token's value (None: too many digits for Python to convert)."""
+    digits = token.replace("_", "")
+    sign = -1 if digits.startswith("-") else 1
+    digits = digits.lstrip("+-")
+    try:
+        return sign * int(digits, _BASES.get(digits[:2], 10))
+    except ValueError:
+        return None
+
+
+def _outside_64_bits(value: int | None) -> bool:
+    return value is None or not -2**63 <= value < 2**63
 
 
 def long_number_line(doc: dict[str, Any], text: str) -> int:
     """The line of a whole number outside 64 bits (TOML's range) in ``doc``, or 0.
 
-    Only text holding 19 digits in a row can have one, so a session pays for the walk rarely.
+    Only text with such a number in a value's place can have one (:func:`_suspects`), so a
+    session pays for the walk through ``doc`` rarely; the line is that of the first number in
+    the text whose value the walk found (not of some digits in a string before it).
     """
-    digits = _LONG_NUMBER.search(text)
-    if digits is None:
+    suspects = [(at, value) for at, value in _suspects(text) if _outside_64_bits(value)]
+    if not suspects:
         return 0
+    outside: set[int] = set()
     stack: list[Any] = [doc]
     while stack:
         value = stack.pop()
@@ -168,8 +245,11 @@ def long_number_line(doc: dict[str, Any], text: str) -> int:
         elif isinstance(value, list):
             stack.extend(value)
         elif isinstance(value, int) and not -2**63 <= value < 2**63:
-            return text.count("\n", 0, digits.start()) + 1
-    return 0
+            outside.add(value)
+    if not outside:
+        return 0
+    at = next((at for at, value in suspects if value is None or value in outside), suspects[0][0])
+    return text.count("\n", 0, at) + 1
 
 
 # -- YAML ---------------------------------------------------------------------------------------

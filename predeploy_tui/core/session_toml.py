@@ -5,22 +5,107 @@ The writer side of :mod:`predeploy_tui.core.store`, which re-exports :func:`dump
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from predeploy_tui.core import tomlfmt
-from predeploy_tui.core.results import CheckResult
+from predeploy_tui.core.results import CheckResult, Status
 from predeploy_tui.core.session import HEADER_FIELDS, Session
-from predeploy_tui.core.session_fields import ITEM, RUN
+from predeploy_tui.core.session_fields import ITEM, _code_lines, _json_text, _seconds
+from predeploy_tui.core.vocab import Role
+
+RUN_WRITTEN = ("status", "summary", "exit_code", "host", "by", "role", "started", "finished",
+               "duration", "output_truncated", "output_sha256", "code", "data", "output")
+"""The keys :func:`_run_lines` writes, in order: :data:`RUN`'s fields (a test holds them equal)."""
+
+_QUOTED = {str(s): tomlfmt.string(str(s)) for s in (*Status, *Role)}
+"""A status's or role's value as a TOML string: the same few words end every run."""
+
+
+def _run_lines(r: CheckResult) -> list[str]:
+    """The ``key = value`` lines of one run: ``RUN.pairs`` rendered, with no loop over fields.
+
+    Runs are the bulk of a large file (three per item), so each field is written here with its
+    ``write`` and ``omit_empty`` rules inlined, the same lines in the same order as
+    ``[k + " = " + tomlfmt.value(v) for k, v in RUN.pairs(r)]`` (a test compares the two on
+    generated runs); a value of an unexpected type goes through :func:`tomlfmt.value` as there.
+    """
+    value, string, when = tomlfmt.value, tomlfmt.string, tomlfmt.datetime_
+    lines: list[str] = []
+    v: Any
+    if (v := r.status) is not None:
+        v = str(v)
+        lines.append("status = " + (_QUOTED.get(v) or value(v)))
+    if (v := r.summary) is not None:
+        lines.append("summary = " + (string(v) if type(v) is str else value(v)))
+    if (v := r.exit_code) is not None:
+        lines.append("exit_code = " + (str(v) if type(v) is int else value(v)))
+    if (v := r.host) is not None:
+        lines.append("host = " + (string(v) if type(v) is str else value(v)))
+    if v := r.by:
+        lines.append("by = " + value(v))
+    if (v := r.role) is not None:
+        known = _QUOTED.get(v) if type(v) is Role or type(v) is str else None
+        lines.append("role = " + (known or value(v)))
+    started, finished = r.started, r.finished
+    if started is not None:
+        lines.append("started = " + (when(started) if type(started) is datetime else value(started)))
+    if finished is not None:
+        lines.append("finished = " + (when(finished) if type(finished) is datetime
+                                      else value(finished)))
+    if started is not None and finished is not None:
+        lines.append("duration = " + value(_seconds(r.duration)))  # type: ignore[arg-type]
+    if v := r.output_truncated:
+        lines.append("output_truncated = " + value(v))
+    if v := r.output_sha256:
+        lines.append("output_sha256 = " + value(v))
+    if v := r.code:
+        lines.append("code = " + value(_code_lines(v)))
+    if (v := r.data) is not None:
+        lines.append("data = " + value(_json_text(v)))
+    if (v := r.output) is not None:
+        lines.append("output = " + (string(v) if type(v) is str else value(v)))
+    return lines
+
+
+_CACHE = "_toml_lines"
+"""The attribute a run's rendered lines are kept in (see :func:`_rendered`)."""
+
+
+def _rendered(r: CheckResult) -> str:
+    """A run's lines (:func:`_run_lines`) joined; what does not hold the output is kept on the run.
+
+    A run is a frozen dataclass of immutable values (text, numbers, datetimes, enums, a tuple of
+    frozen ``CodeFile``), so its lines cannot change once written, and the next save (autosave,
+    after every change) renders only the runs added since. A run with ``data`` (a JSON value of
+    lists and tables that could be changed in place) is rendered afresh every time. Output written
+    as a literal string is not kept twice: the run keeps the text before and after it, a few
+    hundred bytes a run, not the output's size. The hosts are runs of their own.
+    """
+    known: tuple[str, str] | None = r.__dict__.get(_CACHE)
+    if known is None:
+        lines = _run_lines(r)
+        if lines and type(r.output) is str and lines[-1] == _LITERAL_OUTPUT + r.output + "'''":
+            lines[-1] = _LITERAL_OUTPUT
+            known = ("\n".join(lines), "'''")
+        else:
+            known = ("\n".join(lines), "")
+        if r.data is None:
+            object.__setattr__(r, _CACHE, known)  # frozen: not a field, never compared or shown
+    before, after = known
+    return before + r.output + after if after else before
+
+
+_LITERAL_OUTPUT = "output = '''\n"
+"""How the output line starts when the output is written as a literal string."""
 
 
 def _write_result(w: tomlfmt.Writer, header: str, r: CheckResult) -> None:
-    """One ``[[...runs]]`` table and its hosts' tables, ``header`` already written as TOML.
-
-    Runs are the bulk of a large file, so their lines are written with no mapping built first:
-    the same lines, in the same order, as ``Writer.pairs`` of the fields would.
-    """
-    value = tomlfmt.value
+    """One ``[[...runs]]`` table and its hosts' tables, ``header`` already written as TOML."""
     w.blank()
     w.lines.append(f"[[{header}]]")
-    w.lines += [name + " = " + value(v) for name, v in RUN.pairs(r)]
+    if text := _rendered(r):
+        w.lines.append(text)
     for host in r.hosts:
         _write_result(w, header + ".hosts", host)
 

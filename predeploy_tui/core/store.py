@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 import reprlib
@@ -208,9 +209,9 @@ class _Reader:
         hosts = d.get("hosts")
         if hosts is not None and not all(type(h) is dict for h in hosts):
             return None
-        return CheckResult(**values, hosts=tuple(
-            self.result(h, self._nth(f"{table.partition('#')[0]}.hosts"))
-            for h in hosts) if hosts else ())
+        values["hosts"] = tuple(self.result(h, self._nth(f"{table.partition('#')[0]}.hosts"))
+                                for h in hosts) if hosts else ()
+        return _result(values)
 
     def session(self, doc: dict[str, Any]) -> Session:
         meta = self.get(doc, "session", dict, None, {}, required=True)
@@ -363,8 +364,13 @@ class _Exact:
         """Key -> the exact type its value must have (no bool for int, no int for float)."""
         self.seen: dict[tuple[str, ...], tuple[type, ...] | None] = {}
         """Key order -> the types in that order, or None when a key is unknown."""
-        self._fields = [(f.name, f.default, f.read, f.exact is datetime, f.derived)
-                        for f in spec.fields]
+        self._defaults = {f.name: f.default for f in spec.fields if not f.derived}
+        """Every field passed to the model, in order, with its value when the key is absent."""
+        self._drop = tuple(f.name for f in spec.fields if f.derived) + tuple(spec.nested)
+        """Keys of the file that are no field of the model (derived, or read by the caller)."""
+        self._times = tuple(f.name for f in spec.fields if f.exact is datetime and not f.derived)
+        self._reads = tuple((f.name, f.read) for f in spec.fields
+                            if f.read is not None and not f.derived)
 
     def exact(self, d: dict[str, Any]) -> bool:
         """Whether every key of ``d`` is known and its value of exactly the type it must be."""
@@ -379,27 +385,49 @@ class _Exact:
         return expected is not None and tuple(map(type, d.values())) == expected
 
     def values(self, d: dict[str, Any]) -> dict[str, Any] | None:
-        """The model's values of the table's fields, or None when ``d`` needs the checks."""
+        """The model's values of the table's fields, or None when ``d`` needs the checks.
+
+        Every key is known and of its exact type (:meth:`exact`), so the values are the
+        defaults updated with ``d`` (in C), less the keys that are no field, with the few
+        conversions and the time zones checked in Python.
+        """
         if not self.exact(d):
             return None
-        get = d.get
-        out: dict[str, Any] = {}
-        for name, default, read, when, derived in self._fields:
-            value = get(name, ABSENT)
-            if derived:
-                continue
-            if value is ABSENT:
-                out[name] = default
-                continue
-            if when and value.tzinfo is None:
+        out = self._defaults.copy()
+        out.update(d)
+        for name in self._drop:
+            out.pop(name, None)
+        for name in self._times:
+            when = out[name]
+            if when is not None and when.tzinfo is None:
                 return None
-            if read is not None:
+        for name, read in self._reads:
+            if name in d:
                 try:
-                    value = read(value)
+                    out[name] = read(d[name])
                 except BadValue:
                     return None
-            out[name] = value
         return out
+
+
+_SETS_EVERY_FIELD = ({f.name for f in RUN.fields if not f.derived} | {"hosts"}
+                     == {f.name for f in dataclasses.fields(CheckResult)})
+"""Whether the run table's fields and its hosts are every field of ``CheckResult``."""
+
+
+def _result(values: dict[str, Any]) -> CheckResult:
+    """``CheckResult(**values)``, where ``values`` holds every field, without its ``__init__``.
+
+    A frozen dataclass's ``__init__`` sets each field through ``object.__setattr__``: most of
+    the time of building the tens of thousands of runs of a large session. CheckResult has no
+    ``__post_init__``, so filling its ``__dict__`` gives the same object; should the table and
+    the class ever differ in their fields, the constructor is used (and says what is missing).
+    """
+    if not _SETS_EVERY_FIELD:
+        return CheckResult(**values)
+    result: CheckResult = object.__new__(CheckResult)
+    result.__dict__.update(values)
+    return result
 
 
 _RUN_EXACT = _Exact(RUN)
