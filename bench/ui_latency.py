@@ -102,8 +102,9 @@ class Terminal:
                 except OSError:
                     return None
                 self._note_finish(data)
-                self.tail = (self.tail + data)[-4096:]
-                if until is not None and until in self.tail:
+                seen = self.tail + data  # a marker early in a big read is seen, not cut off
+                self.tail = seen[-4096:]
+                if until is not None and until in seen:
                     self.tail = b""
                     return time.perf_counter()
             elif until is None:
