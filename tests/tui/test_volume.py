@@ -244,3 +244,18 @@ async def test_a_static_laid_out_only_when_its_height_changes_still_gets_its_lin
         await pilot.pause()
         assert one.size.height == 1
         assert two.region.y == one.region.bottom
+
+
+async def test_the_detail_follows_the_cursor_in_the_same_frame(session_file: Path,
+                                                               open_app: AppFactory) -> None:
+    app = open_app(session_file)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        tree = app.screen.items_tree
+        keys = tree.visible_keys
+        tree.select_key(keys[0])
+        await pilot.pause()
+        tree.action_cursor_down()
+        # No message hop (the screen would paint the tree first and the pane a frame or two
+        # later): the pane already shows the item under the cursor.
+        assert tree.current_key == app.screen.detail.key == keys[1]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -113,9 +113,12 @@ class ChecklistTree(Tree[str]):
             """The tree, for ``@on`` selectors."""
             return self.tree
 
-    def __init__(self, session: Session, section_titles: dict[str, str], *, id: str | None = None)\
-            -> None:
+    def __init__(self, session: Session, section_titles: dict[str, str], *, id: str | None = None,
+                 selected: Callable[[str], None] | None = None) -> None:
         super().__init__("Checklist", id=id)
+        self.selected = selected
+        """Called at once with the key under the cursor when it moves (instead of posting
+        ItemSelected): the pane beside then shows the item in the same frame as the cursor."""
         self.show_root = False
         self.guide_depth = 2
         self.session = session
@@ -285,8 +288,19 @@ class ChecklistTree(Tree[str]):
                 return key
         return None
 
+    def watch_cursor_line(self, previous_line: int, line: int) -> None:
+        """Move the cursor; with ``selected``, tell it now, not by a message: the screen updates
+        between the key and the message, and its timer then waits one or two frames (up to
+        33 ms) before it paints the pane."""
+        previous = self._get_node(previous_line)
+        super().watch_cursor_line(previous_line, line)
+        node = self._get_node(line)
+        if self.selected is not None and previous_line != line and node is not None \
+                and node != previous and node.data is not None:
+            self.selected(node.data)
+
     @on(Tree.NodeHighlighted)
     def _announce(self, event: Tree.NodeHighlighted[str]) -> None:
         event.stop()
-        if event.node.data is not None:
+        if event.node.data is not None and self.selected is None:
             self.post_message(self.ItemSelected(self, event.node.data))
