@@ -259,3 +259,53 @@ async def test_the_detail_follows_the_cursor_in_the_same_frame(session_file: Pat
         # No message hop (the screen would paint the tree first and the pane a frame or two
         # later): the pane already shows the item under the cursor.
         assert tree.current_key == app.screen.detail.key == keys[1]
+
+
+def test_a_render_that_fails_keeps_the_change_pending(tmp_path: Path, clock: Clock,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from predeploy_tui.core import store
+
+    session = new_session(load_checklist(SMALL), {"token": "t"}, {"deployer": "Dana"}, clock())
+    saver = SessionSaver(session, tmp_path / "s.toml", clock=clock)
+    saver.changed()
+
+    def broken(_: object) -> str:
+        raise RuntimeError("dictionary changed size during iteration")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(store, "dumps", broken)
+        with pytest.raises(RuntimeError):
+            saver.render()
+    assert saver.dirty  # not lost: the next tick saves it
+    assert saver.flush()
+    assert not saver.dirty
+
+
+async def test_the_app_renders_the_session_on_the_loop_and_writes_it_on_a_thread(
+        session_file: Path, open_app: AppFactory) -> None:
+    import threading
+
+    app = open_app(session_file)
+    rendered: list[bool] = []
+    written: list[bool] = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        render, write = app.saver.render, app.saver.write
+
+        def on_which_thread_render() -> str | None:
+            rendered.append(threading.current_thread() is threading.main_thread())
+            return render()
+
+        def on_which_thread_write(text: str) -> None:
+            written.append(threading.current_thread() is threading.main_thread())
+            write(text)
+
+        app.saver.render = on_which_thread_render  # type: ignore[method-assign]
+        app.saver.write = on_which_thread_write  # type: ignore[method-assign]
+        app.edit_note(next(iter(app.opened.session.items)), "a note")
+        await app.until(lambda: written and app.everything_saved())
+    # One moment of the session, taken where it changes; the disk is waited on elsewhere.
+    assert rendered
+    assert all(rendered)
+    assert written == [False]
+    assert "a note" in session_file.read_text()
