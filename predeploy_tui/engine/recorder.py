@@ -174,13 +174,18 @@ class SessionSaver:
         self.flush()
 
     def render(self) -> str | None:
-        """The text to write now, or None when nothing changed; clears the dirty mark."""
+        """The text to write now, or None when nothing changed; clears the dirty mark (a render
+        that fails keeps it: the change is still to be saved)."""
         if not self.dirty or not self.enabled:
             return None
         self.dirty = False
         self.last_started = time.monotonic()
         self.renders += 1
-        return store.dumps(self.session)
+        try:
+            return store.dumps(self.session)
+        except BaseException:
+            self.dirty = True
+            raise
 
     def write(self, text: str) -> None:
         """Write rendered text atomically (safe on a worker thread); a failure is kept in ``error``."""

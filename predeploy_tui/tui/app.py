@@ -7,6 +7,7 @@ import signal
 import time
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -356,18 +357,26 @@ class PredeployApp(App[int]):
         if not self.has_session or self._writing \
                 or not self.saver.due(busy=bool(self.runs.running)):
             return
-        self._writing = True
-        self.run_worker(self._write, thread=True, group="save", name="save session",
-                        description=str(self.opened.path), exit_on_error=False)
-
-    def _write(self) -> None:
-        # Rendering a session with 200 outputs takes long enough to stall keys, so it happens
-        # here too: items are never added or removed while the app runs, and a change that
-        # races with the render marks the session dirty again for the next tick.
+        # Rendered here, on the loop: the text is one moment of the session, never an item
+        # caught halfway through a change on the loop (a render on the thread could be, and a
+        # kill then would leave that file). Only the write (temp file, fsync, rename) waits on
+        # the disk, so only it goes to the thread.
         try:
             text = self.saver.render()
-            if text is not None:
-                self.saver.write(text)
+        except Exception as exc:  # the change stays pending: the next tick tries again
+            self.saver.error = f"save failed: {type(exc).__name__}: {exc}"
+            self._view_dirty = True
+            return
+        if text is None:
+            return
+        self._writing = True
+        self.run_worker(partial(self._write, text), thread=True, group="save",
+                        name="save session", description=str(self.opened.path),
+                        exit_on_error=False)
+
+    def _write(self, text: str) -> None:
+        try:
+            self.saver.write(text)
         finally:
             self.call_from_thread(self._written)
 

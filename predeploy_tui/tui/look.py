@@ -64,3 +64,21 @@ def update_static(widget: Static, content: VisualType, *, layout: bool = True) -
         return
     _SHOWN[widget] = content
     widget.update(content, layout=layout)
+
+
+def update_sized(widget: Static, content: VisualType) -> None:
+    """Update a Static whose height follows its content, laying out the screen only when that
+    height changes: the detail pane shows another item at every key press, and a layout of the
+    whole screen for a title of the same one line was most of what the key waited for."""
+    if _SHOWN.get(widget, _NOTHING) == content:
+        return
+    _SHOWN[widget] = content
+    size = widget.size
+    widget.update(content, layout=False)
+    if not widget.display or not size.height or not size.width or widget.styles.height is None \
+            or widget.styles.height.is_auto is False:
+        widget.refresh(layout=True)
+        return
+    # The height the layout would give it, measured by the same code (cached on the widget).
+    if widget.get_content_height(size, size, size.width) != size.height:
+        widget.refresh(layout=True)

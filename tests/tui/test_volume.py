@@ -149,8 +149,12 @@ async def test_a_burst_of_results_relabels_the_tree_in_one_repaint(
         await pilot.pause()
         # ...and the screen shows them: the batch's one refresh repainted the lines.
         title = app.opened.session.items[keys[0]].title
-        line = next(s for s in tree.render_lines(tree.region.reset_offset) if title in s.text)
-        assert Status.PASS.glyph in line.text
+        shown = [s.text for s in tree.render_lines(tree.region.reset_offset)]
+        line = next(s for s in shown if title in s)
+        assert Status.PASS.glyph in line
+        # ...and each section's new counts (its own line renders anew, not the lines below).
+        for label in tree._section_drawn.values():
+            assert any(label.plain in s for s in shown)
 
 
 async def test_full_collections_wait_while_checks_run(session_file: Path,
@@ -171,3 +175,137 @@ async def test_full_collections_wait_while_checks_run(session_file: Path,
         app.runs.cancel()
         await settle(pilot, app)
         assert gc.get_threshold() == before  # the last run's end restores the default
+
+
+async def test_output_box_holds_what_a_log_would_and_grows_without_a_layout() -> None:
+    from textual.app import App, ComposeResult
+
+    from predeploy_tui.tui.widgets.item_detail import OutputLog
+
+    class Boxes(App[None]):
+        CSS = "Log { height: 4; width: 30; }"
+
+        def compose(self) -> ComposeResult:
+            yield Log(id="log", max_lines=6)
+            yield OutputLog(id="out", max_lines=6)
+
+    lines = [f"line {n} " + "x" * (n % 7) for n in range(20)]
+    async with Boxes().run_test(size=(60, 12)) as pilot:
+        log, out = pilot.app.query_one("#log", Log), pilot.app.query_one("#out", OutputLog)
+        log.write_lines(lines[:5])
+        out.replace_lines(lines[:5])
+        await pilot.pause()
+        assert out.lines == log.lines
+        log.write_lines(lines[5:9])
+        out.add_lines(lines[5:9])
+        await pilot.pause()
+        await pilot.pause()  # the Log measures its width on a worker thread
+        assert out.lines == log.lines == lines[3:9]
+        assert out.virtual_size == log.virtual_size
+        assert out.scroll_y == out.max_scroll_y > 0  # it follows the end
+        # Growing inside a box of fixed height moves its scrollbar only: no layout of the screen.
+        out.replace_lines(lines[:5])
+        await pilot.pause()
+        out.add_lines(lines[5:6])
+        assert not pilot.app.screen._layout_required
+        await pilot.pause()
+        assert out.lines == lines[:6]
+        assert out.scroll_y == out.max_scroll_y
+        log.clear()
+        out.replace_lines([])
+        await pilot.pause()
+        assert out.lines == log.lines == []
+        assert out.virtual_size == log.virtual_size
+
+
+async def test_a_static_laid_out_only_when_its_height_changes_still_gets_its_lines() -> None:
+    from textual.app import App, ComposeResult
+
+    from predeploy_tui.tui.look import update_sized
+
+    class One(App[None]):
+        CSS = "Static { width: 20; }"
+
+        def compose(self) -> ComposeResult:
+            yield Static("short", id="one")
+            yield Static("below", id="two")
+
+    async with One().run_test(size=(40, 10)) as pilot:
+        one = pilot.app.query_one("#one", Static)
+        two = pilot.app.query_one("#two", Static)
+        await pilot.pause()
+        update_sized(one, Text("other"))  # the same one line: no layout
+        assert not pilot.app.screen._layout_required
+        update_sized(one, Text("a title long enough to wrap over three lines"))
+        await pilot.pause()
+        assert one.size.height == 3
+        assert two.region.y == one.region.bottom  # what follows moved down
+        update_sized(one, Text("short again"))
+        await pilot.pause()
+        assert one.size.height == 1
+        assert two.region.y == one.region.bottom
+
+
+async def test_the_detail_follows_the_cursor_in_the_same_frame(session_file: Path,
+                                                               open_app: AppFactory) -> None:
+    app = open_app(session_file)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        tree = app.screen.items_tree
+        keys = tree.visible_keys
+        tree.select_key(keys[0])
+        await pilot.pause()
+        tree.action_cursor_down()
+        # No message hop (the screen would paint the tree first and the pane a frame or two
+        # later): the pane already shows the item under the cursor.
+        assert tree.current_key == app.screen.detail.key == keys[1]
+
+
+def test_a_render_that_fails_keeps_the_change_pending(tmp_path: Path, clock: Clock,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from predeploy_tui.core import store
+
+    session = new_session(load_checklist(SMALL), {"token": "t"}, {"deployer": "Dana"}, clock())
+    saver = SessionSaver(session, tmp_path / "s.toml", clock=clock)
+    saver.changed()
+
+    def broken(_: object) -> str:
+        raise RuntimeError("dictionary changed size during iteration")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(store, "dumps", broken)
+        with pytest.raises(RuntimeError):
+            saver.render()
+    assert saver.dirty  # not lost: the next tick saves it
+    assert saver.flush()
+    assert not saver.dirty
+
+
+async def test_the_app_renders_the_session_on_the_loop_and_writes_it_on_a_thread(
+        session_file: Path, open_app: AppFactory) -> None:
+    import threading
+
+    app = open_app(session_file)
+    rendered: list[bool] = []
+    written: list[bool] = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        render, write = app.saver.render, app.saver.write
+
+        def on_which_thread_render() -> str | None:
+            rendered.append(threading.current_thread() is threading.main_thread())
+            return render()
+
+        def on_which_thread_write(text: str) -> None:
+            written.append(threading.current_thread() is threading.main_thread())
+            write(text)
+
+        app.saver.render = on_which_thread_render  # type: ignore[method-assign]
+        app.saver.write = on_which_thread_write  # type: ignore[method-assign]
+        app.edit_note(next(iter(app.opened.session.items)), "a note")
+        await app.until(lambda: written and app.everything_saved())
+    # One moment of the session, taken where it changes; the disk is waited on elsewhere.
+    assert rendered
+    assert all(rendered)
+    assert written == [False]
+    assert "a note" in session_file.read_text()

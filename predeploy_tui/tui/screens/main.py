@@ -139,7 +139,8 @@ class MainScreen(Screen[None]):
         with Horizontal(id="body"):
             with Vertical(id="tree-pane"):
                 yield Input(placeholder="Search titles", id="search")
-                yield ChecklistTree(opened.session, self.desk.section_titles, id="tree")
+                yield ChecklistTree(opened.session, self.desk.section_titles, id="tree",
+                                    selected=self._selected)
             yield ItemDetail(id="detail")
         yield KeysFooter(compact=True)
 
@@ -226,8 +227,8 @@ class MainScreen(Screen[None]):
             self.call_after_refresh(self.items_tree.select_key, key)
         self.items_tree.focus()
 
-    @on(ChecklistTree.ItemSelected)
-    def _selected(self) -> None:
+    def _selected(self, key: str) -> None:
+        """The cursor moved onto ``key``: the detail follows in the same frame."""
         self.show_detail()
         self._bindings_for_item()
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from rich.text import Text
 from textual import on
+from textual.geometry import Region
 from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
@@ -112,9 +113,12 @@ class ChecklistTree(Tree[str]):
             """The tree, for ``@on`` selectors."""
             return self.tree
 
-    def __init__(self, session: Session, section_titles: dict[str, str], *, id: str | None = None)\
-            -> None:
+    def __init__(self, session: Session, section_titles: dict[str, str], *, id: str | None = None,
+                 selected: Callable[[str], None] | None = None) -> None:
         super().__init__("Checklist", id=id)
+        self.selected = selected
+        """Called at once with the key under the cursor when it moves (instead of posting
+        ItemSelected): the pane beside then shows the item in the same frame as the cursor."""
         self.show_root = False
         self.guide_depth = 2
         self.session = session
@@ -190,7 +194,7 @@ class ChecklistTree(Tree[str]):
     def refresh_labels(self, now: datetime) -> None:
         """Redraw glyphs and section counts from the session (cheap: only labels change)."""
         by_section: dict[str, list[Status]] = {}
-        changed = False
+        changed: list[TreeNode[str]] = []
         for state, status in self.session.effective(now):
             by_section.setdefault(state.section, []).append(status)
             node = self._item_nodes.get(state.key)
@@ -198,29 +202,55 @@ class ChecklistTree(Tree[str]):
             if node is not None and self._drawn.get(state.key) != drawn:
                 self._drawn[state.key] = drawn
                 self._relabel(node, item_label(state, status))
-                changed = True
+                changed.append(node)
         for sid, node in self._section_nodes.items():
             label = section_label(self.section_titles.get(sid, sid), by_section.get(sid, []))
             if self._section_drawn.get(sid) != label:
                 self._section_drawn[sid] = label
-                self._relabel(node, label)
-                changed = True
+                self._relabel(node, label, own_line=True)
+                changed.append(node)
         for key, label in approval_labels(self.session, *self.stale):
             node = self._approval_nodes.get(key)
             if node is not None and self._approvals_drawn.get(key) != label.plain:
                 self._approvals_drawn[key] = label.plain
                 self._relabel(node, label)
-                changed = True
+                changed.append(node)
         if changed:
-            # One repaint of the visible lines for the whole batch, no layout: a label's new
-            # text stays on its one line.
-            self.refresh()
+            # One repaint for the whole batch, of the changed lines on screen only, no layout:
+            # a label's new text stays on its one line. Lines off screen render when shown.
+            regions = self._regions(changed)
+            if regions is None:
+                self.refresh()
+            elif regions:
+                self.refresh(*regions)
 
-    def _relabel(self, node: TreeNode[str], label: Text) -> None:
+    def _regions(self, nodes: list[TreeNode[str]]) -> list[Region] | None:
+        """The lines of ``nodes`` on screen; None when a node's line is not known yet."""
+        top, height, width = self.scroll_offset.y, self.size.height, self.size.width
+        regions = []
+        for node in nodes:
+            line = node._line
+            if line < 0:
+                return None
+            if top <= line < top + height:
+                regions.append(Region(0, line - top, width, 1))
+        return regions
+
+    def _relabel(self, node: TreeNode[str], label: Text, own_line: bool = False) -> None:
         """Change a node's label without ``set_label``: that queues one repaint message per
-        node, and 200 checks finishing together would put 200 of them ahead of the next key."""
+        node, and 200 checks finishing together would put 200 of them ahead of the next key.
+
+        Each line's cache key holds the update count of every node above it, so counting an
+        update of a section re-renders every line of it: a section's new counts (``own_line``)
+        drop only the cached renders of its own line.
+        """
         node._label = self.process_label(label)
-        node._updates += 1  # part of the tree's line-cache key: the line renders anew
+        if own_line and node._line >= 0:
+            cache = self._line_cache
+            for key in [k for k in list(cache.keys()) if k[0] == node._line]:
+                cache.discard(key)
+        else:
+            node._updates += 1  # part of the tree's line-cache key: the line renders anew
 
     @property
     def current_key(self) -> str | None:
@@ -266,8 +296,19 @@ class ChecklistTree(Tree[str]):
                 return key
         return None
 
+    def watch_cursor_line(self, previous_line: int, line: int) -> None:
+        """Move the cursor; with ``selected``, tell it now, not by a message: the screen updates
+        between the key and the message, and its timer then waits one or two frames (up to
+        33 ms) before it paints the pane."""
+        previous = self._get_node(previous_line)
+        super().watch_cursor_line(previous_line, line)
+        node = self._get_node(line)
+        if self.selected is not None and previous_line != line and node is not None \
+                and node != previous and node.data is not None:
+            self.selected(node.data)
+
     @on(Tree.NodeHighlighted)
     def _announce(self, event: Tree.NodeHighlighted[str]) -> None:
         event.stop()
-        if event.node.data is not None:
+        if event.node.data is not None and self.selected is None:
             self.post_message(self.ItemSelected(self, event.node.data))

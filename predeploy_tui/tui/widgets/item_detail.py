@@ -6,10 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
+from textual.geometry import Size
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Button, Label, Log, Static, TextArea
@@ -18,7 +20,13 @@ from predeploy_tui.core.results import CheckResult, Status
 from predeploy_tui.core.session import ItemState, Session
 from predeploy_tui.core.terminal import printable
 from predeploy_tui.core.vocab import ItemKind, Role
-from predeploy_tui.tui.look import duration_text, local_time, status_text, update_static
+from predeploy_tui.tui.look import (
+    duration_text,
+    local_time,
+    status_text,
+    update_sized,
+    update_static,
+)
 from predeploy_tui.tui.widgets.description import description as description_renderable
 
 if TYPE_CHECKING:
@@ -62,12 +70,69 @@ def result_text(result: CheckResult, label: str = "") -> Text:
     return text
 
 
-def _write(log: Log, text: str) -> None:
-    """Add lines to the log in one batch: ``Log.write`` refreshes once per line, which at a
-    thousand lines costs more than a key press may wait. Control sequences are shown, not
-    obeyed: a check printing ``\\e[2J`` must not clear the screen."""
-    if text:
-        log.write_lines(printable(text).splitlines())
+def _lines(text: str) -> list[str]:
+    """The lines of output as the box shows them: control sequences are shown, not obeyed (a
+    check printing ``\\e[2J`` must not clear the screen); empty lines are left out, as
+    ``Log.write_lines`` leaves them."""
+    return [line for line in printable(text).splitlines() if line]
+
+
+class OutputLog(Log):
+    """The output box: a Log whose lines are replaced or added in one batch, measured at once.
+
+    ``Log.clear`` then ``write_lines`` changes the virtual size twice and measures the width on a
+    new worker thread, which changes it once more: each change is a layout of the whole screen.
+    The box shows another item's output at every key press and grows at every tick while checks
+    print, so here the width of the new lines is measured in the call and the virtual size is set
+    once, changing (and laying out) only when it differs.
+    """
+
+    def replace_lines(self, lines: list[str]) -> None:
+        """Show exactly ``lines`` (the last ``max_lines`` of them), scrolled to the end."""
+        if self.max_lines is not None:
+            lines = lines[-self.max_lines:]
+        self._lines = list(lines)
+        self._width = self._measure(self._lines)
+        self._render_line_cache.clear()
+        self._updates += 1
+        self._clear_y = 0
+        self._sized()
+        if self.auto_scroll:
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
+        self.refresh()
+
+    def add_lines(self, lines: list[str]) -> None:
+        """Add ``lines`` after the others (older ones beyond ``max_lines`` go), following the end
+        when the box was at the end, as ``Log.write_lines`` does."""
+        if not lines:
+            return
+        at_end = self.is_vertical_scroll_end
+        self._lines.extend(lines)
+        if self.max_lines is not None and len(self._lines) > self.max_lines:
+            self._prune_max_lines()
+        self._width = max(self._width, self._measure(lines))
+        self._sized()
+        if self.auto_scroll and not self.is_vertical_scrollbar_grabbed and at_end:
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
+        self.refresh()
+
+    def _measure(self, lines: list[str]) -> int:
+        process = self._process_line
+        return max((cell_len(process(line)) for line in lines), default=0)
+
+    def _sized(self) -> None:
+        """Set the virtual size to the lines held, without a layout when the box's height is
+        fixed: then only its scrollbars follow (one appearing or going lays out by itself)."""
+        size = Size(self._width, len(self._lines))
+        if self.virtual_size == size:
+            return
+        height = self.styles.height
+        if not self.is_mounted or not self.container_size or height is None or height.is_auto:
+            self.virtual_size = size  # the reactive's layout: the box's size follows its lines
+            return
+        self.set_reactive(Widget.virtual_size, size)
+        self._scroll_update(size)
+        self.refresh()
 
 
 def _show(widget: Widget, shown: bool) -> None:
@@ -119,7 +184,7 @@ class ItemDetail(VerticalScroll):
             yield Button("N/A", id="na", action="screen.manual('n/a')", compact=True)
             yield Button("Waive", id="waive", action="screen.waive", compact=True)
         yield Static(id="item-result")
-        yield Log(id="item-output", max_lines=OUTPUT_LINES, auto_scroll=True)
+        yield OutputLog(id="item-output", max_lines=OUTPUT_LINES, auto_scroll=True)
         yield Static(id="item-history")
         yield Label("Note", id="note-label")
         yield TextArea(id="item-note", soft_wrap=True, show_line_numbers=False)
@@ -149,19 +214,19 @@ class ItemDetail(VerticalScroll):
         state = session.items[self.key]
         status = state.effective_status(now)
         head = Text(printable(state.title), style="bold")
-        update_static(title, head)
+        update_sized(title, head)
         description = self.query_one("#item-description", Static)
         if changed_item:  # rich's Markdown imported only for text that needs it (see there)
             update_static(description, description_renderable(printable(state.description))
                           if state.description else "")
         _show(description, bool(state.description))
-        update_static(self.query_one("#item-meta", Static), self._meta(session, state, status, now))
+        update_sized(self.query_one("#item-meta", Static), self._meta(session, state, status, now))
         check = self.query_one("#item-check", Static)
-        update_static(check, Text(printable(target), style="") if target else "")
+        update_sized(check, Text(printable(target), style="") if target else "")
         _show(check, bool(target))
         named = self._named_run(state)
-        update_static(self.query_one("#item-result", Static), self._result(state, status, named))
-        update_static(self.query_one("#item-history", Static), self._history(state, named))
+        update_sized(self.query_one("#item-result", Static), self._result(state, status, named))
+        update_sized(self.query_one("#item-history", Static), self._history(state, named))
         manual = state.kind == ItemKind.MANUAL
         _show(self.query_one("#run", Button), not manual and can_run and not running)
         _show(self.query_one("#cancel", Button), running)
@@ -170,12 +235,18 @@ class ItemDetail(VerticalScroll):
         _show(self.query_one("#waive", Button),
               can_edit and not status.passed and status is not Status.WAIVED)
         source = live if running and live is not None else named
-        log = self.query_one("#item-output", Log)
+        log = self.query_one("#item-output", OutputLog)
         if changed_item or source is not self.shown_run:
-            log.clear()
+            # One replacement of the box's lines, not a clear and a write: each is a layout.
             self.shown_run, self.shown_chunks = source, 0
             if isinstance(source, CheckResult):
-                _write(log, tail_lines(source.output))
+                log.replace_lines(_lines(tail_lines(source.output)))
+            elif source is not None:
+                text, _ = source.since(0)
+                self.shown_chunks = source.count
+                log.replace_lines(_lines(tail_lines(text)))
+            else:
+                log.replace_lines([])
         if source is not None and not isinstance(source, CheckResult):
             self.follow(source)
         _show(log, source is not None)
@@ -194,8 +265,8 @@ class ItemDetail(VerticalScroll):
         text, _ = buffer.since(self.shown_chunks)
         self.shown_chunks = buffer.count
         if text:
-            log = self.query_one("#item-output", Log)
-            _write(log, tail_lines(text))
+            log = self.query_one("#item-output", OutputLog)
+            log.add_lines(_lines(tail_lines(text)))
             _show(log, True)
 
     def shown_output(self) -> tuple[str, str]:
