@@ -15,11 +15,14 @@ tick and writes on a worker thread (:meth:`render` on the loop, :meth:`write` on
 from __future__ import annotations
 
 import asyncio
+import copy
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 from predeploy_tui.core import store
 from predeploy_tui.core.results import CheckResult, Status
@@ -28,6 +31,8 @@ from predeploy_tui.core.vocab import Role
 from predeploy_tui.engine.base import ItemFinished, ItemStarted, OutputChunk, RunEvent
 
 log = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
 
 Clock = Callable[[], datetime]
 """Where the time of each change is read (tests inject a frozen one)."""
@@ -39,6 +44,33 @@ Rendering a session that holds 200 outputs takes a third of a second of the inte
 UI then shares; results arriving every few milliseconds would otherwise re-render it on every
 tick. With the app's quarter-second tick a change still reaches the file within about a second.
 """
+
+
+def snapshot(session: Session) -> Session:
+    """The session as it is now, to render on another thread while this one changes it.
+
+    The session and every mutable record in it (items, the decision, sign-offs, history
+    entries) are copied with their lists and dicts; frozen records (results) and strings are
+    shared, as nothing changes them. Taken on the loop it costs a few milliseconds where
+    rendering costs tens, and the text rendered from it is one moment of the session.
+    """
+    return _copied(session)
+
+
+def _copied(value: _T) -> _T:
+    if isinstance(value, list):
+        return [_copied(v) for v in value]  # type: ignore[return-value]
+    if isinstance(value, dict):
+        return {k: _copied(v) for k, v in value.items()}  # type: ignore[return-value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type) \
+            and not value.__dataclass_params__.frozen:  # type: ignore[attr-defined]
+        out: Any = copy.copy(value)
+        for f in dataclasses.fields(value):
+            inner = getattr(value, f.name)
+            if isinstance(inner, list | dict) or dataclasses.is_dataclass(inner):
+                setattr(out, f.name, _copied(inner))
+        return out  # type: ignore[no-any-return]
+    return value
 
 
 class SessionRecorder:
@@ -186,6 +218,26 @@ class SessionSaver:
         except BaseException:
             self.dirty = True
             raise
+
+    def take(self) -> Session | None:
+        """A :func:`snapshot` of the session to render on a thread (:meth:`render_copy`), or None
+        when nothing changed; clears the dirty mark (:meth:`failed` puts it back)."""
+        if not self.dirty or not self.enabled:
+            return None
+        self.dirty = False
+        self.last_started = time.monotonic()
+        self.renders += 1
+        return snapshot(self.session)
+
+    @staticmethod
+    def render_copy(copied: Session) -> str:
+        """The text of a snapshot (safe on a worker thread: nothing else holds the copy)."""
+        return store.dumps(copied)
+
+    def failed(self, why: str) -> None:
+        """A save did not happen (its render failed): the change is still to be saved."""
+        self.error = why
+        self.dirty = True
 
     def write(self, text: str) -> None:
         """Write rendered text atomically (safe on a worker thread); a failure is kept in ``error``."""

@@ -37,6 +37,7 @@ from predeploy_tui.tui.state import Clock, OpenSession, utc_now
 # The screens the app opens later are imported when first opened: start-up imports only what
 # the first screen shows.
 if TYPE_CHECKING:
+    from predeploy_tui.core.session import Session
     from predeploy_tui.engine.runner import ActionRequest
 
 TICK = 0.1
@@ -357,25 +358,26 @@ class PredeployApp(App[int]):
         if not self.has_session or self._writing \
                 or not self.saver.due(busy=bool(self.runs.running)):
             return
-        # Rendered here, on the loop: the text is one moment of the session, never an item
-        # caught halfway through a change on the loop (a render on the thread could be, and a
-        # kill then would leave that file). Only the write (temp file, fsync, rename) waits on
-        # the disk, so only it goes to the thread.
-        try:
-            text = self.saver.render()
-        except Exception as exc:  # the change stays pending: the next tick tries again
-            self.saver.error = f"save failed: {type(exc).__name__}: {exc}"
-            self._view_dirty = True
-            return
-        if text is None:
+        # The snapshot is taken here, on the loop: one moment of the session, never an item
+        # caught halfway through a change (a render of the live session on the thread could
+        # be, and a kill then would leave that file). Rendering it (tens of milliseconds with
+        # 200 outputs) and the write (temp file, fsync, rename) go to the thread.
+        copied = self.saver.take()
+        if copied is None:
             return
         self._writing = True
-        self.run_worker(partial(self._write, text), thread=True, group="save",
+        self.run_worker(partial(self._write, copied), thread=True, group="save",
                         name="save session", description=str(self.opened.path),
                         exit_on_error=False)
 
-    def _write(self, text: str) -> None:
+    def _write(self, copied: Session) -> None:
         try:
+            try:
+                text = self.saver.render_copy(copied)
+            except Exception as exc:  # the change stays pending: the next tick tries again
+                self.call_from_thread(self.saver.failed,
+                                      f"save failed: {type(exc).__name__}: {exc}")
+                return
             self.saver.write(text)
         finally:
             self.call_from_thread(self._written)

@@ -281,31 +281,56 @@ def test_a_render_that_fails_keeps_the_change_pending(tmp_path: Path, clock: Clo
     assert not saver.dirty
 
 
-async def test_the_app_renders_the_session_on_the_loop_and_writes_it_on_a_thread(
+async def test_the_app_snapshots_the_session_on_the_loop_and_renders_it_on_a_thread(
         session_file: Path, open_app: AppFactory) -> None:
     import threading
 
+    from predeploy_tui.core import store
+
     app = open_app(session_file)
+    taken: list[bool] = []
     rendered: list[bool] = []
-    written: list[bool] = []
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        render, write = app.saver.render, app.saver.write
+        take, render = app.saver.take, app.saver.render_copy
 
-        def on_which_thread_render() -> str | None:
+        def on_which_thread_take() -> object:
+            taken.append(threading.current_thread() is threading.main_thread())
+            return take()
+
+        def on_which_thread_render(copied: object) -> str:
             rendered.append(threading.current_thread() is threading.main_thread())
-            return render()
+            return render(copied)  # type: ignore[arg-type]
 
-        def on_which_thread_write(text: str) -> None:
-            written.append(threading.current_thread() is threading.main_thread())
-            write(text)
-
-        app.saver.render = on_which_thread_render  # type: ignore[method-assign]
-        app.saver.write = on_which_thread_write  # type: ignore[method-assign]
+        app.saver.take = on_which_thread_take  # type: ignore[method-assign,assignment]
+        app.saver.render_copy = on_which_thread_render  # type: ignore[method-assign,assignment]
         app.edit_note(next(iter(app.opened.session.items)), "a note")
-        await app.until(lambda: written and app.everything_saved())
-    # One moment of the session, taken where it changes; the disk is waited on elsewhere.
-    assert rendered
-    assert all(rendered)
-    assert written == [False]
-    assert "a note" in session_file.read_text()
+        await app.until(lambda: rendered and app.everything_saved())
+        # One moment of the session, taken where it changes; rendered and written elsewhere.
+        assert taken
+        assert all(taken)
+        assert rendered == [False]
+        assert session_file.read_text() == store.dumps(app.opened.session)
+
+
+def test_a_snapshot_renders_as_the_session_did_when_taken(tmp_path: Path, clock: Clock) -> None:
+    from predeploy_tui.core import store
+    from predeploy_tui.core.results import CheckResult, Status
+    from predeploy_tui.engine.recorder import snapshot
+
+    session = new_session(load_checklist(SMALL), {"token": "t"}, {"deployer": "Dana"}, clock())
+    keys = list(session.items)
+    session.mark_running(keys[0], "Dana", clock())
+    session.note_output(keys[0], "half way\n", clock())
+    session.record_review("Rita", "looked", clock())
+    before = store.dumps(session)
+    copied = snapshot(session)
+    assert store.dumps(copied) == before  # byte for byte
+    # The session goes on changing; the snapshot does not.
+    session.note_output(keys[0], "more\n", clock())
+    session.record_result(keys[0], CheckResult(Status.PASS, "ok", output="done",
+                                               started=clock(), finished=clock()), clock())
+    session.record_review("Rita", "again", clock())
+    session.set_header("version", "9.9", clock())
+    assert store.dumps(copied) == before
+    assert store.dumps(session) != before
