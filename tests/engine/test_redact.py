@@ -9,6 +9,8 @@ from urllib.parse import quote
 
 import pytest
 import toml_rs
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from predeploy_tui.core.results import CheckResult, Status
 from predeploy_tui.engine import redact
@@ -72,6 +74,25 @@ def test_a_short_text_is_scanned_as_a_long_one(text: str) -> None:
     everywhere = [(m.start(), m.group(1)) for m in redact._word_finder().finditer(lower)]
     assert redact._scan(lower) == everywhere
     assert redact._scan(lower + " " * redact.SHORT_TEXT) == everywhere  # past the short path
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(redact._keywords()),
+                          st.text(alphabet="ab-_:=. \n\"'", max_size=6)), max_size=40))
+def test_the_short_path_finds_what_the_word_pattern_finds(parts: list[str]) -> None:
+    lower = "".join(parts).lower()[:redact.SHORT_TEXT]
+    everywhere = [(m.start(), m.group(1)) for m in redact._word_finder().finditer(lower)]
+    assert redact._scan(lower) == everywhere
+
+
+def test_a_short_text_with_a_word_does_not_compile_the_word_pattern() -> None:
+    # The app's first screen redacts a short check line ("gh api ..."): the pattern of 258
+    # words took 7 ms to compile there, for a search that a few finds do.
+    redact._word_finder.cache_clear()
+    assert redact._scan("db_password: hunter2 via the api") != []
+    assert redact._word_finder.cache_info().currsize == 0
+    assert find_secrets("DB_PASSWORD=correcthorse") != []
+    assert redact._word_finder.cache_info().currsize == 0
 
 
 def test_harmless_text_is_left_alone() -> None:
