@@ -30,9 +30,8 @@ from predeploy_tui.tui.pauses import settle_startup
 from predeploy_tui.tui.record import ReleaseRecord
 from predeploy_tui.tui.runs import RunControl
 from predeploy_tui.tui.screens.main import MainScreen
-from predeploy_tui.tui.screens.new_session import NewSessionAnswers, NewSessionScreen
-from predeploy_tui.tui.screens.new_session import NewSessionRequest as NewSessionRequest
-from predeploy_tui.tui.state import Clock, OpenSession, utc_now
+from predeploy_tui.tui.state import Clock, NewSessionAnswers, OpenSession, utc_now
+from predeploy_tui.tui.state import NewSessionRequest as NewSessionRequest
 
 # The screens the app opens later are imported when first opened: start-up imports only what
 # the first screen shows.
@@ -126,6 +125,8 @@ class PredeployApp(App[int]):
         if self.new is not None and not self.has_session:
             if self.new.prepare is not None:
                 self.new.variables.update(await self.new.prepare())
+            from predeploy_tui.tui.screens.new_session import NewSessionScreen
+
             today = self.clock().astimezone().date()
             self.push_screen(NewSessionScreen(self.new.checklist, today, self.new.deployer,
                                               self.new.reviewer, self.new.variables,
@@ -140,6 +141,8 @@ class PredeployApp(App[int]):
         try:
             opened = self.new.create(answers)
         except (SessionRuleError, SessionLocked, OSError) as exc:  # OSError: SessionExists too
+            from predeploy_tui.tui.screens.new_session import NewSessionScreen
+
             self.notify(str(exc), severity="error", timeout=10)
             self.push_screen(NewSessionScreen(self.new.checklist, self.clock().date(),
                                               answers.header["deployer"], answers.header["reviewer"],

@@ -9,8 +9,7 @@ from predeploy_tui.core import store
 from predeploy_tui.core.checklist import Checklist
 from predeploy_tui.core.provenance import deployer_code_changes
 from predeploy_tui.engine import session_file
-from predeploy_tui.tui.screens.new_session import NewSessionAnswers
-from predeploy_tui.tui.state import Clock, Mode, OpenSession, utc_now
+from predeploy_tui.tui.state import Clock, Mode, NewSessionAnswers, OpenSession, utc_now
 
 
 def open_session(path: Path, *, review: bool = False, read_only: bool = False,

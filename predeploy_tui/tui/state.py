@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -72,3 +72,39 @@ class OpenSession:
 
 Clock = Callable[[], datetime]
 """Where the app reads the time: every session change takes ``now`` from it."""
+
+
+@dataclass
+class NewSessionAnswers:
+    """What the form collected."""
+
+    header: dict[str, str]
+    """date, version, deployer, reviewer."""
+    variables: dict[str, str]
+    """Every variable's value, secret ones in clear (never saved)."""
+    major: bool = False
+    """A major release: the product owner must sign."""
+    problems: dict[str, str] = field(default_factory=dict)
+    """Field name -> why its value was refused (empty when the answers are usable)."""
+
+
+@dataclass
+class NewSessionRequest:
+    """What ``predeploy new`` / ``demo`` knows before the form is filled in."""
+
+    checklist: Checklist
+    """The checklist to start."""
+    create: Callable[[NewSessionAnswers], OpenSession]
+    """Makes, saves and locks the session from the form's answers (raises SessionRuleError)."""
+    deployer: str = ""
+    """Pre-filled deployer."""
+    reviewer: str = ""
+    """Pre-filled reviewer."""
+    variables: dict[str, str] = field(default_factory=dict)
+    """Pre-filled variable values (from --var)."""
+    major: bool = False
+    """Pre-filled major flag."""
+    prepare: Callable[[], Awaitable[dict[str, str]]] | None = None
+    """Started before the form shows (the demo's health server); returns variables to pre-fill."""
+    cleanup: Callable[[], Awaitable[None]] | None = None
+    """Stops what ``prepare`` started, when the app leaves."""

@@ -151,6 +151,28 @@ async def test_filter_and_search(session_file: Path, open_app: AppFactory, clock
         assert len(tree.visible_keys) == 8
 
 
+async def test_the_search_box_is_mounted_when_first_opened_and_reused(
+        session_file: Path, open_app: AppFactory) -> None:
+    # The first screen has no search box to mount and style (nor Input's styles to parse): it
+    # comes with the first "/", and later ones reuse it.
+    app = open_app(session_file)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert not screen.query("#search")
+        await pilot.press("escape")  # closing a search never opened is harmless
+        await pilot.press("slash", *"notes")
+        assert screen.items_tree.visible_keys == ["release.notes"]
+        assert screen.search_box is not None
+        assert screen.search_box.has_focus
+        await pilot.press("escape")
+        assert not screen.search_box.display
+        await pilot.press("slash")
+        assert len(screen.query("#search")) == 1
+        assert screen.search_box.display
+        assert screen.search_box.value == ""
+
+
 async def test_quit_and_reopen_keeps_everything(session_file: Path, open_app: AppFactory) -> None:
     app = open_app(session_file)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -91,7 +91,6 @@ class MainScreen(Screen[None]):
     items_tree = getters.query_one("#tree", ChecklistTree)
     detail = getters.query_one("#detail", ItemDetail)
     header = getters.query_one("#header", SessionHeader)
-    search_box = getters.query_one("#search", Input)
     note_box = getters.query_one("#item-note", TextArea)
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -138,7 +137,6 @@ class MainScreen(Screen[None]):
         yield SessionHeader(id="header")
         with Horizontal(id="body"):
             with Vertical(id="tree-pane"):
-                yield Input(placeholder="Search titles", id="search")
                 yield ChecklistTree(opened.session, self.desk.section_titles, id="tree",
                                     selected=self._selected)
             yield ItemDetail(id="detail")
@@ -146,7 +144,6 @@ class MainScreen(Screen[None]):
 
     async def on_mount(self) -> None:
         self._applies: tuple[object, ...] = ()
-        self.search_box.display = False
         self.items_tree.build(self.desk.clock())
         self._built = True
         # Now, not on the next turn as ``focus()`` does: the footer draws the tree's keys once.
@@ -336,10 +333,21 @@ class MainScreen(Screen[None]):
         self.items_tree.border_title = None if view == "all" else f"showing: {view}"
         self.redraw()  # the header's status line names the filter: no toast queue on repeats
 
-    def action_search(self) -> None:
-        """Open the title search."""
-        self.search_box.display = True
-        self.search_box.focus()
+    @property
+    def search_box(self) -> Input | None:
+        """The title search, once it was first opened (None before: the first screen has one
+        widget fewer to mount and style, and Input's styles to parse)."""
+        found = self.query("#search").results(Input)
+        return next(found, None)
+
+    async def action_search(self) -> None:
+        """Open the title search, mounting it above the tree the first time."""
+        box = self.search_box
+        if box is None:
+            box = Input(placeholder="Search titles", id="search")
+            await self.query_one("#tree-pane").mount(box, before=self.items_tree)
+        box.display = True
+        box.focus()
 
     @on(Input.Changed, "#search")
     def _search(self, event: Input.Changed) -> None:
@@ -355,9 +363,10 @@ class MainScreen(Screen[None]):
 
     def action_leave(self) -> None:
         """Close the search (clearing it) or leave the note editor."""
-        if self.search_box.has_focus or self.search_box.display:
-            self.search_box.value = ""
-            self.search_box.display = False
+        box = self.search_box
+        if box is not None and (box.has_focus or box.display):
+            box.value = ""
+            box.display = False
         self.items_tree.focus()
 
     def action_note(self) -> None:

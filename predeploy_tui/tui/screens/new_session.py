@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from datetime import date
 from typing import ClassVar
 
@@ -17,21 +15,8 @@ from textual.widgets import Button, Footer, Input, Label, Select, Static, Switch
 
 from predeploy_tui.core.checklist import Checklist, Variable
 from predeploy_tui.tui.screens.dialogs import DISCARD_WARNING, DiscardGuard
-from predeploy_tui.tui.state import OpenSession
-
-
-@dataclass
-class NewSessionAnswers:
-    """What the form collected."""
-
-    header: dict[str, str]
-    """date, version, deployer, reviewer."""
-    variables: dict[str, str]
-    """Every variable's value, secret ones in clear (never saved)."""
-    major: bool = False
-    """A major release: the product owner must sign."""
-    problems: dict[str, str] = field(default_factory=dict)
-    """Field name -> why its value was refused (empty when the answers are usable)."""
+from predeploy_tui.tui.state import NewSessionAnswers as NewSessionAnswers
+from predeploy_tui.tui.state import NewSessionRequest as NewSessionRequest
 
 
 def check_answers(checklist: Checklist, answers: NewSessionAnswers) -> dict[str, str]:
@@ -50,28 +35,6 @@ def check_answers(checklist: Checklist, answers: NewSessionAnswers) -> dict[str,
         if problem:
             problems[f"var:{var.name}"] = problem
     return problems
-
-
-@dataclass
-class NewSessionRequest:
-    """What ``predeploy new`` / ``demo`` knows before the form is filled in."""
-
-    checklist: Checklist
-    """The checklist to start."""
-    create: Callable[[NewSessionAnswers], OpenSession]
-    """Makes, saves and locks the session from the form's answers (raises SessionRuleError)."""
-    deployer: str = ""
-    """Pre-filled deployer."""
-    reviewer: str = ""
-    """Pre-filled reviewer."""
-    variables: dict[str, str] = field(default_factory=dict)
-    """Pre-filled variable values (from --var)."""
-    major: bool = False
-    """Pre-filled major flag."""
-    prepare: Callable[[], Awaitable[dict[str, str]]] | None = None
-    """Started before the form shows (the demo's health server); returns variables to pre-fill."""
-    cleanup: Callable[[], Awaitable[None]] | None = None
-    """Stops what ``prepare`` started, when the app leaves."""
 
 
 class NewSessionScreen(Screen[NewSessionAnswers]):
