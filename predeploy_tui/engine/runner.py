@@ -17,6 +17,7 @@ import logging
 import os
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -113,6 +114,7 @@ class Runner:
         self._connections: RunConnections | None = connections
         self._loop_thread: int | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._evidence_pool: ThreadPoolExecutor | None = None
 
     # -- set-up ----------------------------------------------------------------------------
 
@@ -256,6 +258,9 @@ class Runner:
         connections, self._connections = self._connections, None
         if connections is not None:
             await connections.aclose()
+        pool, self._evidence_pool = self._evidence_pool, None
+        if pool is not None:
+            pool.shutdown(wait=False)
 
     # -- one item --------------------------------------------------------------------------
 
@@ -404,15 +409,47 @@ class Runner:
         rest = stream.flush()
         if rest:
             self._emit(OutputChunk(item.key, host, rest))
-        output_text = self._redactor.redact(obs.output if obs is not None else "".join(streamed))
-        digest = hashlib.sha256(output_text.encode("utf-8")).hexdigest() if output_text else ""
-        kept, cut = cap(output_text, self._output_cap)
+        kept, cut, digest = await self._evidence(
+            obs.output if obs is not None else "".join(streamed))
         return CheckResult(
             status=status, summary=summary, output=kept,
             exit_code=obs.exit_code if obs is not None else None,
             started=started or self._clock(), finished=self._clock(), host=host,
             data=obs.data if obs is not None else None, by=self.by, role=self.role,
             output_truncated=cut > 0, output_sha256=digest, code=code)
+
+    async def _evidence(self, output: str) -> tuple[str, int, str]:
+        """The output as saved: redacted whole, capped, and the hash of all of it.
+
+        Whole-text redaction catches what the per-line stream cannot (a key block split over
+        chunks), but over a few hundred kilobytes it takes milliseconds, and two hundred checks
+        ending together stalled the loop for most of a second: it runs on the runner's own
+        one-thread pool, so the loop takes its turns between the pool's (the GIL's switch
+        interval bounds each wait). A cancel that lands meanwhile does not drop the evidence:
+        the check already has its status, and waits for its output as saved.
+        """
+        if not output:
+            return "", 0, ""
+        if self._evidence_pool is None:
+            self._evidence_pool = ThreadPoolExecutor(max_workers=1,
+                                                     thread_name_prefix="predeploy-evidence")
+        work = asyncio.get_running_loop().run_in_executor(
+            self._evidence_pool, _saved_output, self._redactor, output, self._output_cap)
+        while True:
+            try:
+                return await asyncio.shield(work)
+            except asyncio.CancelledError:
+                current = asyncio.current_task()
+                if current is not None:
+                    current.uncancel()
+
+
+def _saved_output(redactor: Redactor, output: str, limit: int) -> tuple[str, int, str]:
+    """Redact ``output`` whole, hash it and cap it: (kept text, characters cut, sha256)."""
+    text = redactor.redact(output)
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest() if text else ""
+    kept, cut = cap(text, limit)
+    return kept, cut, digest
 
 
 async def _settle(tasks: Sequence[asyncio.Task[CheckResult]]) -> None:

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import threading
 from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from predeploy_tui.core.checklist import Checklist
 from predeploy_tui.core.results import Status
 from predeploy_tui.engine.base import ItemFinished, ItemStarted, OutputChunk, RunEvent
+from predeploy_tui.engine.redact import Redactor
 from predeploy_tui.engine.runner import ActionRequest, Runner
 
 Make = Callable[..., Checklist]
@@ -234,3 +238,69 @@ async def test_a_matcher_never_passes_on_output_it_could_not_hold(make_checklist
     # and the saved output says exactly how much was cut.
     assert results["s.code"].output_truncated
     assert "characters cut] …" in results["s.code"].output
+
+
+KEY_SCRIPT = ("printf \"before\\n-----BEGIN RSA PRIVATE KEY-----\\nMIIEowIBAAKCAQEA\\n"
+              "-----END RSA PRIVATE KEY-----\\nafter\\n\"")
+"""A check whose output holds a key block: only the whole-text pass sees it from start to end."""
+
+
+def _key_check(make_checklist: Make, items: Items) -> Checklist:
+    return make_checklist(items(
+        "{id: key, title: Key, check: {type: shell, run: '" + KEY_SCRIPT.replace("'", "''")
+        + "'}}"))
+
+
+async def test_whole_output_is_redacted_off_the_loop_thread(
+        make_checklist: Make, items: Items, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The saved output's redaction (all of it at once, at the check's end) runs on a thread:
+    two hundred outputs redacted on the loop as their checks end together stall the screen."""
+    whole: list[int] = []
+    redact = Redactor.redact
+
+    def spy(self: Redactor, text: str) -> str:
+        if "BEGIN RSA" in text and "after" in text:  # the whole text, never one streamed line
+            whole.append(threading.get_ident())
+        return redact(self, text)
+
+    monkeypatch.setattr(Redactor, "redact", spy)
+    runner = Runner(_key_check(make_checklist, items), {}, by="ann")
+    results = await runner.run()
+    await runner.aclose()
+    result = results["s.key"]
+    assert whole
+    assert threading.get_ident() not in whole
+    assert "MIIEowIBAAKCAQEA" not in result.output
+    assert result.output.startswith("before\n")
+    assert result.output.endswith("after\n")
+    assert result.output_sha256 == hashlib.sha256(result.output.encode()).hexdigest()
+
+
+async def test_cancel_while_the_output_is_redacted_keeps_the_evidence(
+        make_checklist: Make, items: Items, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cancel that lands while the finished check's output is being redacted (off the loop)
+    does not lose the result: it is recorded with its output, redacted."""
+    entered, release = threading.Event(), threading.Event()
+    loop_thread = threading.get_ident()
+    redact = Redactor.redact
+
+    def slow(self: Redactor, text: str) -> str:
+        if "BEGIN RSA" in text and "after" in text and threading.get_ident() != loop_thread:
+            entered.set()
+            release.wait(10)
+        return redact(self, text)
+
+    monkeypatch.setattr(Redactor, "redact", slow)
+    runner = Runner(_key_check(make_checklist, items), {}, by="ann")
+    task = asyncio.create_task(runner.run())
+    assert await asyncio.to_thread(entered.wait, 10)
+    runner.cancel()
+    await asyncio.sleep(0.05)
+    release.set()
+    results = await asyncio.wait_for(task, 10)
+    await runner.aclose()
+    result = results["s.key"]
+    assert result.status is Status.PASS
+    assert "MIIEowIBAAKCAQEA" not in result.output
+    assert result.output.startswith("before\n")
+    assert result.output.endswith("after\n")
