@@ -409,8 +409,15 @@ class Runner:
         rest = stream.flush()
         if rest:
             self._emit(OutputChunk(item.key, host, rest))
-        kept, cut, digest = await self._evidence(
-            obs.output if obs is not None else "".join(streamed))
+        streamed_text = "".join(streamed)
+        raw = obs.output if obs is not None else streamed_text
+        if stream.whole_unchanged and raw == streamed_text:
+            # Every line was redacted as it came and held no trace of a secret: the whole
+            # text's redaction would give it back as it is (see LineRedactor.whole_unchanged),
+            # so it is skipped; hashing and capping are quick enough for the loop.
+            kept, cut, digest = _saved_output(None, raw, self._output_cap)
+        else:
+            kept, cut, digest = await self._evidence(raw)
         return CheckResult(
             status=status, summary=summary, output=kept,
             exit_code=obs.exit_code if obs is not None else None,
@@ -444,9 +451,10 @@ class Runner:
                     current.uncancel()
 
 
-def _saved_output(redactor: Redactor, output: str, limit: int) -> tuple[str, int, str]:
-    """Redact ``output`` whole, hash it and cap it: (kept text, characters cut, sha256)."""
-    text = redactor.redact(output)
+def _saved_output(redactor: Redactor | None, output: str, limit: int) -> tuple[str, int, str]:
+    """Redact ``output`` whole (unless ``redactor`` is None: nothing to redact), hash it and cap
+    it: (kept text, characters cut, sha256)."""
+    text = redactor.redact(output) if redactor is not None else output
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest() if text else ""
     kept, cut = cap(text, limit)
     return kept, cut, digest

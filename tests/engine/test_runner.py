@@ -304,3 +304,27 @@ async def test_cancel_while_the_output_is_redacted_keeps_the_evidence(
     assert "MIIEowIBAAKCAQEA" not in result.output
     assert result.output.startswith("before\n")
     assert result.output.endswith("after\n")
+
+
+async def test_output_without_a_trace_of_a_secret_is_not_redacted_twice(
+        make_checklist: Make, items: Items, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lines redacted as they streamed and holding no trace of a secret (no known value, no rule's
+    word) are saved as they are: the second, whole-text pass would change nothing."""
+    whole: list[str] = []
+    redact = Redactor.redact
+
+    def spy(self: Redactor, text: str) -> str:
+        if text.count("\n") >= 300:
+            whole.append(text)
+        return redact(self, text)
+
+    monkeypatch.setattr(Redactor, "redact", spy)
+    run = "i=0; while [ $i -lt 400 ]; do echo \"line $i of chatty output\"; i=$((i+1)); done"
+    runner = Runner(make_checklist(items(
+        "{id: chatty, title: Chatty, check: {type: shell, run: '" + run + "'}}")), {}, by="ann")
+    result = (await runner.run())["s.chatty"]
+    await runner.aclose()
+    expected = "".join(f"line {i} of chatty output\n" for i in range(400))
+    assert result.output == expected
+    assert result.output_sha256 == hashlib.sha256(expected.encode()).hexdigest()
+    assert whole == []

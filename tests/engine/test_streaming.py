@@ -91,3 +91,61 @@ async def test_spawns_take_turns_with_the_rest_of_the_loop(monkeypatch: pytest.M
     assert all(r.exit_code == 0 for r in results)
     assert len(forks) == 40
     assert max(forks.count(t) for t in set(forks)) == 1
+
+
+def _fed(stream: LineRedactor, text: str, cuts: list[int]) -> str:
+    pieces = [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]
+    return "".join(stream.feed(p) for p in pieces) + stream.flush()
+
+
+def test_plain_lines_say_the_whole_redaction_would_change_nothing() -> None:
+    # Given chatty output with no trace of a secret, fed in pieces cut anywhere...
+    text = "burst 3 line 42 of a deliberately chatty check\n" * 300
+    stream = LineRedactor(Redactor(["hunter2-value"]))
+    shown = _fed(stream, text, list(range(7, len(text), 997)))
+    # ...it shows as it is, and says redacting it whole would give it back unchanged.
+    assert shown == text
+    assert stream.whole_unchanged
+    assert Redactor(["hunter2-value"]).redact(text) == text
+
+
+@pytest.mark.parametrize("text", [
+    "line one\n" + KEY + "line two\n",  # a key block: only masked whole
+    "all quiet\nthe token was rotated\n",  # a rule's word, no secret in that line
+    "quiet\nhunter2-va\nlue\n",  # a known value split across a line break
+    "x" * 9000 + "\n",  # a line longer than a piece: cut inside it
+], ids=["key block", "rule word", "split value", "long line"])
+def test_any_trace_of_a_secret_leaves_the_whole_redaction_to_run(text: str) -> None:
+    stream = LineRedactor(Redactor(["hunter2-value"]))
+    _fed(stream, text, [3, min(len(text) - 1, 8500)])
+    assert not stream.whole_unchanged
+
+
+def test_a_value_added_while_streaming_leaves_the_whole_redaction_to_run() -> None:
+    redactor = Redactor()
+    stream = LineRedactor(redactor)
+    stream.feed("the new value is swordfish-42\n")
+    assert stream.whole_unchanged  # nothing was known to look for yet
+    redactor.add(["swordfish-42"])
+    assert not stream.whole_unchanged  # the earlier lines were not searched for it
+    assert redactor.redact("the new value is swordfish-42\n") == "the new value is ***\n"
+
+
+TRACES = ["pass", "word", "=", ": ", "hunter2", "-value", "-----BEGIN", " PRIVATE", " KEY-----",
+          "-----END", "ghp_", "a" * 36, "tok", "en", "Bearer ", "abcdefghij", "://u:", "pw@h",
+          "AKIA", "IOSFODNN7EXAMPLE"]
+QUIET = ["quiet", " ", "line", "\n", "\n", "\n", "ok", "1234", "x" * 20]
+
+
+@pytest.mark.parametrize("seed", range(200))
+def test_whole_unchanged_is_never_wrong(seed: int) -> None:
+    """Whenever the stream says so, redacting the whole text really gives it back unchanged."""
+    rng = random.Random(seed)
+    text = "".join(rng.choice(TRACES if rng.random() < 0.1 else QUIET)
+                   for _ in range(rng.randrange(1, 60)))
+    cuts = sorted(set(rng.sample(range(1, len(text)), min(len(text) - 1, 6)))) if len(text) > 1 \
+        else []
+    stream = LineRedactor(Redactor(["hunter2-value"]), flush_at=rng.choice([8, 64, 8192]))
+    _fed(stream, text, cuts)
+    if stream.whole_unchanged:
+        assert Redactor(["hunter2-value"]).redact(text) == text
