@@ -12,6 +12,7 @@ thread, so the UI and the headless printer share one engine. Results are data, n
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import logging
 import os
@@ -20,8 +21,10 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from predeploy_tui.core.checklist import Checklist, Host, Item
+from predeploy_tui.core.provenance import CodeFile
 from predeploy_tui.core.results import CANCELLED, CheckResult, Status
 from predeploy_tui.core.vocab import ItemKind, Role
 from predeploy_tui.engine.base import (
@@ -46,6 +49,7 @@ from predeploy_tui.engine.sitecode import code_of
 from predeploy_tui.engine.template import Template, TemplateError
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 NOT_CONFIRMED = "not confirmed"
 """The summary of an action that was not confirmed."""
@@ -375,9 +379,16 @@ class Runner:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + check.timeout
         obs: Observation | None = None
-        code = code_of(check.params, folder=self.checklist.folder, local=host is None,
-                       plugin_file=self._types.plugin_file(check.type))
+        code: tuple[CodeFile, ...] = ()
         try:
+            # Resolving and hashing the site files is file work: two hundred checks started
+            # together did it back to back in one turn of the loop. A cancel meanwhile still
+            # leaves the hashes, as evidence of what the check would have run.
+            code, cancelled = await self._in_pool(functools.partial(
+                code_of, check.params, folder=self.checklist.folder, local=host is None,
+                plugin_file=self._types.plugin_file(check.type)))
+            if cancelled is not None:
+                raise cancelled
             async with self._slot(host):
                 started = self._clock()
                 self._emit(ItemStarted(item.key, host, started))
@@ -425,6 +436,25 @@ class Runner:
             data=obs.data if obs is not None else None, by=self.by, role=self.role,
             output_truncated=cut > 0, output_sha256=digest, code=code)
 
+    def _pool(self) -> ThreadPoolExecutor:
+        if self._evidence_pool is None:
+            self._evidence_pool = ThreadPoolExecutor(max_workers=1,
+                                                     thread_name_prefix="predeploy-evidence")
+        return self._evidence_pool
+
+    async def _in_pool(self, work: Callable[[], T]) -> tuple[T, asyncio.CancelledError | None]:
+        """``work()`` on the runner's pool, and the cancel that landed meanwhile, if one did: it
+        waits for the work to end, so the caller keeps what it made, then raises it itself."""
+        future = asyncio.get_running_loop().run_in_executor(self._pool(), work)
+        cancelled: asyncio.CancelledError | None = None
+        while True:
+            try:
+                return await asyncio.shield(future), cancelled
+            except asyncio.CancelledError as exc:
+                if future.cancelled():
+                    raise
+                cancelled = exc
+
     async def _evidence(self, output: str) -> tuple[str, int, str]:
         """The output as saved: redacted whole, capped, and the hash of all of it.
 
@@ -437,11 +467,8 @@ class Runner:
         """
         if not output:
             return "", 0, ""
-        if self._evidence_pool is None:
-            self._evidence_pool = ThreadPoolExecutor(max_workers=1,
-                                                     thread_name_prefix="predeploy-evidence")
         work = asyncio.get_running_loop().run_in_executor(
-            self._evidence_pool, _saved_output, self._redactor, output, self._output_cap)
+            self._pool(), _saved_output, self._redactor, output, self._output_cap)
         while True:
             try:
                 return await asyncio.shield(work)

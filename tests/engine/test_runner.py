@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from predeploy_tui.core.checklist import Checklist
+from predeploy_tui.core.provenance import CodeFile
 from predeploy_tui.core.results import Status
+from predeploy_tui.engine import runner as runner_module
 from predeploy_tui.engine.base import ItemFinished, ItemStarted, OutputChunk, RunEvent
 from predeploy_tui.engine.redact import Redactor
 from predeploy_tui.engine.runner import ActionRequest, Runner
+from predeploy_tui.engine.sitecode import code_of
 
 Make = Callable[..., Checklist]
 Items = Callable[..., str]
@@ -328,3 +333,53 @@ async def test_output_without_a_trace_of_a_secret_is_not_redacted_twice(
     assert result.output == expected
     assert result.output_sha256 == hashlib.sha256(expected.encode()).hexdigest()
     assert whole == []
+
+
+async def test_site_files_are_hashed_off_the_loop_thread(
+        make_checklist: Make, items: Items, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Resolving and hashing the files a check runs is file work: off the loop, as each starts."""
+    threads: list[int] = []
+
+    def spy(*args: object, **kwargs: Any) -> tuple[CodeFile, ...]:
+        threads.append(threading.get_ident())
+        return code_of(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(runner_module, "code_of", spy)
+    checklist = make_checklist(items(*(
+        f"{{id: c{i}, title: C{i}, check: {{type: shell, run: 'echo {i}'}}}}" for i in range(3))))
+    runner = Runner(checklist, {}, by="ann")
+    results = await runner.run()
+    await runner.aclose()
+    assert {r.status for r in results.values()} == {Status.PASS}
+    assert len(threads) == 3
+    assert threading.get_ident() not in threads
+
+
+async def test_a_cancel_while_site_files_are_hashed_keeps_the_hashes(
+        make_checklist: Make, items: Items, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A check cancelled while its files are hashed ends cancelled, never run, with the hashes."""
+    entered, release = threading.Event(), threading.Event()
+
+    def slow(*args: object, **kwargs: Any) -> tuple[CodeFile, ...]:
+        entered.set()
+        release.wait(10)
+        return code_of(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(runner_module, "code_of", slow)
+    script = tmp_path / "probe.sh"
+    script.write_text(f"#!/bin/sh\ntouch {tmp_path / 'ran'}\n")
+    script.chmod(0o755)
+    checklist = make_checklist(items(
+        f"{{id: s, title: S, check: {{type: shell, run: '{script}'}}}}"))
+    runner = Runner(checklist, {}, by="ann")
+    task = asyncio.create_task(runner.run())
+    assert await asyncio.to_thread(entered.wait, 10)
+    runner.cancel()
+    await asyncio.sleep(0.05)
+    release.set()
+    result = (await asyncio.wait_for(task, 10))["s.s"]
+    await runner.aclose()
+    assert result.summary == "cancelled"
+    assert not (tmp_path / "ran").exists()
+    assert [c.path for c in result.code] == [os.path.relpath(script, checklist.folder.resolve())]
