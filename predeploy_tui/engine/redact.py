@@ -190,11 +190,27 @@ SHORT_TEXT = 2048
 none, and a process whose texts all are so never compiles the word pattern (a few ms)."""
 
 
+@functools.cache
+def _first_word() -> re.Pattern[str]:
+    """A pattern matching where any of :func:`_keywords` starts (the first place only)."""
+    return re.compile(_trie(_keywords()))
+
+
 def _scan(lower: str) -> list[tuple[int, str]]:
     """Where the rules' words occur in the lower-cased text: (position, longest word there)."""
-    if len(lower) <= SHORT_TEXT and not any(word in lower for word in _keywords()):
-        return []
-    return [(m.start(), m.group(1)) for m in _word_finder().finditer(lower)]
+    if len(lower) <= SHORT_TEXT:
+        if not any(word in lower for word in _keywords()):
+            return []
+        start = 0
+    else:
+        # Most output holds no word at all: finding the first place one starts, without the
+        # lookahead that finds every word at every place, costs a third less per character,
+        # and the full search then starts there.
+        first = _first_word().search(lower)
+        if first is None:
+            return []
+        start = first.start()
+    return [(m.start(), m.group(1)) for m in _word_finder().finditer(lower, start)]
 
 
 def _secret_span(rule: Rule, match: re.Match[str]) -> tuple[int, int] | None:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import re
 
 import pytest
 
 import predeploy_tui.engine.local as local
+import predeploy_tui.engine.redact as redact
 from predeploy_tui.engine.local import LocalTransport
 from predeploy_tui.engine.redact import LineRedactor, Redactor, find_secrets
 
@@ -149,3 +151,32 @@ def test_whole_unchanged_is_never_wrong(seed: int) -> None:
     _fed(stream, text, cuts)
     if stream.whole_unchanged:
         assert Redactor(["hunter2-value"]).redact(text) == text
+
+
+def test_long_output_without_a_rule_word_skips_the_word_by_word_search(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Finding every word at every place is the costly search: a long text where no word starts
+    anywhere (most output) is told apart by a cheaper one first."""
+    searched: list[int] = []
+    finder = redact._word_finder
+
+    def spy() -> re.Pattern[str]:
+        searched.append(1)
+        return finder()
+
+    monkeypatch.setattr(redact, "_word_finder", spy)
+    plain = "burst 3 line 42 of a deliberately chatty check\n" * 200
+    assert redact._scan(plain) == []
+    assert searched == []
+    assert redact._scan(plain + "the token here\n") == [(len(plain) + 4, "token")]
+    assert searched == [1]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_word_search_finds_what_it_found_from_the_start(seed: int) -> None:
+    rng = random.Random(seed)
+    words = redact._keywords()
+    text = "".join(rng.choice(["x" * rng.randrange(1, 400), "line of text ", "\n", "pa", "ss",
+                               rng.choice(words)]) for _ in range(rng.randrange(1, 80))).lower()
+    everywhere = [(m.start(), m.group(1)) for m in redact._word_finder().finditer(text)]
+    assert redact._scan(text) == everywhere
