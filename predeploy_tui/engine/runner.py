@@ -12,15 +12,19 @@ thread, so the UI and the headless printer share one engine. Results are data, n
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import logging
 import os
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from predeploy_tui.core.checklist import Checklist, Host, Item
+from predeploy_tui.core.provenance import CodeFile
 from predeploy_tui.core.results import CANCELLED, CheckResult, Status
 from predeploy_tui.core.vocab import ItemKind, Role
 from predeploy_tui.engine.base import (
@@ -45,6 +49,7 @@ from predeploy_tui.engine.sitecode import code_of
 from predeploy_tui.engine.template import Template, TemplateError
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 NOT_CONFIRMED = "not confirmed"
 """The summary of an action that was not confirmed."""
@@ -113,6 +118,7 @@ class Runner:
         self._connections: RunConnections | None = connections
         self._loop_thread: int | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._evidence_pool: ThreadPoolExecutor | None = None
 
     # -- set-up ----------------------------------------------------------------------------
 
@@ -256,6 +262,9 @@ class Runner:
         connections, self._connections = self._connections, None
         if connections is not None:
             await connections.aclose()
+        pool, self._evidence_pool = self._evidence_pool, None
+        if pool is not None:
+            pool.shutdown(wait=False)
 
     # -- one item --------------------------------------------------------------------------
 
@@ -370,9 +379,16 @@ class Runner:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + check.timeout
         obs: Observation | None = None
-        code = code_of(check.params, folder=self.checklist.folder, local=host is None,
-                       plugin_file=self._types.plugin_file(check.type))
+        code: tuple[CodeFile, ...] = ()
         try:
+            # Resolving and hashing the site files is file work: two hundred checks started
+            # together did it back to back in one turn of the loop. A cancel meanwhile still
+            # leaves the hashes, as evidence of what the check would have run.
+            code, cancelled = await self._in_pool(functools.partial(
+                code_of, check.params, folder=self.checklist.folder, local=host is None,
+                plugin_file=self._types.plugin_file(check.type)))
+            if cancelled is not None:
+                raise cancelled
             async with self._slot(host):
                 started = self._clock()
                 self._emit(ItemStarted(item.key, host, started))
@@ -404,15 +420,71 @@ class Runner:
         rest = stream.flush()
         if rest:
             self._emit(OutputChunk(item.key, host, rest))
-        output_text = self._redactor.redact(obs.output if obs is not None else "".join(streamed))
-        digest = hashlib.sha256(output_text.encode("utf-8")).hexdigest() if output_text else ""
-        kept, cut = cap(output_text, self._output_cap)
+        streamed_text = "".join(streamed)
+        raw = obs.output if obs is not None else streamed_text
+        if stream.whole_unchanged and raw == streamed_text:
+            # Every line was redacted as it came and held no trace of a secret: the whole
+            # text's redaction would give it back as it is (see LineRedactor.whole_unchanged),
+            # so it is skipped; hashing and capping are quick enough for the loop.
+            kept, cut, digest = _saved_output(None, raw, self._output_cap)
+        else:
+            kept, cut, digest = await self._evidence(raw)
         return CheckResult(
             status=status, summary=summary, output=kept,
             exit_code=obs.exit_code if obs is not None else None,
             started=started or self._clock(), finished=self._clock(), host=host,
             data=obs.data if obs is not None else None, by=self.by, role=self.role,
             output_truncated=cut > 0, output_sha256=digest, code=code)
+
+    def _pool(self) -> ThreadPoolExecutor:
+        if self._evidence_pool is None:
+            self._evidence_pool = ThreadPoolExecutor(max_workers=1,
+                                                     thread_name_prefix="predeploy-evidence")
+        return self._evidence_pool
+
+    async def _in_pool(self, work: Callable[[], T]) -> tuple[T, asyncio.CancelledError | None]:
+        """``work()`` on the runner's pool, and the cancel that landed meanwhile, if one did: it
+        waits for the work to end, so the caller keeps what it made, then raises it itself."""
+        future = asyncio.get_running_loop().run_in_executor(self._pool(), work)
+        cancelled: asyncio.CancelledError | None = None
+        while True:
+            try:
+                return await asyncio.shield(future), cancelled
+            except asyncio.CancelledError as exc:
+                if future.cancelled():
+                    raise
+                cancelled = exc
+
+    async def _evidence(self, output: str) -> tuple[str, int, str]:
+        """The output as saved: redacted whole, capped, and the hash of all of it.
+
+        Whole-text redaction catches what the per-line stream cannot (a key block split over
+        chunks), but over a few hundred kilobytes it takes milliseconds, and two hundred checks
+        ending together stalled the loop for most of a second: it runs on the runner's own
+        one-thread pool, so the loop takes its turns between the pool's (the GIL's switch
+        interval bounds each wait). A cancel that lands meanwhile does not drop the evidence:
+        the check already has its status, and waits for its output as saved.
+        """
+        if not output:
+            return "", 0, ""
+        work = asyncio.get_running_loop().run_in_executor(
+            self._pool(), _saved_output, self._redactor, output, self._output_cap)
+        while True:
+            try:
+                return await asyncio.shield(work)
+            except asyncio.CancelledError:
+                current = asyncio.current_task()
+                if current is not None:
+                    current.uncancel()
+
+
+def _saved_output(redactor: Redactor | None, output: str, limit: int) -> tuple[str, int, str]:
+    """Redact ``output`` whole (unless ``redactor`` is None: nothing to redact), hash it and cap
+    it: (kept text, characters cut, sha256)."""
+    text = redactor.redact(output) if redactor is not None else output
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest() if text else ""
+    kept, cut = cap(text, limit)
+    return kept, cut, digest
 
 
 async def _settle(tasks: Sequence[asyncio.Task[CheckResult]]) -> None:

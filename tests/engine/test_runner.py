@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from predeploy_tui.core.checklist import Checklist
+from predeploy_tui.core.provenance import CodeFile
 from predeploy_tui.core.results import Status
+from predeploy_tui.engine import runner as runner_module
 from predeploy_tui.engine.base import ItemFinished, ItemStarted, OutputChunk, RunEvent
+from predeploy_tui.engine.redact import Redactor
 from predeploy_tui.engine.runner import ActionRequest, Runner
+from predeploy_tui.engine.sitecode import code_of
 
 Make = Callable[..., Checklist]
 Items = Callable[..., str]
@@ -234,3 +243,143 @@ async def test_a_matcher_never_passes_on_output_it_could_not_hold(make_checklist
     # and the saved output says exactly how much was cut.
     assert results["s.code"].output_truncated
     assert "characters cut] …" in results["s.code"].output
+
+
+KEY_SCRIPT = ("printf \"before\\n-----BEGIN RSA PRIVATE KEY-----\\nMIIEowIBAAKCAQEA\\n"
+              "-----END RSA PRIVATE KEY-----\\nafter\\n\"")
+"""A check whose output holds a key block: only the whole-text pass sees it from start to end."""
+
+
+def _key_check(make_checklist: Make, items: Items) -> Checklist:
+    return make_checklist(items(
+        "{id: key, title: Key, check: {type: shell, run: '" + KEY_SCRIPT.replace("'", "''")
+        + "'}}"))
+
+
+async def test_whole_output_is_redacted_off_the_loop_thread(
+        make_checklist: Make, items: Items, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The saved output's redaction (all of it at once, at the check's end) runs on a thread:
+    two hundred outputs redacted on the loop as their checks end together stall the screen."""
+    whole: list[int] = []
+    redact = Redactor.redact
+
+    def spy(self: Redactor, text: str) -> str:
+        if "BEGIN RSA" in text and "after" in text:  # the whole text, never one streamed line
+            whole.append(threading.get_ident())
+        return redact(self, text)
+
+    monkeypatch.setattr(Redactor, "redact", spy)
+    runner = Runner(_key_check(make_checklist, items), {}, by="ann")
+    results = await runner.run()
+    await runner.aclose()
+    result = results["s.key"]
+    assert whole
+    assert threading.get_ident() not in whole
+    assert "MIIEowIBAAKCAQEA" not in result.output
+    assert result.output.startswith("before\n")
+    assert result.output.endswith("after\n")
+    assert result.output_sha256 == hashlib.sha256(result.output.encode()).hexdigest()
+
+
+async def test_cancel_while_the_output_is_redacted_keeps_the_evidence(
+        make_checklist: Make, items: Items, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cancel that lands while the finished check's output is being redacted (off the loop)
+    does not lose the result: it is recorded with its output, redacted."""
+    entered, release = threading.Event(), threading.Event()
+    loop_thread = threading.get_ident()
+    redact = Redactor.redact
+
+    def slow(self: Redactor, text: str) -> str:
+        if "BEGIN RSA" in text and "after" in text and threading.get_ident() != loop_thread:
+            entered.set()
+            release.wait(10)
+        return redact(self, text)
+
+    monkeypatch.setattr(Redactor, "redact", slow)
+    runner = Runner(_key_check(make_checklist, items), {}, by="ann")
+    task = asyncio.create_task(runner.run())
+    assert await asyncio.to_thread(entered.wait, 10)
+    runner.cancel()
+    await asyncio.sleep(0.05)
+    release.set()
+    results = await asyncio.wait_for(task, 10)
+    await runner.aclose()
+    result = results["s.key"]
+    assert result.status is Status.PASS
+    assert "MIIEowIBAAKCAQEA" not in result.output
+    assert result.output.startswith("before\n")
+    assert result.output.endswith("after\n")
+
+
+async def test_output_without_a_trace_of_a_secret_is_not_redacted_twice(
+        make_checklist: Make, items: Items, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lines redacted as they streamed and holding no trace of a secret (no known value, no rule's
+    word) are saved as they are: the second, whole-text pass would change nothing."""
+    whole: list[str] = []
+    redact = Redactor.redact
+
+    def spy(self: Redactor, text: str) -> str:
+        if text.count("\n") >= 300:
+            whole.append(text)
+        return redact(self, text)
+
+    monkeypatch.setattr(Redactor, "redact", spy)
+    run = "i=0; while [ $i -lt 400 ]; do echo \"line $i of chatty output\"; i=$((i+1)); done"
+    runner = Runner(make_checklist(items(
+        "{id: chatty, title: Chatty, check: {type: shell, run: '" + run + "'}}")), {}, by="ann")
+    result = (await runner.run())["s.chatty"]
+    await runner.aclose()
+    expected = "".join(f"line {i} of chatty output\n" for i in range(400))
+    assert result.output == expected
+    assert result.output_sha256 == hashlib.sha256(expected.encode()).hexdigest()
+    assert whole == []
+
+
+async def test_site_files_are_hashed_off_the_loop_thread(
+        make_checklist: Make, items: Items, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Resolving and hashing the files a check runs is file work: off the loop, as each starts."""
+    threads: list[int] = []
+
+    def spy(*args: object, **kwargs: Any) -> tuple[CodeFile, ...]:
+        threads.append(threading.get_ident())
+        return code_of(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(runner_module, "code_of", spy)
+    checklist = make_checklist(items(*(
+        f"{{id: c{i}, title: C{i}, check: {{type: shell, run: 'echo {i}'}}}}" for i in range(3))))
+    runner = Runner(checklist, {}, by="ann")
+    results = await runner.run()
+    await runner.aclose()
+    assert {r.status for r in results.values()} == {Status.PASS}
+    assert len(threads) == 3
+    assert threading.get_ident() not in threads
+
+
+async def test_a_cancel_while_site_files_are_hashed_keeps_the_hashes(
+        make_checklist: Make, items: Items, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A check cancelled while its files are hashed ends cancelled, never run, with the hashes."""
+    entered, release = threading.Event(), threading.Event()
+
+    def slow(*args: object, **kwargs: Any) -> tuple[CodeFile, ...]:
+        entered.set()
+        release.wait(10)
+        return code_of(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(runner_module, "code_of", slow)
+    script = tmp_path / "probe.sh"
+    script.write_text(f"#!/bin/sh\ntouch {tmp_path / 'ran'}\n")
+    script.chmod(0o755)
+    checklist = make_checklist(items(
+        f"{{id: s, title: S, check: {{type: shell, run: '{script}'}}}}"))
+    runner = Runner(checklist, {}, by="ann")
+    task = asyncio.create_task(runner.run())
+    assert await asyncio.to_thread(entered.wait, 10)
+    runner.cancel()
+    await asyncio.sleep(0.05)
+    release.set()
+    result = (await asyncio.wait_for(task, 10))["s.s"]
+    await runner.aclose()
+    assert result.summary == "cancelled"
+    assert not (tmp_path / "ran").exists()
+    assert [c.path for c in result.code] == [os.path.relpath(script, checklist.folder.resolve())]

@@ -316,3 +316,23 @@ async def test_every_binding_has_an_id_and_a_tooltip() -> None:
         for binding in cls.BINDINGS:
             assert binding.id, f"{cls.__name__} {binding.key}"  # type: ignore[union-attr]
             assert binding.tooltip, f"{cls.__name__} {binding.key}"  # type: ignore[union-attr]
+
+
+async def test_moving_between_items_without_notes_leaves_the_note_box_alone(
+        session_file: Path, open_app: AppFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The note box is reloaded only when the note differs: reloading an empty box with nothing
+    repaints it at every key press. The last item's undo history never follows the cursor."""
+    app = open_app(session_file)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        note = app.screen.query_one("#item-note", TextArea)
+        await pilot.press("e")
+        await pilot.press(*"x", "backspace", "escape")
+        assert note.text == ""
+        loaded: list[str] = []
+        monkeypatch.setattr(note, "load_text", loaded.append)
+        await pilot.press("down")
+        await pilot.pause()
+        assert loaded == []
+        assert note.text == ""
+        assert not note.history._undo_stack

@@ -253,7 +253,11 @@ class ItemDetail(VerticalScroll):
         note = self.query_one("#item-note", TextArea)
         update_static(self.query_one("#note-label", Label), "Reviewer note" if review else "Note")
         wanted = state.review_note if review else state.note
-        if changed_item or (note.text != wanted and not note.has_focus):
+        if changed_item and not wanted and not note.text:
+            # Both empty (most items): reloading would rebuild and repaint the box and post a
+            # Changed message at every key press; only the undo history belongs to the last item.
+            note.history.clear()
+        elif changed_item or (note.text != wanted and not note.has_focus):
             note.load_text(wanted)
         if note.read_only != (not (review or can_edit)):
             note.read_only = not (review or can_edit)
