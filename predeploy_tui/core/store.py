@@ -245,7 +245,12 @@ class _Reader:
                 title=self.get(role, "title", str, table, ""),
                 required=self.get(role, "required", bool, table, True),
                 required_when=self.get(role, "required_when", str, table)))
-        for key, item in self.get(doc, "items", dict, None, {}).items():
+        items = self.get(doc, "items", dict, None, {})
+        for key in list(items):
+            # Each parsed table is let go once its item is made, so the items being made take
+            # the memory the tables leave: the whole parsed document and the whole session are
+            # never both held.
+            item = items.pop(key)
             if not isinstance(item, dict):
                 self.bad(None, None, f"item {key!r} should be a table")
                 continue
