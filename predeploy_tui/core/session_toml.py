@@ -6,13 +6,15 @@ The writer side of :mod:`predeploy_tui.core.store`, which re-exports :func:`dump
 from __future__ import annotations
 
 from datetime import datetime
+from operator import attrgetter, is_
 from typing import Any
 
 from predeploy_tui.core import tomlfmt
+from predeploy_tui.core.quantity import Seconds
 from predeploy_tui.core.results import CheckResult, Status
-from predeploy_tui.core.session import HEADER_FIELDS, Session
+from predeploy_tui.core.session import HEADER_FIELDS, RENDERED, ItemState, Session
 from predeploy_tui.core.session_fields import ITEM, _code_lines, _json_text, _seconds
-from predeploy_tui.core.vocab import Role
+from predeploy_tui.core.vocab import ItemKind, Role
 
 RUN_WRITTEN = ("status", "summary", "exit_code", "host", "by", "role", "started", "finished",
                "duration", "output_truncated", "output_sha256", "code", "data", "output")
@@ -110,6 +112,48 @@ def _write_result(w: tomlfmt.Writer, header: str, r: CheckResult) -> None:
         _write_result(w, header + ".hosts", host)
 
 
+_ITEM_VALUES = attrgetter("key", *(f.name for f in ITEM.fields))
+"""An item's key and every value its ``[items.<key>]`` table is written from, in one call."""
+_IMMUTABLE = frozenset({str, bool, int, float, type(None), datetime, Status, ItemKind, Seconds})
+"""Types whose values cannot change in place: the same object always writes the same text."""
+
+
+def _item_table(state: ItemState, kept: dict[str, tuple[Any, ...]]) -> str:
+    """The ``[items.<key>]`` header and its ``key = value`` lines, rendered again only on change.
+
+    Autosave writes the whole session after every change, and most items have not changed: the
+    text is kept in ``kept`` (by item key) after the very objects it was written from (the key
+    and each field of :data:`ITEM`, with a duration's written form), and reused only while every
+    one of them is still the same object (``is``, never ``==``: ``1 == 1.0 == True`` but each
+    is written differently). Only values of immutable types are kept (text, numbers,
+    datetimes, enums, a tuple of text), so no change can hide inside a kept object; an item
+    holding anything else is rendered every time. The check, waiver and history (mutable
+    tables) are not covered here.
+
+    ``kept`` is the session's (``Session.__post_init__`` makes it), shared by ``copy.copy`` of
+    the session, so the text a snapshot renders on the autosave thread serves the session it
+    was copied from; each entry is one tuple, replaced whole, so a reader on another thread
+    sees the values and the text written from them together.
+    """
+    values: tuple[Any, ...] = _ITEM_VALUES(state)
+    fresh = state.fresh_for
+    if type(fresh) is Seconds:
+        values += (fresh.text,)  # a Seconds keeps its written form in an attribute of its own
+    known = kept.get(state.key)
+    if known is not None and len(known) == len(values) + 1 and all(map(is_, known, values)):
+        return known[-1]  # type: ignore[no-any-return]  # the text, after the values
+    w = tomlfmt.Writer()
+    w.table(["items", state.key])
+    w.pairs(dict(ITEM.pairs(state)))
+    text = "\n".join(w.lines)
+    if all(type(v) in _IMMUTABLE or (type(v) is tuple and all(type(x) is str for x in v))
+           for v in values):
+        kept[state.key] = (*values, text)
+    elif known is not None:
+        del kept[state.key]
+    return text
+
+
 def dumps(session: Session) -> str:
     """The session as TOML text: stable order, one table per item."""
     w = tomlfmt.Writer()
@@ -134,11 +178,14 @@ def dumps(session: Session) -> str:
     for role in session.signoff_roles:
         w.table(["roles"], array=True)
         w.pairs(role.as_dict())
+    kept = session.__dict__.get(RENDERED)
+    if kept is None:  # a session made without its __init__ (a copy's copy keeps the original's)
+        kept = session.__dict__[RENDERED] = {}
     for state in session.items.values():
         base = ["items", state.key]
         header = "items." + tomlfmt.key(state.key)
-        w.table(base)
-        w.pairs(dict(ITEM.pairs(state)))
+        w.blank()
+        w.lines.append(_item_table(state, kept))
         if state.check is not None:
             w.table([*base, "check"])
             w.pairs(state.check)
