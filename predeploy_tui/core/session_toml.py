@@ -24,7 +24,7 @@ _QUOTED = {str(s): tomlfmt.string(str(s)) for s in (*Status, *Role)}
 """A status's or role's value as a TOML string: the same few words end every run."""
 
 
-def _run_lines(r: CheckResult) -> list[str]:
+def _run_lines(r: CheckResult, output: bool = True) -> list[str]:
     """The ``key = value`` lines of one run: ``RUN.pairs`` rendered, with no loop over fields.
 
     Runs are the bulk of a large file (three per item), so each field is written here with its
@@ -65,7 +65,7 @@ def _run_lines(r: CheckResult) -> list[str]:
         lines.append("code = " + value(_code_lines(v)))
     if (v := r.data) is not None:
         lines.append("data = " + value(_json_text(v)))
-    if (v := r.output) is not None:
+    if output and (v := r.output) is not None:
         lines.append("output = " + (string(v) if type(v) is str else value(v)))
     return lines
 
@@ -86,12 +86,14 @@ def _rendered(r: CheckResult) -> str:
     """
     known: tuple[str, str] | None = r.__dict__.get(_CACHE)
     if known is None:
-        lines = _run_lines(r)
-        if lines and type(r.output) is str and lines[-1] == _LITERAL_OUTPUT + r.output + "'''":
-            lines[-1] = _LITERAL_OUTPUT
+        if type(r.output) is str and tomlfmt.is_literal(r.output):
+            # What string() writes for it, known without writing it: the output is copied once,
+            # into the text of the save, not into a line that is then compared and cut.
+            lines = _run_lines(r, output=False)
+            lines.append(_LITERAL_OUTPUT)
             known = ("\n".join(lines), "'''")
         else:
-            known = ("\n".join(lines), "")
+            known = ("\n".join(_run_lines(r)), "")
         if r.data is None:
             object.__setattr__(r, _CACHE, known)  # frozen: not a field, never compared or shown
     before, after = known

@@ -194,3 +194,9 @@ def test_each_parsed_item_table_is_let_go_once_its_item_is_made(monkeypatch: pyt
     assert len(keys) > 1
     assert seen == [(key, False, len(keys) - 1 - i) for i, key in enumerate(keys)]
     assert store.dumps(loaded) == text
+
+
+@pytest.mark.parametrize("text", [*LITERAL, *ESCAPED, "", "one line", "x" * 100, "a'''b"])
+def test_is_literal_says_what_string_writes(text: str) -> None:
+    # The run writer decides by it, without writing the output first, how string() writes it.
+    assert tomlfmt.is_literal(text) == (tomlfmt.string(text) == "'''\n" + text + "'''")
