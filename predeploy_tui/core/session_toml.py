@@ -152,7 +152,7 @@ def _item_table(state: ItemState, kept: dict[str, tuple[Any, ...]]) -> str:
            for v in values):
         kept[state.key] = (*values, text)
     elif known is not None:
-        del kept[state.key]
+        kept.pop(state.key, None)  # another thread may have dropped it too
     return text
 
 
