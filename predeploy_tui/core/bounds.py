@@ -235,6 +235,26 @@ def _outside_64_bits(value: int | None) -> bool:
     return value is None or not -2**63 <= value < 2**63
 
 
+def _suspect_between(text: str, strings: Sequence[tuple[int, int]]) -> bool:
+    """Whether the text outside ``strings`` has a suspect outside 64 bits (:func:`_suspects`).
+
+    The pieces are looked at about a chunk at a time, joined by line breaks (a number never
+    spans two: a string lies between them), so no copy of the whole text is made while the
+    parsed document is held.
+    """
+    batch: list[str] = []
+    size = at = 0
+    for start, stop in (*strings, (len(text), len(text))):
+        batch.append(text[at:start])
+        size += start - at
+        at = stop
+        if size >= _CHUNK or start == len(text):
+            if any(_outside_64_bits(value) for _, value in _suspects("\n".join(batch))):
+                return True
+            batch, size = [], 0
+    return False
+
+
 def long_number_line(doc: dict[str, Any], text: str,
                      strings: Sequence[tuple[int, int]] = ()) -> int:
     """The line of a whole number outside 64 bits (TOML's range) in ``doc``, or 0.
@@ -248,14 +268,8 @@ def long_number_line(doc: dict[str, Any], text: str,
     own, is looked at first, and when it holds no suspect, neither does the whole text. Output
     is most of a session file, so this looks at a fifth of it.
     """
-    if strings:
-        pieces, at = [], 0
-        for start, stop in strings:
-            pieces.append(text[at:start])
-            at = stop
-        pieces.append(text[at:])
-        if not any(_outside_64_bits(value) for _, value in _suspects("\n".join(pieces))):
-            return 0
+    if strings and not _suspect_between(text, strings):
+        return 0
     suspects = [(at, value) for at, value in _suspects(text) if _outside_64_bits(value)]
     if not suspects:
         return 0

@@ -126,3 +126,23 @@ def test_a_long_number_beside_multi_line_strings_is_found_and_digits_in_them_are
     doc = toml_rs.loads(text, toml_version="1.0.0")
     assert bounds.long_number_line(doc, text, spans) == line
     assert bounds.long_number_line(doc, text) == line
+
+
+@pytest.mark.parametrize("where", [0, 17, 39])
+def test_the_text_between_strings_is_looked_at_a_chunk_at_a_time_and_nothing_is_missed(
+        where: int) -> None:
+    # 40 strings with 60 KB between each: the pieces fill several chunks; the number is in the
+    # first, a middle or the last of them.
+    filler = "# " + "y" * 60_000 + "\n"
+    parts = [f"s{i} = '''\n{DIGITS}'''\n{filler}" + (f"n = {BIG}\n" if i == where else "")
+             for i in range(40)]
+    text = "".join(parts)
+    spans = bounds.check_toml(text)
+    assert len(spans) == 40
+    assert len(text) > 2 * bounds._CHUNK
+    doc = toml_rs.loads(text, toml_version="1.0.0")
+    line = text[:text.index(f"n = {BIG}")].count("\n") + 1
+    assert bounds.long_number_line(doc, text, spans) == line == bounds.long_number_line(doc, text)
+    clean = text.replace(f"n = {BIG}", "n = 1")
+    assert bounds.long_number_line(toml_rs.loads(clean, toml_version="1.0.0"), clean,
+                                   bounds.check_toml(clean)) == 0
