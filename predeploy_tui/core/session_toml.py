@@ -118,6 +118,8 @@ _ITEM_VALUES = attrgetter("key", *(f.name for f in ITEM.fields))
 """An item's key and every value its ``[items.<key>]`` table is written from, in one call."""
 _IMMUTABLE = frozenset({str, bool, int, float, type(None), datetime, Status, ItemKind, Seconds})
 """Types whose values cannot change in place: the same object always writes the same text."""
+_IMMUTABLE_OR_TUPLE = _IMMUTABLE | {tuple}
+"""And a tuple, kept when it holds text only (``depends_on``)."""
 
 
 def _item_table(state: ItemState, kept: dict[str, tuple[Any, ...]]) -> str:
@@ -144,12 +146,13 @@ def _item_table(state: ItemState, kept: dict[str, tuple[Any, ...]]) -> str:
     known = kept.get(state.key)
     if known is not None and len(known) == len(values) + 1 and all(map(is_, known, values)):
         return known[-1]  # type: ignore[no-any-return]  # the text, after the values
-    w = tomlfmt.Writer()
-    w.table(["items", state.key])
-    w.pairs(dict(ITEM.pairs(state)))
-    text = "\n".join(w.lines)
-    if all(type(v) in _IMMUTABLE or (type(v) is tuple and all(type(x) is str for x in v))
-           for v in values):
+    # Writer.table and Writer.pairs, inlined: the keys of ITEM are bare, its pairs hold no None.
+    value = tomlfmt.value
+    text = "\n".join(["[items." + tomlfmt.key(state.key) + "]",
+                      *[k + " = " + value(v) for k, v in ITEM.pairs(state)]])
+    kinds = set(map(type, values))
+    if kinds <= _IMMUTABLE or (kinds <= _IMMUTABLE_OR_TUPLE and all(
+            type(x) is str for v in values if type(v) is tuple for x in v)):
         kept[state.key] = (*values, text)
     elif known is not None:
         kept.pop(state.key, None)  # another thread may have dropped it too

@@ -99,6 +99,11 @@ def test_every_field_of_an_item_is_changed_by_some_case() -> None:
     assert {f.name for f in dataclasses.fields(ItemState)} == {name for name, _ in CHANGES}
 
 
+def test_the_item_table_s_keys_are_bare() -> None:
+    # _item_table writes them as they are, not through tomlfmt.key.
+    assert all(tomlfmt.key(f.name) == f.name for f in ITEM.fields)
+
+
 @pytest.mark.parametrize(("name", "change"), CHANGES, ids=[f"{n}-{i}" for i, (n, _) in
                                                            enumerate(CHANGES)])
 @pytest.mark.parametrize("via_snapshot", [False, True], ids=["saved", "snapshot-saved"])
