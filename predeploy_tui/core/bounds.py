@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -67,14 +67,18 @@ _BASIC_END = re.compile(r'[^"\\]*+(?:(?:\\.|"(?!""))[^"\\]*+)*+"""', re.S)
 """The rest of a multi-line basic string, up to its closing quotes."""
 
 
-def check_toml(text: str) -> None:
+def check_toml(text: str) -> list[tuple[int, int]]:
     """Refuse TOML whose values nest deeper than :data:`MAX_DEPTH`, saying on which line.
 
     A regular expression (C speed) passes over everything that cannot change the nesting, so
     Python looks only at nested brackets and multi-line strings (skipped with ``find``): a
     session the writer wrote costs one step per multi-line string. Bracket kinds are not told
     apart: a parser descends into "[{[{" before it finds that they do not match.
+
+    Returns where the multi-line strings are, ``(start, end)`` from their opening quotes to past
+    their closing ones: most of a session's text, where :func:`long_number_line` need not look.
     """
+    strings: list[tuple[int, int]] = []
     depth, pos, end = 0, 0, len(text)
     quiet = _QUIET.match
     while pos < end:
@@ -93,12 +97,17 @@ def check_toml(text: str) -> None:
             pos += 1
         elif text.startswith("'''", pos):
             close = text.find("'''", pos + 3)
-            pos = end if close < 0 else _past_quotes(text, close, "'")
+            stop = end if close < 0 else _past_quotes(text, close, "'")
+            strings.append((pos, stop))
+            pos = stop
         elif text.startswith('"""', pos):
             rest = _BASIC_END.match(text, pos + 3)
-            pos = end if rest is None else _past_quotes(text, rest.end() - 3, '"')
+            stop = end if rest is None else _past_quotes(text, rest.end() - 3, '"')
+            strings.append((pos, stop))
+            pos = stop
         else:
             pos += 1  # a quote that opens nothing valid: the parser will say so
+    return strings
 
 
 def _past_quotes(text: str, start: int, quote: str) -> int:
@@ -226,13 +235,41 @@ def _outside_64_bits(value: int | None) -> bool:
     return value is None or not -2**63 <= value < 2**63
 
 
-def long_number_line(doc: dict[str, Any], text: str) -> int:
+def _suspect_between(text: str, strings: Sequence[tuple[int, int]]) -> bool:
+    """Whether the text outside ``strings`` has a suspect outside 64 bits (:func:`_suspects`).
+
+    The pieces are looked at about a chunk at a time, joined by line breaks (a number never
+    spans two: a string lies between them), so no copy of the whole text is made while the
+    parsed document is held.
+    """
+    batch: list[str] = []
+    size = at = 0
+    for start, stop in (*strings, (len(text), len(text))):
+        batch.append(text[at:start])
+        size += start - at
+        at = stop
+        if size >= _CHUNK or start == len(text):
+            if any(_outside_64_bits(value) for _, value in _suspects("\n".join(batch))):
+                return True
+            batch, size = [], 0
+    return False
+
+
+def long_number_line(doc: dict[str, Any], text: str,
+                     strings: Sequence[tuple[int, int]] = ()) -> int:
     """The line of a whole number outside 64 bits (TOML's range) in ``doc``, or 0.
 
     Only text with such a number in a value's place can have one (:func:`_suspects`), so a
     session pays for the walk through ``doc`` rarely; the line is that of the first number in
     the text whose value the walk found (not of some digits in a string before it).
+
+    ``strings`` (from :func:`check_toml`, of a text the parser read without error) are the
+    multi-line strings, where no number is: the text between them, each piece on a line of its
+    own, is looked at first, and when it holds no suspect, neither does the whole text. Output
+    is most of a session file, so this looks at a fifth of it.
     """
+    if strings and not _suspect_between(text, strings):
+        return 0
     suspects = [(at, value) for at, value in _suspects(text) if _outside_64_bits(value)]
     if not suspects:
         return 0

@@ -42,6 +42,9 @@ class SessionRuleError(ValueError):
 
 
 
+RENDERED = "_toml_items"
+"""The attribute of a :class:`Session` holding its items' last rendered tables (not a field)."""
+
 PARTIAL_KEEP = 8_000
 """Characters of a running check's output kept in the session as it streams (its tail): enough to
 see how far a killed run got, little enough that 200 streaming checks do not bloat each save."""
@@ -256,6 +259,12 @@ class Session:
     removing or reordering a sign-off, or removing the decision, no longer adds up to it."""
     schema: int = SCHEMA_VERSION
     """File format version."""
+
+    def __post_init__(self) -> None:
+        # Where the writer keeps each item's last rendered table (session_toml._item_table): no
+        # field, so never compared, shown or copied by replace(); one dict that copy.copy shares,
+        # so what the autosave renders from a snapshot on its thread serves this session next.
+        self.__dict__[RENDERED] = {}
 
     # -- reading ---------------------------------------------------------------------------
 

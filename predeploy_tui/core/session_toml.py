@@ -6,13 +6,15 @@ The writer side of :mod:`predeploy_tui.core.store`, which re-exports :func:`dump
 from __future__ import annotations
 
 from datetime import datetime
+from operator import attrgetter, is_
 from typing import Any
 
 from predeploy_tui.core import tomlfmt
+from predeploy_tui.core.quantity import Seconds
 from predeploy_tui.core.results import CheckResult, Status
-from predeploy_tui.core.session import HEADER_FIELDS, Session
+from predeploy_tui.core.session import HEADER_FIELDS, RENDERED, ItemState, Session
 from predeploy_tui.core.session_fields import ITEM, _code_lines, _json_text, _seconds
-from predeploy_tui.core.vocab import Role
+from predeploy_tui.core.vocab import ItemKind, Role
 
 RUN_WRITTEN = ("status", "summary", "exit_code", "host", "by", "role", "started", "finished",
                "duration", "output_truncated", "output_sha256", "code", "data", "output")
@@ -22,7 +24,7 @@ _QUOTED = {str(s): tomlfmt.string(str(s)) for s in (*Status, *Role)}
 """A status's or role's value as a TOML string: the same few words end every run."""
 
 
-def _run_lines(r: CheckResult) -> list[str]:
+def _run_lines(r: CheckResult, output: bool = True) -> list[str]:
     """The ``key = value`` lines of one run: ``RUN.pairs`` rendered, with no loop over fields.
 
     Runs are the bulk of a large file (three per item), so each field is written here with its
@@ -63,7 +65,7 @@ def _run_lines(r: CheckResult) -> list[str]:
         lines.append("code = " + value(_code_lines(v)))
     if (v := r.data) is not None:
         lines.append("data = " + value(_json_text(v)))
-    if (v := r.output) is not None:
+    if output and (v := r.output) is not None:
         lines.append("output = " + (string(v) if type(v) is str else value(v)))
     return lines
 
@@ -84,12 +86,14 @@ def _rendered(r: CheckResult) -> str:
     """
     known: tuple[str, str] | None = r.__dict__.get(_CACHE)
     if known is None:
-        lines = _run_lines(r)
-        if lines and type(r.output) is str and lines[-1] == _LITERAL_OUTPUT + r.output + "'''":
-            lines[-1] = _LITERAL_OUTPUT
+        if type(r.output) is str and tomlfmt.is_literal(r.output):
+            # What string() writes for it, known without writing it: the output is copied once,
+            # into the text of the save, not into a line that is then compared and cut.
+            lines = _run_lines(r, output=False)
+            lines.append(_LITERAL_OUTPUT)
             known = ("\n".join(lines), "'''")
         else:
-            known = ("\n".join(lines), "")
+            known = ("\n".join(_run_lines(r)), "")
         if r.data is None:
             object.__setattr__(r, _CACHE, known)  # frozen: not a field, never compared or shown
     before, after = known
@@ -108,6 +112,51 @@ def _write_result(w: tomlfmt.Writer, header: str, r: CheckResult) -> None:
         w.lines.append(text)
     for host in r.hosts:
         _write_result(w, header + ".hosts", host)
+
+
+_ITEM_VALUES = attrgetter("key", *(f.name for f in ITEM.fields))
+"""An item's key and every value its ``[items.<key>]`` table is written from, in one call."""
+_IMMUTABLE = frozenset({str, bool, int, float, type(None), datetime, Status, ItemKind, Seconds})
+"""Types whose values cannot change in place: the same object always writes the same text."""
+_IMMUTABLE_OR_TUPLE = _IMMUTABLE | {tuple}
+"""And a tuple, kept when it holds text only (``depends_on``)."""
+
+
+def _item_table(state: ItemState, kept: dict[str, tuple[Any, ...]]) -> str:
+    """The ``[items.<key>]`` header and its ``key = value`` lines, rendered again only on change.
+
+    Autosave writes the whole session after every change, and most items have not changed: the
+    text is kept in ``kept`` (by item key) after the very objects it was written from (the key
+    and each field of :data:`ITEM`, with a duration's written form), and reused only while every
+    one of them is still the same object (``is``, never ``==``: ``1 == 1.0 == True`` but each
+    is written differently). Only values of immutable types are kept (text, numbers,
+    datetimes, enums, a tuple of text), so no change can hide inside a kept object; an item
+    holding anything else is rendered every time. The check, waiver and history (mutable
+    tables) are not covered here.
+
+    ``kept`` is the session's (``Session.__post_init__`` makes it), shared by ``copy.copy`` of
+    the session, so the text a snapshot renders on the autosave thread serves the session it
+    was copied from; each entry is one tuple, replaced whole, so a reader on another thread
+    sees the values and the text written from them together.
+    """
+    values: tuple[Any, ...] = _ITEM_VALUES(state)
+    fresh = state.fresh_for
+    if type(fresh) is Seconds:
+        values += (fresh.text,)  # a Seconds keeps its written form in an attribute of its own
+    known = kept.get(state.key)
+    if known is not None and len(known) == len(values) + 1 and all(map(is_, known, values)):
+        return known[-1]  # type: ignore[no-any-return]  # the text, after the values
+    # Writer.table and Writer.pairs, inlined: the keys of ITEM are bare, its pairs hold no None.
+    value = tomlfmt.value
+    text = "\n".join(["[items." + tomlfmt.key(state.key) + "]",
+                      *[k + " = " + value(v) for k, v in ITEM.pairs(state)]])
+    kinds = set(map(type, values))
+    if kinds <= _IMMUTABLE or (kinds <= _IMMUTABLE_OR_TUPLE and all(
+            type(x) is str for v in values if type(v) is tuple for x in v)):
+        kept[state.key] = (*values, text)
+    elif known is not None:
+        kept.pop(state.key, None)  # another thread may have dropped it too
+    return text
 
 
 def dumps(session: Session) -> str:
@@ -134,11 +183,14 @@ def dumps(session: Session) -> str:
     for role in session.signoff_roles:
         w.table(["roles"], array=True)
         w.pairs(role.as_dict())
+    kept = session.__dict__.get(RENDERED)
+    if kept is None:  # a session made without its __init__ (a copy's copy keeps the original's)
+        kept = session.__dict__[RENDERED] = {}
     for state in session.items.values():
         base = ["items", state.key]
         header = "items." + tomlfmt.key(state.key)
-        w.table(base)
-        w.pairs(dict(ITEM.pairs(state)))
+        w.blank()
+        w.lines.append(_item_table(state, kept))
         if state.check is not None:
             w.table([*base, "check"])
             w.pairs(state.check)

@@ -245,7 +245,12 @@ class _Reader:
                 title=self.get(role, "title", str, table, ""),
                 required=self.get(role, "required", bool, table, True),
                 required_when=self.get(role, "required_when", str, table)))
-        for key, item in self.get(doc, "items", dict, None, {}).items():
+        items = self.get(doc, "items", dict, None, {})
+        for key in list(items):
+            # Each parsed table is let go once its item is made, so the items being made take
+            # the memory the tables leave: the whole parsed document and the whole session are
+            # never both held.
+            item = items.pop(key)
             if not isinstance(item, dict):
                 self.bad(None, None, f"item {key!r} should be a table")
                 continue
@@ -451,7 +456,7 @@ _WORDS = {"str": "text", "int": "a whole number", "bool": "true or false",
           "int or float": "a number"}
 
 
-def _parse(text: str, path: str) -> dict[str, Any]:
+def _parse(text: str, path: str, strings: list[tuple[int, int]]) -> dict[str, Any]:
     """The TOML document: toml-rs on the happy path, tomllib for the located error message.
 
     tomllib is the reference reader, but it takes seconds on a session of thousands of items;
@@ -461,7 +466,7 @@ def _parse(text: str, path: str) -> dict[str, Any]:
     """
     try:
         doc: dict[str, Any] = toml_rs.loads(text, toml_version="1.0.0")
-        _within_64_bits(doc, text, path)
+        _within_64_bits(doc, text, path, strings)
         return doc
     except SessionFileError:
         raise
@@ -470,7 +475,7 @@ def _parse(text: str, path: str) -> dict[str, Any]:
     try:
         bounds.check_toml_keys(text)  # tomllib runs out of stack on a deeply dotted key
         doc = tomllib.loads(text)
-        _within_64_bits(doc, text, path)
+        _within_64_bits(doc, text, path, strings)
         return doc
     except bounds.Refused as exc:
         raise SessionFileError([Problem(path, exc.line, exc.column, exc.message)]) from None
@@ -491,9 +496,10 @@ def _parse(text: str, path: str) -> dict[str, Any]:
             from None
 
 
-def _within_64_bits(doc: dict[str, Any], text: str, path: str) -> None:
+def _within_64_bits(doc: dict[str, Any], text: str, path: str,
+                    strings: list[tuple[int, int]]) -> None:
     """SessionFileError for a whole number TOML does not allow (64 bits) but tomllib reads."""
-    line = bounds.long_number_line(doc, text)
+    line = bounds.long_number_line(doc, text, strings)
     if line:
         raise SessionFileError([Problem(path, line, 1, "a whole number larger than TOML allows "
                                                        "(64 bits)")])
@@ -502,10 +508,10 @@ def _within_64_bits(doc: dict[str, Any], text: str, path: str) -> None:
 def loads(text: str, path: str = "<session>") -> Session:
     """Parse session TOML; every problem is reported with its line."""
     try:
-        bounds.check_toml(text)
+        strings = bounds.check_toml(text)
     except bounds.Refused as exc:
         raise SessionFileError([Problem(path, exc.line, exc.column, exc.message)]) from None
-    doc = _parse(text, path)
+    doc = _parse(text, path, strings)
     schema = doc.get("schema")
     if not isinstance(schema, int) or isinstance(schema, bool):
         raise SessionFileError([Problem(path, _Locator(text).find(None, "schema"), 1,

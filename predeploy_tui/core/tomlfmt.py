@@ -66,12 +66,18 @@ def string(value: str, multiline: bool = True) -> str:
         known = _SHORT[value] = _basic(value)
         return known
     if multiline and "\n" in value:
-        if "'''" not in value and (
-                not value.encode("ascii").translate(None, _LITERAL_ASCII) if value.isascii()
-                else not _NOT_LITERAL.search(value)):
+        if is_literal(value):
             return "'''\n" + value + "'''"
         return '"""\n' + _CONTROL_ML.sub(_esc, value) + '"""'
     return _basic(value)
+
+
+def is_literal(value: str) -> bool:
+    """Whether :func:`string` writes ``value`` as a multi-line literal string: it holds a newline
+    and no ``'''``, and each character is one a literal string may hold (no CR)."""
+    return "\n" in value and "'''" not in value and (
+        not value.encode("ascii").translate(None, _LITERAL_ASCII) if value.isascii()
+        else not _NOT_LITERAL.search(value))
 
 
 def _basic(value: str) -> str:

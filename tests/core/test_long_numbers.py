@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+import toml_rs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -92,3 +93,56 @@ def test_a_number_across_the_boundary_of_the_chunks_searched_is_found(token: str
     assert abs(text.index(token) - bounds._CHUNK) <= 40
     value = 10**30_000 if len(token) > 30_000 else int(token, 0)
     assert bounds.long_number_line({"a": "", "b": value}, text) == 2
+
+
+def test_the_depth_check_says_where_the_multi_line_strings_are() -> None:
+    text = "a = '''\n[[x\n'''\nb = \"\"\"\n\\\"\"\"\n\"\"\"\nc = 1\nd = '''''x'''''\n"
+    spans = bounds.check_toml(text)
+    assert [text[a:b] for a, b in spans] == ["'''\n[[x\n'''", '"""\n\\"""\n"""', "'''''x'''''"]
+
+
+DIGITS = "ns 1700000000123456789 0x8000000000000000 9_223_372_036_854_775_808\n"
+BIG = "9223372036854775809"
+"""Outside 64 bits, and no value of the digits in DIGITS (the line would be theirs)."""
+
+
+@pytest.mark.parametrize(("text", "line"), [
+    (f"a = '\'\'\n{DIGITS}'\'\'\nn = {BIG}\n", 4),
+    (f'a = """\n{DIGITS}"""\nn = {BIG}\n', 4),
+    (f"n = {BIG}\na = '\'\'{DIGITS}'\'\'\n", 1),
+    (f"a = '\'\'{DIGITS}'\'\'\nn = {BIG}\nm = '\'\'{DIGITS}'\'\'\n", 3),
+    (f"x = ['\'\'{DIGITS}'\'\',{BIG}]\n", 2),
+    (f"x = [\n  '\'\'{DIGITS}'\'\'', {BIG},\n]\n", 3),
+    (f"a = '\'\'\n{DIGITS}'\'\'\n", 0),
+    (f'a = """{DIGITS}"""\nb = \'{BIG}\'\n', 0),
+], ids=["after", "after-basic", "before", "between", "in-array", "in-array-after", "none",
+        "in-a-string"])
+def test_a_long_number_beside_multi_line_strings_is_found_and_digits_in_them_are_not(
+        text: str, line: int) -> None:
+    # The text between the multi-line strings is looked at on its own first: a number right
+    # after or before one, or between two, is still found, at its line; digits in them never.
+    spans = bounds.check_toml(text)
+    assert spans
+    doc = toml_rs.loads(text, toml_version="1.0.0")
+    assert bounds.long_number_line(doc, text, spans) == line
+    assert bounds.long_number_line(doc, text) == line
+
+
+@pytest.mark.parametrize("where", [0, 17, 39])
+def test_the_text_between_strings_is_looked_at_a_chunk_at_a_time_and_nothing_is_missed(
+        where: int) -> None:
+    # 40 strings with 60 KB between each: the pieces fill several chunks; the number is in the
+    # first, a middle or the last of them.
+    filler = "# " + "y" * 60_000 + "\n"
+    parts = [f"s{i} = '''\n{DIGITS}'''\n{filler}" + (f"n = {BIG}\n" if i == where else "")
+             for i in range(40)]
+    text = "".join(parts)
+    spans = bounds.check_toml(text)
+    assert len(spans) == 40
+    assert len(text) > 2 * bounds._CHUNK
+    doc = toml_rs.loads(text, toml_version="1.0.0")
+    line = text[:text.index(f"n = {BIG}")].count("\n") + 1
+    assert bounds.long_number_line(doc, text, spans) == line == bounds.long_number_line(doc, text)
+    clean = text.replace(f"n = {BIG}", "n = 1")
+    assert bounds.long_number_line(toml_rs.loads(clean, toml_version="1.0.0"), clean,
+                                   bounds.check_toml(clean)) == 0

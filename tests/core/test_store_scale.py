@@ -166,3 +166,37 @@ def test_the_fast_reader_takes_every_table_the_writer_writes(session: store.Sess
         assert store.loads(text) == session
     # Only an item with a waiver is read by the checks (its waiver table has rules of its own).
     assert all("waiver" in d for _, d in checked), [t for t, _ in checked]
+
+
+def test_each_parsed_item_table_is_let_go_once_its_item_is_made(monkeypatch: pytest.MonkeyPatch) \
+        -> None:
+    # The parsed document and the session made from it are never both whole in memory: when an
+    # item is made, the document's table for it is already out of the document.
+    session = tiny_session()
+    text = store.dumps(session)
+    seen: list[tuple[str, bool, int]] = []
+    parsed: dict[str, object] = {}
+    real_session, real_item = store._Reader.session, store._Reader.item
+
+    def spy_session(self: store._Reader, doc: dict[str, object]) -> object:
+        parsed["doc"] = doc
+        return real_session(self, doc)
+
+    def spy_item(self: store._Reader, key: str, d: dict[str, object]) -> object:
+        items = parsed["doc"]["items"]  # type: ignore[index]
+        seen.append((key, key in items, len(items)))
+        return real_item(self, key, d)
+
+    monkeypatch.setattr(store._Reader, "session", spy_session)
+    monkeypatch.setattr(store._Reader, "item", spy_item)
+    loaded = store.loads(text)
+    keys = list(session.items)
+    assert len(keys) > 1
+    assert seen == [(key, False, len(keys) - 1 - i) for i, key in enumerate(keys)]
+    assert store.dumps(loaded) == text
+
+
+@pytest.mark.parametrize("text", [*LITERAL, *ESCAPED, "", "one line", "x" * 100, "a'''b"])
+def test_is_literal_says_what_string_writes(text: str) -> None:
+    # The run writer decides by it, without writing the output first, how string() writes it.
+    assert tomlfmt.is_literal(text) == (tomlfmt.string(text) == "'''\n" + text + "'''")
