@@ -372,6 +372,7 @@ def test_run_collects_garbage_while_checks_run_and_leaves_the_collector_as_it_wa
         seen.append((gc.isenabled(), gc.get_freeze_count()))
         return await real(*args, **kwargs)  # type: ignore[arg-type]
     monkeypatch.setattr(headless, "run_headless", spy)
+    gc.unfreeze()  # an app test before may have left its start-up frozen, as the app does
     (workdir / "one.yaml").write_text(
         "id: one\ntitle: One check\nsections:\n  - id: s\n    title: S\n    groups:\n"
         "      - title: G\n        items:\n          - id: ok\n            title: OK\n"
@@ -390,6 +391,7 @@ def test_a_process_that_turned_collection_off_is_left_alone() -> None:
 
     from predeploy_tui.commands.run import StartUp
 
+    gc.unfreeze()  # an app test before may have left its start-up frozen, as the app does
     gc.disable()
     try:
         startup = StartUp()
