@@ -45,7 +45,7 @@ from predeploy_tui.engine.expect import judge
 from predeploy_tui.engine.plan import PlannedCheck, Target, Targets, aggregate
 from predeploy_tui.engine.plugins import CheckTypes
 from predeploy_tui.engine.redact import LineRedactor, Redactor
-from predeploy_tui.engine.sitecode import code_of
+from predeploy_tui.engine.sitecode import code_of, names_files
 from predeploy_tui.engine.template import Template, TemplateError
 
 log = logging.getLogger(__name__)
@@ -384,11 +384,15 @@ class Runner:
             # Resolving and hashing the site files is file work: two hundred checks started
             # together did it back to back in one turn of the loop. A cancel meanwhile still
             # leaves the hashes, as evidence of what the check would have run.
-            code, cancelled = await self._in_pool(functools.partial(
-                code_of, check.params, folder=self.checklist.folder, local=host is None,
-                plugin_file=self._types.plugin_file(check.type)))
-            if cancelled is not None:
-                raise cancelled
+            # Most checks name no file at all (a remote command, an API check, a command of
+            # bare words): they are not handed to the pool, a round trip per check for nothing.
+            plugin_file = self._types.plugin_file(check.type)
+            if names_files(check.params, local=host is None, plugin_file=plugin_file):
+                code, cancelled = await self._in_pool(functools.partial(
+                    code_of, check.params, folder=self.checklist.folder, local=host is None,
+                    plugin_file=plugin_file))
+                if cancelled is not None:
+                    raise cancelled
             async with self._slot(host):
                 started = self._clock()
                 self._emit(ItemStarted(item.key, host, started))

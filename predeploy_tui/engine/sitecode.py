@@ -35,15 +35,30 @@ def _inside(path: Path, roots: Sequence[Path]) -> bool:
     return any(path == root or root in path.parents for root in roots)
 
 
+def _path_words(command: str) -> list[str]:
+    """The words of a local command that could name a file: a path, or a name with a suffix."""
+    words = (raw.lstrip("<>&|;(").rstrip(";&|)")  # `sh<../checks/x.sh`, `(../checks/x.sh)`
+             for raw in _words(command))
+    return [w for w in words if w and ("/" in w or Path(w).suffix)]
+
+
+def names_files(params: Mapping[str, object], *, local: bool, plugin_file: Path | None) -> bool:
+    """Whether :func:`code_of` has files to look at for these fields (no file is touched here):
+    a caller can skip handing it to a thread when the answer is no, the common case."""
+    command = params.get("run")
+    return plugin_file is not None or (
+        local and isinstance(command, str) and bool(_path_words(command)))
+
+
 def site_scripts(command: str, folder: Path) -> list[Path]:
     """The site scripts a local command names (see the module docstring), in order, once each."""
+    words = _path_words(command)
+    if not words:
+        return []
     folder = folder.resolve()
     roots = [folder, folder.parent]
     found: dict[Path, None] = {}
-    for raw in _words(command):
-        word = raw.lstrip("<>&|;(").rstrip(";&|)")  # `sh<../checks/x.sh`, `(../checks/x.sh)`
-        if not word or ("/" not in word and not Path(word).suffix):
-            continue
+    for word in words:
         candidate = Path(word) if os.path.isabs(word) else folder / word
         try:
             resolved = candidate.resolve()

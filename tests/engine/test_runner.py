@@ -16,6 +16,7 @@ from predeploy_tui.core.checklist import Checklist
 from predeploy_tui.core.provenance import CodeFile
 from predeploy_tui.core.results import Status
 from predeploy_tui.engine import runner as runner_module
+from predeploy_tui.engine import sitecode
 from predeploy_tui.engine.base import ItemFinished, ItemStarted, OutputChunk, RunEvent
 from predeploy_tui.engine.redact import Redactor
 from predeploy_tui.engine.runner import ActionRequest, Runner
@@ -346,13 +347,46 @@ async def test_site_files_are_hashed_off_the_loop_thread(
 
     monkeypatch.setattr(runner_module, "code_of", spy)
     checklist = make_checklist(items(*(
-        f"{{id: c{i}, title: C{i}, check: {{type: shell, run: 'echo {i}'}}}}" for i in range(3))))
+        f"{{id: c{i}, title: C{i}, check: {{type: shell, run: 'ls ./c{i}.sh || true'}}}}"
+        for i in range(3))))
     runner = Runner(checklist, {}, by="ann")
     results = await runner.run()
     await runner.aclose()
     assert {r.status for r in results.values()} == {Status.PASS}
     assert len(threads) == 3
     assert threading.get_ident() not in threads
+
+
+async def test_a_check_naming_no_file_is_not_handed_to_the_pool(
+        make_checklist: Make, items: Items) -> None:
+    """A command of bare words, an argv list, a remote or API check: no file to hash, so no
+    round trip to the pool per check (200 local checks paid one each for nothing)."""
+    checklist = make_checklist(items(
+        "{id: words, title: W, check: {type: shell, run: 'true'}}",
+        "{id: argv, title: A, check: {type: shell, run: [echo, ok]}}"))
+    runner = Runner(checklist, {}, by="ann")
+    results = await runner.run()
+    await runner.aclose()
+    assert {r.status for r in results.values()} == {Status.PASS}
+    assert all(r.code == () for r in results.values())
+    assert runner._evidence_pool is None
+
+
+@pytest.mark.parametrize("run", ["true", "echo ok && exit 0", "ls ./x.sh", "sh ../checks/a.sh",
+                                 "python3 check.py", "cat /etc/hostname", "grep -c ok log.txt",
+                                 "x.sh", "echo 'unbalanced", ["sh", "a.sh"], "(./a.sh)"])
+def test_names_files_is_false_only_where_code_of_finds_none(tmp_path: Path, run: object) -> None:
+    for name in ("a.sh", "x.sh", "check.py", "log.txt"):
+        (tmp_path / name).write_text("#!/bin/sh\n")
+    (tmp_path / "checks").mkdir()
+    (tmp_path / "checks" / "a.sh").write_text("#!/bin/sh\n")
+    folder = tmp_path / "checks"
+    params = {"run": run}
+    found = code_of(params, folder=folder, local=True, plugin_file=None)
+    if not sitecode.names_files(params, local=True, plugin_file=None):
+        assert found == ()
+    assert not sitecode.names_files(params, local=False, plugin_file=None)
+    assert sitecode.names_files(params, local=False, plugin_file=tmp_path / "a.sh")
 
 
 async def test_a_cancel_while_site_files_are_hashed_keeps_the_hashes(
