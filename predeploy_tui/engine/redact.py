@@ -201,7 +201,9 @@ def _scan(lower: str) -> list[tuple[int, str]]:
     """Where the rules' words occur in the lower-cased text: (position, longest word there)."""
     if len(lower) <= SHORT_TEXT:
         longest: dict[int, str] = {}
-        for word in _keywords():
+        # ``in`` over every word first (most texts hold none: 4 us, where a find loop takes 25),
+        # then every place of each word that is there.
+        for word in [w for w in _keywords() if w in lower]:
             at = lower.find(word)
             while at >= 0:
                 if len(word) > len(longest.get(at, "")):
