@@ -471,15 +471,12 @@ class Runner:
         """
         if not output:
             return "", 0, ""
-        work = asyncio.get_running_loop().run_in_executor(
-            self._pool(), _saved_output, self._redactor, output, self._output_cap)
-        while True:
-            try:
-                return await asyncio.shield(work)
-            except asyncio.CancelledError:
-                current = asyncio.current_task()
-                if current is not None:
-                    current.uncancel()
+        saved, cancelled = await self._in_pool(functools.partial(
+            _saved_output, self._redactor, output, self._output_cap))
+        current = asyncio.current_task()
+        while cancelled is not None and current is not None and current.cancelling():
+            current.uncancel()  # every cancel that landed meanwhile: the check ends as it is
+        return saved
 
 
 def _saved_output(redactor: Redactor | None, output: str, limit: int) -> tuple[str, int, str]:
