@@ -393,15 +393,6 @@ class Redactor:
         return any(tail.endswith(v[:k].lower()) for v in self._values if len(v) >= FUZZY_LENGTH
                    for k in range(2, min(len(v), len(tail) + 1)))
 
-    def _values_masked(self, text: str) -> str:
-        forms = self._forms
-        if forms is None:
-            return text
-        lower = text.lower()
-        if not any(probe in lower for probe in forms.probes):
-            return text
-        return self._forms_masked(forms, text, lower)
-
     def _forms_masked(self, forms: _Forms, text: str, lower: str) -> str:
         out: list[str] = []
         last = 0
