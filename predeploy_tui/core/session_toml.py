@@ -9,7 +9,7 @@ from datetime import datetime
 from operator import attrgetter, is_
 from typing import Any
 
-from predeploy_tui.core import tomlfmt
+from predeploy_tui.core import collector, tomlfmt
 from predeploy_tui.core.quantity import Seconds
 from predeploy_tui.core.results import CheckResult, Status
 from predeploy_tui.core.session import HEADER_FIELDS, RENDERED, ItemState, Session
@@ -160,7 +160,16 @@ def _item_table(state: ItemState, kept: dict[str, tuple[Any, ...]]) -> str:
 
 
 def dumps(session: Session) -> str:
-    """The session as TOML text: stable order, one table per item."""
+    """The session as TOML text: stable order, one table per item.
+
+    The collector is held off meanwhile (:func:`collector.held`): the lines made here are the
+    text, and each run's are kept for the next save.
+    """
+    with collector.held():
+        return _dumps(session)
+
+
+def _dumps(session: Session) -> str:
     w = tomlfmt.Writer()
     w.comment(f"predeploy session: {session.checklist_title}. This file is the release record:")
     w.comment("commit it with the release; `predeploy verify` checks it has not changed since sign-off.")

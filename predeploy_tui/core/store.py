@@ -13,7 +13,7 @@ from typing import Any
 
 import toml_rs
 
-from predeploy_tui.core import bounds
+from predeploy_tui.core import bounds, collector
 from predeploy_tui.core.atomic import remove_leftovers as remove_leftovers
 from predeploy_tui.core.atomic import write_atomic as write_atomic
 from predeploy_tui.core.checklist import SignoffRole
@@ -506,7 +506,15 @@ def _within_64_bits(doc: dict[str, Any], text: str, path: str,
 
 
 def loads(text: str, path: str = "<session>") -> Session:
-    """Parse session TOML; every problem is reported with its line."""
+    """Parse session TOML; every problem is reported with its line.
+
+    The collector is held off meanwhile (:func:`collector.held`): what is made here is kept.
+    """
+    with collector.held():
+        return _loads(text, path)
+
+
+def _loads(text: str, path: str) -> Session:
     try:
         strings = bounds.check_toml(text)
     except bounds.Refused as exc:
