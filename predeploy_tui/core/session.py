@@ -44,6 +44,8 @@ class SessionRuleError(ValueError):
 
 RENDERED = "_toml_items"
 """The attribute of a :class:`Session` holding its items' last rendered tables (not a field)."""
+RENDERED_CHECKS = "_toml_checks"
+"""The attribute of a :class:`Session` holding its items' last rendered check tables (not a field)."""
 
 PARTIAL_KEEP = 8_000
 """Characters of a running check's output kept in the session as it streams (its tail): enough to
@@ -265,6 +267,7 @@ class Session:
         # field, so never compared, shown or copied by replace(); one dict that copy.copy shares,
         # so what the autosave renders from a snapshot on its thread serves this session next.
         self.__dict__[RENDERED] = {}
+        self.__dict__[RENDERED_CHECKS] = {}
 
     # -- reading ---------------------------------------------------------------------------
 

@@ -5,14 +5,20 @@ The writer side of :mod:`predeploy_tui.core.store`, which re-exports :func:`dump
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timezone
 from operator import attrgetter, is_
 from typing import Any
 
 from predeploy_tui.core import collector, tomlfmt
 from predeploy_tui.core.quantity import Seconds
 from predeploy_tui.core.results import CheckResult, Status
-from predeploy_tui.core.session import HEADER_FIELDS, RENDERED, ItemState, Session
+from predeploy_tui.core.session import (
+    HEADER_FIELDS,
+    RENDERED,
+    RENDERED_CHECKS,
+    ItemState,
+    Session,
+)
 from predeploy_tui.core.session_fields import ITEM, _code_lines, _json_text, _seconds
 from predeploy_tui.core.vocab import ItemKind, Role
 
@@ -159,6 +165,58 @@ def _item_table(state: ItemState, kept: dict[str, tuple[Any, ...]]) -> str:
     return text
 
 
+def _check_table(state: ItemState, kept: dict[str, tuple[str, str]]) -> str:
+    """The ``[items.<key>.check]`` header and its lines, rendered again only on change.
+
+    A check is a table of plain values (text, numbers, true/false, dates, lists and tables of
+    them), so its ``repr`` says everything its text does and tells apart every value the text
+    tells apart (``1``, ``1.0`` and ``True``; a list and a tuple; any change of text), in a
+    quarter of the time of writing the table. The text is kept in ``kept`` (by item key) with
+    that ``repr``, and reused while the item's check has the same one: changed in place,
+    replaced, or copied into the autosave's snapshot, the check is judged by what it holds. A
+    check holding any other kind of value (whose ``repr`` might not say all) is never kept.
+    Each entry is one tuple, replaced whole (the snapshot rendered on the autosave thread shares
+    ``kept``, see :func:`_item_table`).
+    """
+    fingerprint = repr(state.check)
+    known = kept.get(state.key)
+    if known is not None and known[0] == fingerprint:
+        return known[1]
+    text = _render_check(state.key, state.check)
+    if _plain(state.check):
+        kept[state.key] = (fingerprint, text)
+    else:
+        kept.pop(state.key, None)
+    return text
+
+
+_PLAIN_LEAVES = frozenset({str, int, float, bool, type(None), datetime, date})
+
+
+def _plain(value: Any, depth: int = 0) -> bool:
+    """Whether ``value`` is made of plain values only (exact types, no subclass), not too deep."""
+    kind = type(value)
+    if kind is datetime:
+        return value.tzinfo is None or type(value.tzinfo) is timezone
+    if kind in _PLAIN_LEAVES:
+        return True
+    if depth > 64:
+        return False
+    if kind is dict:
+        return all(type(k) is str and _plain(v, depth + 1) for k, v in value.items())
+    if kind is list or kind is tuple:
+        return all(_plain(v, depth + 1) for v in value)
+    return False
+
+
+def _render_check(key: str, check: dict[str, Any] | None) -> str:
+    """The check table as :meth:`tomlfmt.Writer.table` and :meth:`~tomlfmt.Writer.pairs` write it."""
+    w = tomlfmt.Writer()
+    w.table(["items", key, "check"])
+    w.pairs(check or {})
+    return "\n".join(w.lines)
+
+
 def dumps(session: Session) -> str:
     """The session as TOML text: stable order, one table per item.
 
@@ -195,14 +253,17 @@ def _dumps(session: Session) -> str:
     kept = session.__dict__.get(RENDERED)
     if kept is None:  # a session made without its __init__ (a copy's copy keeps the original's)
         kept = session.__dict__[RENDERED] = {}
+    kept_checks = session.__dict__.get(RENDERED_CHECKS)
+    if kept_checks is None:
+        kept_checks = session.__dict__[RENDERED_CHECKS] = {}
     for state in session.items.values():
         base = ["items", state.key]
         header = "items." + tomlfmt.key(state.key)
         w.blank()
         w.lines.append(_item_table(state, kept))
         if state.check is not None:
-            w.table([*base, "check"])
-            w.pairs(state.check)
+            w.blank()
+            w.lines.append(_check_table(state, kept_checks))
         if state.waiver is not None:
             wv = state.waiver
             w.table([*base, "waiver"])

@@ -35,8 +35,11 @@ def _fresh_table(state: ItemState, kept: object = None) -> str:
 
 
 def reference(session: Session) -> str:
-    """The text of a writer that keeps no item table (and of a copy that has none kept)."""
-    with mock.patch.object(session_toml, "_item_table", _fresh_table, create=True):
+    """The text of a writer that keeps no item or check table (and of a copy that has none kept)."""
+    with mock.patch.object(session_toml, "_item_table", _fresh_table, create=True), \
+            mock.patch.object(session_toml, "_check_table",
+                              lambda state, kept: session_toml._render_check(state.key,
+                                                                             state.check)):
         return store.dumps(copy.deepcopy(session))
 
 
@@ -75,6 +78,11 @@ CHANGES: list[tuple[str, Callable[[ItemState], Any]]] = [
     ("check", lambda s: s.check.__setitem__("run", "du")),  # in place
     ("check", lambda s: s.check["expect"].__setitem__("le", 80.0)),  # == 80, written 80.0
     ("check", lambda s: setattr(s, "check", None)),
+    ("check", lambda s: s.check.__setitem__("timeout", 30.0)),  # == 30, written 30.0
+    ("check", lambda s: s.check.__setitem__("timeout", True)),  # == 1, written true
+    ("check", lambda s: s.check.__setitem__("args", ["a", "b"])),  # a key added in place
+    ("check", lambda s: s.check.pop("expect")),  # a key removed in place
+    ("check", lambda s: setattr(s, "check", {**s.check, "run": "du"})),  # replaced
     ("status", lambda s: setattr(s, "status", Status.FAIL)),
     ("status", lambda s: setattr(s, "status", "pass")),  # == Status.PASS, a str
     ("by", lambda s: setattr(s, "by", "Bo")),
@@ -157,4 +165,38 @@ def test_an_item_that_stops_being_kept_is_forgotten() -> None:
     state.depends_on = ["s.other"]  # type: ignore[assignment]  # a list: could change in place
     assert store.dumps(session) == reference(session)
     state.depends_on.append("s.third")  # type: ignore[attr-defined]
+    assert store.dumps(session) == reference(session)
+
+
+def test_an_unchanged_check_table_is_rendered_once_also_from_a_snapshot() -> None:
+    """The autosave renders a snapshot (a copy of every check): what it holds decides."""
+    session = _session()
+    store.dumps(snapshot(session))
+    with mock.patch.object(session_toml, "_render_check",
+                           side_effect=session_toml._render_check) as render:
+        store.dumps(session)
+        store.dumps(snapshot(session))
+        assert render.call_count == 0
+        state = next(iter(session.items.values()))
+        assert state.check is not None
+        state.check["expect"]["le"] = 81
+        text = store.dumps(snapshot(session))
+        assert render.call_count == 1
+    assert text == reference(session)
+
+
+class _Limit(float):
+    """A float subclass whose repr could say less than its text: never kept."""
+
+
+def test_a_check_holding_a_value_of_another_type_is_rendered_every_time() -> None:
+    session = _session()
+    state = next(iter(session.items.values()))
+    assert state.check is not None
+    state.check["timeout"] = _Limit(30.0)
+    with mock.patch.object(session_toml, "_render_check",
+                           side_effect=session_toml._render_check) as render:
+        store.dumps(session)
+        store.dumps(session)
+    assert [c.args[0] for c in render.call_args_list].count(state.key) == 2
     assert store.dumps(session) == reference(session)
