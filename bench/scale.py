@@ -1,7 +1,8 @@
 """Provides benchmark 4, session scale: save, load, tree build and peak RSS at 1,000 and 5,000 items.
 
 Each run is a fresh process (bench/scale_probe.py), so peak RSS is that of one process doing the
-whole cycle. Targets at 5,000 items: save <= 100 ms, load <= 150 ms, peak RSS <= 200 MB.
+whole cycle. Targets at 5,000 items: save <= 100 ms (the first and each autosave), load <= 150 ms,
+peak RSS <= 200 MB.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ NAME = "scale"
 TITLE = "4. Session scale: 3 runs per item, 4 KB output on the latest"
 SIZES = (1000, MAX_ITEMS)
 """The second size is the one item limit: the most items a checklist (so a session) holds."""
-TARGETS = {"save": 100.0, "load": 150.0, "rss_mb": 200.0}
-"""Targets at 5,000 items (ms, ms, MB)."""
+TARGETS = {"save": 100.0, "autosave": 100.0, "load": 150.0, "rss_mb": 200.0}
+"""Targets at 5,000 items (ms, ms, ms, MB). The save target is held against both saves: the
+first (every run written) and the one the app makes after each change (autosave)."""
 
 
 def run(bench: Bench) -> Section:
@@ -57,8 +59,8 @@ def run(bench: Bench) -> Section:
             section.notes.append(f"{size} items: tree build not measured: {rows[0]['tree']}")
         section.figures.append(Figure(f"{size} items: peak RSS of the whole cycle",
                                       column("rss_mb", 1.0), "MB"))
-    for key, label, unit in (("save", "save", "ms"), ("load", "load", "ms"),
-                             ("rss_mb", "peak RSS", "MB")):
+    for key, label, unit in (("save", "save", "ms"), ("autosave", "autosave", "ms"),
+                             ("load", "load", "ms"), ("rss_mb", "peak RSS", "MB")):
         figure = next((f for f in section.figures if f.label.startswith(f"{MAX_ITEMS} items: " + label)),
                       None)
         if figure is not None and figure.samples:
