@@ -386,6 +386,25 @@ def test_run_collects_garbage_while_checks_run_and_leaves_the_collector_as_it_wa
     assert gc.get_freeze_count() == 0
 
 
+def test_the_console_script_sets_every_object_aside_before_the_process_ends(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # entry() freezes what is alive before SystemExit, so that interpreter shutdown does not
+    # scan it all again (tens of ms after an SSH run); the exit code is main's all the same.
+    import gc
+
+    from predeploy_tui import cli
+
+    gc.unfreeze()  # an app test before may have left its start-up frozen, as the app does
+    monkeypatch.setattr(cli, "main", lambda: 4)
+    try:
+        with pytest.raises(SystemExit) as exc:
+            cli.entry()
+        assert exc.value.code == 4
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+
+
 def test_a_process_that_turned_collection_off_is_left_alone() -> None:
     import gc
 
