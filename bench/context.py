@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bench import sshd
 
@@ -76,6 +78,29 @@ def run_once(argv: Sequence[str], *, env: Mapping[str, str], timeout: float,
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
         raise BenchError(f"{' '.join(argv)[:120]}: exit {proc.returncode}: " + " | ".join(tail))
     return elapsed, proc
+
+
+def wait_or_kill(process: subprocess.Popen[Any], timeout: float) -> tuple[int, float, bool]:
+    """Wait for ``process`` in one blocking call, killing it after ``timeout`` seconds.
+
+    Returns its exit code, its peak RSS in MB (from ``wait4``) and whether it was killed.
+    ``Popen.wait(timeout=...)`` polls with sleeps that grow to 50 ms, which rounds every wall
+    time up to a 50 ms grid; this wait returns when the process ends.
+    """
+    killed = threading.Event()
+
+    def kill() -> None:
+        killed.set()
+        process.kill()
+
+    timer = threading.Timer(timeout, kill)
+    timer.start()
+    try:
+        _, status, usage = os.wait4(process.pid, 0)
+    finally:
+        timer.cancel()
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return process.returncode, usage.ru_maxrss / 1024, killed.is_set()  # ru_maxrss: KiB
 
 
 def repeat(times: int, once: Callable[[], float]) -> list[float]:

@@ -10,18 +10,16 @@ channels per host (one is used here); no other limit applies to SSH checks (the 
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
 from bench import sshd, workload
-from bench.context import ROOT, Bench, BenchError, progress
+from bench.context import ROOT, Bench, BenchError, progress, wait_or_kill
 from bench.report import Figure, Section
 from bench.sshfanout import _all_passed
 
@@ -120,20 +118,14 @@ def run_with_rss(argv: Sequence[str], env: dict[str, str], timeout: float,
         start = time.perf_counter()
         process = subprocess.Popen(list(argv), env=env, cwd=ROOT, stdin=subprocess.DEVNULL,
                                    stdout=out, stderr=err, text=True)
-        timer = threading.Timer(timeout, process.kill)
-        timer.start()
-        try:
-            _, status, usage = os.wait4(process.pid, 0)
-        finally:
-            timer.cancel()
+        code, rss_mb, killed = wait_or_kill(process, timeout)
         elapsed = time.perf_counter() - start
-        process.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        proc = subprocess.CompletedProcess(list(argv), process.returncode, out.read(), err.read())
-    if elapsed >= timeout:
+        proc = subprocess.CompletedProcess(list(argv), code, out.read(), err.read())
+    if killed:
         raise BenchError(f"{' '.join(argv)[:120]}: still running after {timeout:g} s")
     if proc.returncode not in ok:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
         raise BenchError(f"{' '.join(argv)[:120]}: exit {proc.returncode}: " + " | ".join(tail))
-    return elapsed, usage.ru_maxrss / 1024, proc  # ru_maxrss is in KiB on Linux
+    return elapsed, rss_mb, proc

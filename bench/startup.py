@@ -19,7 +19,7 @@ import threading
 import time
 from pathlib import Path
 
-from bench.context import ROOT, Bench, BenchError, progress, run_once
+from bench.context import ROOT, Bench, BenchError, progress, run_once, wait_or_kill
 from bench.report import Figure, Section
 
 NAME = "startup"
@@ -115,26 +115,14 @@ def _on_pty(argv: list[str], env: dict[str, str], timeout: float = 60) -> float:
     start = time.perf_counter()
     proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=ROOT,
                             start_new_session=True)
-    # A blocking wait, with a timer to kill a process that hangs: Popen.wait(timeout=...) polls
-    # with sleeps that grow to 50 ms, so every figure was rounded up to the next point of a 50 ms
-    # grid (413.5, 463.5, 513.5, 563.5 ms...) and a change under 50 ms could not show.
-    timed_out = threading.Event()
-
-    def kill() -> None:
-        timed_out.set()
-        proc.kill()
-
-    watchdog = threading.Timer(timeout, kill)
-    watchdog.start()
     try:
-        code = proc.wait()
+        code, _, killed = wait_or_kill(proc, timeout)  # not Popen.wait(timeout=): see there
     finally:
         elapsed = time.perf_counter() - start
-        watchdog.cancel()
         os.close(slave)
         reader.join(timeout=5)
         os.close(master)
-    if timed_out.is_set():
+    if killed:
         raise BenchError(f"{' '.join(argv)}: no first screen within {timeout:g} s")
     if code != 0:
         tail = b"".join(chunks)[-400:].decode(errors="replace")
