@@ -78,12 +78,12 @@ def code_of(params: Mapping[str, object], *, folder: Path, local: bool,
     ``local``: its command runs on this machine (not over SSH); ``plugin_file``: the file of its
     type when that is a site plugin.
     """
+    if not names_files(params, local=local, plugin_file=plugin_file):
+        return ()  # a remote command, a command of bare words, a built-in type: nothing to hash
     files: list[Path] = [plugin_file.resolve()] if plugin_file is not None else []
     command = params.get("run")
     if local and isinstance(command, str):
         files += site_scripts(command, folder)
-    if not files:
-        return ()  # a remote command with a built-in type: nothing to resolve or hash
     out: dict[str, CodeFile] = {}
     base = folder.resolve()
     for path in files:
