@@ -250,12 +250,9 @@ def _dumps(session: Session) -> str:
     for role in session.signoff_roles:
         w.table(["roles"], array=True)
         w.pairs(role.as_dict())
-    kept = session.__dict__.get(RENDERED)
-    if kept is None:  # a session made without its __init__ (a copy's copy keeps the original's)
-        kept = session.__dict__[RENDERED] = {}
-    kept_checks = session.__dict__.get(RENDERED_CHECKS)
-    if kept_checks is None:
-        kept_checks = session.__dict__[RENDERED_CHECKS] = {}
+    # setdefault: a session made without its __init__ has none (a copy keeps the original's).
+    kept = session.__dict__.setdefault(RENDERED, {})
+    kept_checks = session.__dict__.setdefault(RENDERED_CHECKS, {})
     for state in session.items.values():
         base = ["items", state.key]
         header = "items." + tomlfmt.key(state.key)
