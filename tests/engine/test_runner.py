@@ -372,20 +372,27 @@ async def test_a_check_naming_no_file_is_not_handed_to_the_pool(
     assert runner._evidence_pool is None
 
 
-@pytest.mark.parametrize("run", ["true", "echo ok && exit 0", "ls ./x.sh", "sh ../checks/a.sh",
-                                 "python3 check.py", "cat /etc/hostname", "grep -c ok log.txt",
-                                 "x.sh", "echo 'unbalanced", ["sh", "a.sh"], "(./a.sh)"])
-def test_names_files_is_false_only_where_code_of_finds_none(tmp_path: Path, run: object) -> None:
+@pytest.mark.parametrize(("run", "names", "found"), [
+    ("true", False, []), ("echo ok && exit 0", False, []), ("echo 'unbalanced", False, []),
+    (["sh", "a.sh"], False, []),  # an argv list runs no shell script of the checklist's
+    ("ls ./x.sh", True, []), ("python3 check.py", True, []), ("cat /etc/hostname", True, []),
+    ("grep -c ok log.txt", True, []), ("x.sh", True, []),  # named, but not there: no hash
+    ("sh ../checks/a.sh", True, ["a.sh"]), ("(./a.sh)", True, ["a.sh"]),
+])
+def test_names_files_is_false_only_where_code_of_finds_none(
+        tmp_path: Path, run: object, names: bool, found: list[str]) -> None:
+    # code_of asks names_files first: the runner's skip is that same rule. What each command
+    # names and which site file is hashed is said here, not derived from either function.
     for name in ("a.sh", "x.sh", "check.py", "log.txt"):
         (tmp_path / name).write_text("#!/bin/sh\n")
     (tmp_path / "checks").mkdir()
     (tmp_path / "checks" / "a.sh").write_text("#!/bin/sh\n")
     folder = tmp_path / "checks"
     params = {"run": run}
-    found = code_of(params, folder=folder, local=True, plugin_file=None)
-    if not sitecode.names_files(params, local=True, plugin_file=None):
-        assert found == ()
+    assert sitecode.names_files(params, local=True, plugin_file=None) is names
+    assert [c.path for c in code_of(params, folder=folder, local=True, plugin_file=None)] == found
     assert not sitecode.names_files(params, local=False, plugin_file=None)
+    assert code_of(params, folder=folder, local=False, plugin_file=None) == ()
     assert sitecode.names_files(params, local=False, plugin_file=tmp_path / "a.sh")
 
 
